@@ -1,0 +1,183 @@
+"""The `livedist` command: demo, simulate, rules check, rules explain."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from .exceptions import EventError, LiveDistError, RuleFileError
+from .rules.backends import BACKENDS
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_fixture() -> Path:
+    return PACKAGE_DIR / "fixtures" / "live-demo.jsonl"
+
+
+def _run(events_path: Path, rules: str | None, engine_name: str | None, now: str | None,
+         on_created: Any = None) -> tuple[Any, Any]:
+    from .core.engine import Engine
+    from .core.events import parse_datetime, read_events
+    from .core.store import MemoryStore
+    from .rules.loader import load_rules
+    from .rules.provider import StaticRules
+
+    source = StaticRules(load_rules(rules), engine_name)
+    engine = Engine(MemoryStore(), source)
+    engine.on_order_priced = on_created
+    last_at: datetime | None = None
+    try:
+        with open(events_path, encoding="utf-8") as handle:
+            for event in read_events(handle, str(events_path)):
+                engine.process(event)
+                last_at = event.at if last_at is None or event.at > last_at else last_at
+    except OSError as exc:
+        raise LiveDistError(f"cannot read events file {events_path}: {exc.strerror}") from None
+    clock = parse_datetime(now, "--now") if now else last_at
+    if clock is not None:
+        engine.settle(clock)
+    return engine, source
+
+
+def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
+    from .core.report import render_text, summary
+
+    engine, source = _run(Path(args.events), args.rules, args.engine, args.now)
+    doc = summary(engine.store, source.current().version)
+    doc["engine"] = source.current().matcher.name
+    doc["notices"] = engine.notices
+    if args.format == "json":
+        json.dump(doc, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        out.write(f"engine {doc['engine']}, ")
+        out.write(render_text(doc) + "\n")
+        if engine.notices:
+            out.write("\nIgnored events\n" + "\n".join("  " + n for n in engine.notices) + "\n")
+    source.close()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    out.write(f"livedist demo: the sample live session {default_fixture().name} through the default rules\n\n")
+    args.events, args.now = str(default_fixture()), None
+    return cmd_simulate(args, out)
+
+
+def cmd_rules_check(args: argparse.Namespace, out: TextIO) -> int:
+    from .rules.loader import load_rules
+
+    ruleset = load_rules(args.paths or None)
+    out.write(f"ok: {len(ruleset.files)} file(s), {len(ruleset.rate_rules())} commission rules, "
+              f"{len(ruleset.tasks)} tasks, {len(ruleset.promotions)} promotions; version {ruleset.version}\n")
+    return 0
+
+
+def cmd_rules_explain(args: argparse.Namespace, out: TextIO) -> int:
+    from .core.pricing import explain_line
+
+    captured: dict[str, Any] = {}
+
+    def capture(ctx: Any, chain: Any, active: Any, snapshot: Any) -> None:
+        if ctx.order == args.order:
+            captured.update(ctx=ctx, chain=chain, rows=explain_line(ctx, chain, active.compiled, active.matcher),
+                            snapshot=snapshot, version=active.version)
+
+    engine, source = _run(Path(args.events), args.rules, args.engine, args.now, on_created=capture)
+    if not captured:
+        raise LiveDistError(f"order {args.order!r} is not created in {args.events}")
+    ctx, snapshot = captured["ctx"], captured["snapshot"]
+    a = snapshot.attribution
+    out.write(f"order {ctx.order} at {ctx.at.isoformat()}, rules version {captured['version']}\n")
+    out.write(f"  buyer {ctx.customer}; paid to {a.paid_to or 'nobody'} ({a.reason})\n")
+    out.write(f"  last click {a.last_click or '-'}; assists {', '.join(a.assists) or '-'}; "
+              f"context {ctx.context}{' ' + ctx.live if ctx.live else ''}"
+              f"{f', {ctx.live_seconds // 60} min after the live started' if ctx.live_seconds is not None else ''}\n")
+    chain = ", ".join(f"L{b.level} {b.distributor} (rank {b.rank})" for b in captured["chain"]) or "none"
+    out.write(f"  chain {chain}\n")
+    shares = {(p.line.line, s.level): s for p in snapshot.lines for s in p.shares}
+    n = 0
+    for priced in snapshot.lines:
+        line = priced.line
+        out.write(f"\nline {line.line}: product {line.product}, net amount {line.amount} {ctx.currency}\n")
+        for who in captured["chain"]:
+            row = captured["rows"][n]
+            n += 1
+            out.write(f"  level {who.level} -> {who.distributor}\n")
+            for r in row["rules"]:
+                mark = "MATCH" if r["matched"] else "no   "
+                out.write(f"    {mark} {r['rule']:<22} {r['kind']:<5} {r['percent']:>6}%  {r['source']}"
+                          f"{'  -- ' + r['why'] if r['why'] else ''}\n")
+            share = shares.get((line.line, who.level))
+            if share is None:
+                out.write("    => nothing paid at this level\n")
+            else:
+                from .core.money import percent_of
+
+                amount = percent_of(line.amount, share.percent, ctx.currency)
+                out.write(f"    => {' + '.join(share.rule_ids)}: {share.percent}% x {line.amount} = {amount} "
+                          f"{ctx.currency} (rounded half up to the minor unit)\n")
+    entries = [e for e in engine.store.entries(args.order)]
+    out.write("\nentries now\n")
+    for e in entries:
+        out.write(f"  {e.id}  {e.beneficiary}  {e.kind}  {e.amount} {e.currency}  {e.status}  {','.join(e.rule_ids)}\n")
+    source.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="livedist", description="Live + distribution selling for Saleor.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def engine_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--rules", help="rules directory or file (default: the bundled default rules)")
+        p.add_argument("--engine", choices=BACKENDS, help="rule backend (default: durable where it imports)")
+        p.add_argument("--now", help="clock for approvals, ISO 8601 with offset (default: the last event's at)")
+
+    demo = sub.add_parser("demo", help="run the sample live session through the default rules")
+    engine_options(demo)
+    demo.add_argument("--format", choices=("text", "json"), default="text")
+    demo.set_defaults(func=cmd_demo)
+
+    sim = sub.add_parser("simulate", help="replay an event file (JSON Lines) through the engine")
+    sim.add_argument("--events", required=True, help="JSON Lines file of events")
+    engine_options(sim)
+    sim.add_argument("--format", choices=("text", "json"), default="text")
+    sim.set_defaults(func=cmd_simulate)
+
+    rules = sub.add_parser("rules", help="check or explain rule files").add_subparsers(dest="rules_command",
+                                                                                         required=True)
+    check = rules.add_parser("check", help="validate rule files; exit 1 with every problem on stderr")
+    check.add_argument("paths", nargs="*", help="rule files or directories (default: the bundled default rules)")
+    check.set_defaults(func=cmd_rules_check)
+    explain = rules.add_parser("explain", help="show which rules matched one order, which did not and why")
+    explain.add_argument("--events", required=True)
+    explain.add_argument("--order", required=True)
+    engine_options(explain)
+    explain.set_defaults(func=cmd_rules_explain)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args, out))
+    except RuleFileError as exc:
+        err.write(f"{exc}\n{len(exc.problems)} problem(s) found\n")
+        return 1
+    except EventError as exc:
+        err.write(f"invalid event: {exc}\n")
+        return 1
+    except LiveDistError as exc:
+        err.write(f"error: {exc}\n")
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,424 @@
+"""The engine: consumes events, keeps business state in a Store, books commissions and points.
+
+It imports neither Django nor Saleor. The same Engine runs `livedist simulate` on a MemoryStore and, in
+production, on the PostgreSQL store inside one transaction per event.
+"""
+from __future__ import annotations
+
+import logging
+from bisect import insort
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from ..exceptions import ExtensionError
+from ..rules import registry
+from ..rules.model import DEFAULT_RANK, Reward, RuleSet, Task
+from ..rules.provider import ActiveRules
+from .attribution import attribute, bind, live_context, valid_clicks
+from .events import Event
+from .ledger import LIFECYCLE_RANK, project
+from .pricing import Beneficiary, OrderContext, price_lines
+from .records import (
+    Click, DistributorRecord, LiveRecord, OrderRecord, OrderSnapshot, PointsGrant, ReplayRecord, TaskProgress,
+    WatchRecord,
+)
+from .store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class RuleSource(Protocol):
+    def current(self) -> ActiveRules: ...
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What a custom reward action sees."""
+
+    beneficiary: str
+    at: datetime
+    rules_version: str
+    order: str | None = None
+    line: str | None = None
+    amount: Any = None  # Decimal commission booked for the line, when the action is on a commission rule
+    task: str | None = None
+    live: str | None = None
+    points: int = 0  # points the rule itself grants
+
+
+class Engine:
+    def __init__(self, store: Store, rules: RuleSource):
+        self.store = store
+        self.rules = rules
+        self.notices: list[str] = []  # events accepted but ignored, with the reason (bounded)
+        self.on_order_priced: Any = None  # callback(ctx, chain, active, snapshot), for `livedist rules explain`
+
+    # ------------------------------------------------------------------ entry points
+
+    def process(self, event: Event) -> bool:
+        """Apply one event; False if its id was seen before (nothing changes)."""
+        if not self.store.mark_processed(event.id):
+            return False
+        handler = getattr(self, "_on_" + event.type.replace(".", "_"))
+        handler(event, event.data, self.rules.current())
+        return True
+
+    def settle(self, now: datetime) -> int:
+        """Approve commissions whose after-sale window has passed by `now`; idempotent. Returns orders changed."""
+        active = self.rules.current()
+        changed = 0
+        for order_id in self.store.orders_due(now):
+            record = self.store.get_order(order_id)
+            if record is not None and record.snapshot is not None:
+                self._project(record, active, now)
+                changed += 1
+        return changed
+
+    def _notice(self, event: Event, reason: str) -> None:
+        logger.info("event %s (%s) ignored: %s", event.id, event.type, reason)
+        if len(self.notices) < 1000:
+            self.notices.append(f"{event.id} {event.type}: {reason}")
+
+    # ------------------------------------------------------------------ lives and viewers
+
+    def _on_live_scheduled(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        live = self.store.get_live(d["live"]) or LiveRecord(id=d["live"])
+        live.starts_at, live.products, live.host = d["starts_at"], frozenset(d["products"]), d["host"]
+        self.store.put_live(live)
+
+    def _on_live_started(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        live = self.store.get_live(d["live"]) or LiveRecord(id=d["live"])
+        if live.started_at is not None:
+            return self._notice(event, f"live {live.id} already started at {live.started_at.isoformat()}")
+        live.started_at = event.at
+        self.store.put_live(live)
+
+    def _on_live_ended(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        live = self.store.get_live(d["live"]) or LiveRecord(id=d["live"])
+        if live.ended_at is not None:
+            return self._notice(event, f"live {live.id} already ended")
+        live.ended_at = event.at
+        self.store.put_live(live)
+        for watch in self.store.open_watches(live.id):
+            watch.seconds = watch.watched_seconds(event.at)
+            watch.open_count, watch.active_since = 0, None
+            self.store.put_watch(watch)
+            self._qualify(active, live.id, watch.viewer, event.at)
+
+    def _on_replay_published(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        self.store.put_replay(ReplayRecord(id=d["replay"], live=d["live"], available_from=event.at, until=d["until"]))
+
+    def _on_live_joined(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        viewer = self.store.resolve(d["viewer"])
+        watch = self.store.get_watch(d["live"], viewer) or WatchRecord(live=d["live"], viewer=viewer)
+        if watch.open_count == 0:
+            watch.active_since = event.at
+        watch.open_count += 1
+        self.store.put_watch(watch)
+        self._qualify(active, d["live"], viewer, event.at)
+
+    def _on_live_heartbeat(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        viewer = self.store.resolve(d["viewer"])
+        watch = self.store.get_watch(d["live"], viewer)
+        if watch is None or watch.open_count == 0:
+            return self._on_live_joined(event, d, active)  # a heartbeat implies presence
+        self._qualify(active, d["live"], viewer, event.at)
+
+    def _on_live_left(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        viewer = self.store.resolve(d["viewer"])
+        watch = self.store.get_watch(d["live"], viewer)
+        if watch is None or watch.open_count == 0:
+            return self._notice(event, f"viewer {viewer} was not watching live {d['live']}")
+        watch.open_count -= 1
+        if watch.open_count == 0:
+            watch.seconds = watch.watched_seconds(event.at)
+            watch.active_since = None
+        self.store.put_watch(watch)
+        self._qualify(active, d["live"], viewer, event.at)
+
+    # ------------------------------------------------------------------ clicks, customers, distributors
+
+    def _on_link_clicked(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        distributor = d["distributor"]
+        if self.store.get_distributor(distributor) is None:
+            return self._notice(event, f"{distributor} is not a distributor")
+        visitor = self.store.resolve(d["visitor"])
+        if visitor == distributor:
+            return self._notice(event, "a distributor's click on their own link is not recorded")
+        target = d["target"]
+        self.store.add_click(visitor, Click(at=event.at, distributor=distributor, kind=target["kind"],
+                                            target=target["id"]))
+        if active.ruleset.binding.bind_on == "click":
+            bind(self.store, active.ruleset.binding, visitor, distributor, event.at, via="click")
+
+    def _on_customer_registered(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        customer = d["customer"]
+        if d["visitor"]:
+            self._stitch(d["visitor"], customer, active.ruleset)
+        policy = active.ruleset.binding
+        if policy.bind_on == "registration":
+            clicks = valid_clicks(self.store.clicks(customer), event.at, policy)
+            if clicks:
+                bind(self.store, policy, customer, clicks[-1].distributor, event.at, via="registration")
+
+    def _stitch(self, visitor: str, customer: str, ruleset: RuleSet) -> None:
+        """The visitor is this customer: their binding and watch time follow."""
+        if visitor == customer or self.store.resolve(visitor) == customer:
+            return
+        self.store.link_identity(visitor, customer)
+        moved = self.store.get_binding(visitor)
+        if moved is not None:
+            self.store.drop_binding(visitor)
+            bind(self.store, ruleset.binding, customer, moved.distributor, moved.at, via=moved.via)
+        for live_id in self.store.lives_watched(visitor):
+            watch = self.store.get_watch(live_id, visitor)
+            if watch is None:
+                continue
+            mine = self.store.get_watch(live_id, customer) or WatchRecord(live=live_id, viewer=customer)
+            mine.seconds += watch.seconds
+            mine.open_count += watch.open_count
+            if watch.active_since is not None:
+                mine.active_since = min(filter(None, (mine.active_since, watch.active_since)))
+            watch.open_count, watch.active_since, watch.seconds = 0, None, 0.0
+            self.store.put_watch(watch)
+            self.store.put_watch(mine)
+
+    def _on_distributor_joined(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        customer = self.store.resolve(d["customer"])
+        if self.store.get_distributor(customer) is not None:
+            return self._notice(event, f"{customer} is already a distributor")
+        binding = self.store.get_binding(customer)
+        upline = binding.distributor if binding is not None and binding.valid_at(event.at) else None
+        self.store.put_distributor(DistributorRecord(
+            id=customer, upline=upline, joined_at=event.at, ranks=[(event.at, DEFAULT_RANK)],
+        ))
+
+    # ------------------------------------------------------------------ orders
+
+    def _on_order_created(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        record = self.store.get_order(d["order"]) or OrderRecord(id=d["order"])
+        if record.snapshot is not None:
+            return self._notice(event, f"order {record.id} was already created")
+        policy = active.ruleset.binding
+        customer = d["customer"]
+        if d["visitor"]:
+            self._stitch(d["visitor"], customer, active.ruleset)
+        customer = self.store.resolve(customer)
+        self._record_ref(event, d["ref"], customer, active)
+        clicks = [c for c in self.store.clicks(customer) if c.at <= event.at]
+        if policy.bind_on == "first_order":
+            recent = valid_clicks(clicks, event.at, policy)
+            if recent and self.store.get_binding(customer) is None:
+                bind(self.store, policy, customer, recent[-1].distributor, event.at, via="first_order")
+        watched = self.store.lives_watched(customer)
+        context, live = live_context(self.store, clicks, watched, event.at)
+        attribution = attribute(self.store, policy, customer, event.at, clicks, watched, context, live)
+        ctx = OrderContext(
+            order=record.id, customer=customer, channel=d["channel"], currency=d["currency"], at=event.at,
+            context=context, live=live.id if live is not None else None,
+            live_seconds=int((event.at - live.started_at).total_seconds())
+            if context == "live" and live is not None and live.started_at is not None else None,
+            featured=live.products if live is not None and context == "live" else frozenset(),
+            lines=tuple(d["lines"]),
+        )
+        chain = self._chain(attribution.paid_to, customer, ctx, active.ruleset)
+        record.snapshot = OrderSnapshot(
+            id=record.id, customer=customer, channel=ctx.channel, currency=ctx.currency, at=event.at,
+            lines=price_lines(ctx, chain, active.compiled, active.matcher), attribution=attribution,
+            rules_version=active.version,
+        )
+        if self.on_order_priced is not None:
+            self.on_order_priced(ctx, chain, active, record.snapshot)
+        self._project(record, active)
+
+    def _record_ref(self, event: Event, ref: Any, customer: str, active: ActiveRules) -> None:
+        """A share token or distributor id carried from the checkout counts as a click at order time."""
+        if ref is None:
+            return
+        distributor, target = (ref, {"kind": "product", "id": ""}) if isinstance(ref, str) else (
+            ref["distributor"], ref["target"])
+        if self.store.get_distributor(distributor) is None:
+            return self._notice(event, f"ref {distributor} is not a distributor")
+        if distributor == customer:
+            return
+        self.store.add_click(customer, Click(at=event.at, distributor=distributor, kind=target["kind"],
+                                             target=target["id"]))
+        if active.ruleset.binding.bind_on in ("click", "first_order"):
+            bind(self.store, active.ruleset.binding, customer, distributor, event.at, via="click")
+
+    def _chain(self, paid_to: str | None, buyer: str, ctx: OrderContext, ruleset: RuleSet) -> list[Beneficiary]:
+        """Level 1 is who is paid; each further level is the upline, up to the compliance limit."""
+        chain: list[Beneficiary] = []
+        current = paid_to
+        while current is not None and len(chain) < ruleset.compliance.max_levels:
+            if any(b.distributor == current for b in chain):
+                break  # defensive: the binding rules never create a loop
+            if current == buyer and not ruleset.binding.self_purchase:
+                break  # nobody earns team commission on their own purchase
+            record = self.store.get_distributor(current)
+            if record is None:
+                break
+            level = len(chain) + 1
+            since = ctx.at - record.last_sale_at if record.last_sale_at and record.last_sale_at <= ctx.at else None
+            tasks = tuple(
+                p.task for p in self.store.completed_tasks(current)
+                if p.completed_at is not None and p.completed_at <= ctx.at
+                and (p.scope_key == "" or (ctx.context == "live" and p.scope_key == ctx.live))
+            ) if level == 1 else ()
+            chain.append(Beneficiary(
+                level=level, distributor=current, rank=record.rank_at(ctx.at),
+                since_sale_s=int(since.total_seconds()) if since is not None else None, tasks=tasks,
+            ))
+            current = record.upline
+        return chain
+
+    def _on_order_lifecycle(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        record = self.store.get_order(d["order"]) or OrderRecord(id=d["order"])
+        refunds = tuple(d.get("lines") or ())
+        insort(record.lifecycle, (event.at, LIFECYCLE_RANK[event.type], event.id, event.type, refunds))
+        if record.snapshot is None:
+            self.store.put_order(record)  # kept until order.created arrives
+            return
+        self._project(record, active)
+
+    _on_order_paid = _on_order_fulfilled = _on_order_cancelled = _on_order_refunded = _on_order_lifecycle
+
+    def _project(self, record: OrderRecord, active: ActiveRules, now: datetime | None = None) -> None:
+        snapshot = record.snapshot
+        assert snapshot is not None
+        if not record.lifecycle:
+            self.store.put_order(record)  # created, nothing booked until it is paid
+            return
+        result = project(record, active.ruleset.settlement.approve_after_days, now)
+        first_payment = record.paid_at is None and result.paid_at is not None
+        record.paid_at, record.approve_at = result.paid_at, result.approve_at
+        record.has_pending = any(e.status == "pending" for e in result.entries)
+        self.store.replace_entries(record.id, result.entries)
+        self.store.put_order(record)
+        if first_payment:
+            assert result.paid_at is not None
+            self._on_first_payment(snapshot, result.paid_at, active)
+
+    def _on_first_payment(self, snapshot: OrderSnapshot, paid_at: datetime, active: ActiveRules) -> None:
+        """Facts that follow from an order being paid: the seller's last sale, paying invitees and promotions,
+        'ordered' task qualification, and custom reward actions."""
+        seller = snapshot.attribution.paid_to
+        if seller is not None and seller != snapshot.customer:
+            record = self.store.get_distributor(seller)
+            if record is not None:
+                if record.last_sale_at is None or record.last_sale_at < paid_at:
+                    record.last_sale_at = paid_at
+                if self.store.add_paying_customer(snapshot.customer):
+                    record.paying_invitees += 1
+                    self._promote(record, paid_at, active.ruleset)
+                self.store.put_distributor(record)
+        else:
+            self.store.add_paying_customer(snapshot.customer)
+        for live_id in self.store.lives_watched(snapshot.customer):
+            self._qualify(active, live_id, snapshot.customer, paid_at)
+        for priced in snapshot.lines:
+            for share in priced.shares:
+                for name, params in share.actions:
+                    booked = sum(
+                        (e.amount for e in self.store.entries(snapshot.id)
+                         if e.line == priced.line.line and e.level == share.level),
+                        Decimal(0),
+                    )
+                    ctx = ActionContext(
+                        beneficiary=share.beneficiary, at=paid_at, rules_version=snapshot.rules_version,
+                        order=snapshot.id, line=priced.line.line, amount=booked, live=snapshot.attribution.live,
+                    )
+                    self._run_action(name, params, ctx, key=f"action:{name}:{snapshot.id}:{priced.line.line}:"
+                                     f"{share.level}", rule_ids=share.rule_ids)
+
+    def _promote(self, record: DistributorRecord, at: datetime, ruleset: RuleSet) -> None:
+        """链动2+1: promotions are listed lowest first; a distributor only moves up."""
+        reached = [n for n, p in enumerate(ruleset.promotions) if p.rank in {r for _, r in record.ranks}]
+        floor = max(reached, default=-1)
+        for n, promotion in enumerate(ruleset.promotions):
+            if n <= floor or record.paying_invitees < promotion.paying_invitees:
+                continue
+            if promotion.from_ranks and record.rank not in promotion.from_ranks:
+                continue
+            record.ranks.append((max(at, record.ranks[-1][0]), promotion.rank))
+            floor = n
+
+    # ------------------------------------------------------------------ invite tasks and points
+
+    def _inviter(self, viewer: str, live_id: str, task: Task, at: datetime) -> str | None:
+        """The distributor who invited the viewer: the first whose link to this live (any live, for tasks of
+        scope 'all') the viewer clicked."""
+        for click in self.store.clicks(viewer):
+            if click.at > at:
+                break
+            if click.kind == "live" and (task.scope == "all" or click.target == live_id):
+                return click.distributor
+        return None
+
+    def _qualify(self, active: ActiveRules, live_id: str, viewer: str, at: datetime) -> None:
+        ruleset = active.ruleset
+        if not ruleset.tasks:
+            return
+        watch = self.store.get_watch(live_id, viewer)
+        for task in ruleset.tasks:
+            q = task.qualify
+            if q.entered and watch is None:
+                continue
+            if q.watched_minutes is not None and (watch is None or watch.watched_seconds(at) < q.watched_minutes * 60):
+                continue
+            if q.ordered and not self.store.is_paying_customer(viewer):
+                continue
+            inviter = self._inviter(viewer, live_id, task, at)
+            if inviter is None or inviter == viewer:
+                continue
+            scope_key = live_id if task.scope == "live" else ""
+            if not self.store.add_qualified(task.id, scope_key, viewer):
+                continue
+            self._task_progress(active, task, inviter, scope_key, viewer, live_id, at)
+
+    def _task_progress(
+        self, active: ActiveRules, task: Task, inviter: str, scope_key: str, invitee: str, live_id: str, at: datetime
+    ) -> None:
+        if task.each is not None:
+            self._reward(active, task, task.each, inviter, at, key=f"task:{task.id}:{scope_key}:{invitee}",
+                         live_id=live_id, invitee=invitee)
+        if task.target is None:
+            return
+        progress = self.store.get_task_progress(task.id, inviter, scope_key) or TaskProgress(
+            task=task.id, distributor=inviter, scope_key=scope_key)
+        progress.qualified += 1
+        completed_now = progress.completed_at is None and progress.qualified >= task.target
+        if completed_now:
+            progress.completed_at = at
+        self.store.put_task_progress(progress)
+        if completed_now and task.reward is not None:
+            self._reward(active, task, task.reward, inviter, at, key=f"task:{task.id}:{scope_key}:{inviter}:done",
+                         live_id=live_id)
+
+    def _reward(
+        self, active: ActiveRules, task: Task, reward: Reward, beneficiary: str, at: datetime, key: str,
+        live_id: str, invitee: str | None = None,
+    ) -> None:
+        if reward.points:
+            self.store.add_points(PointsGrant(
+                key=key, beneficiary=beneficiary, points=reward.points, reason=f"task {task.id}",
+                rule_ids=(task.id,), rules_version=active.version, at=at, live=live_id, invitee=invitee,
+            ))
+        for name, params in reward.actions:
+            ctx = ActionContext(beneficiary=beneficiary, at=at, rules_version=active.version, task=task.id,
+                                live=live_id, points=reward.points)
+            self._run_action(name, params, ctx, key=f"{key}:{name}", rule_ids=(task.id,))
+
+    def _run_action(self, name: str, params: Any, ctx: ActionContext, key: str, rule_ids: tuple[str, ...]) -> None:
+        fn = registry.get_action(name)
+        try:
+            points = fn(ctx, dict(params))
+        except Exception as exc:
+            raise ExtensionError(f"custom action {name!r} failed: {exc!r}") from exc
+        if points:
+            self.store.add_points(PointsGrant(
+                key=key, beneficiary=ctx.beneficiary, points=int(points), reason=f"action {name}",
+                rule_ids=rule_ids, rules_version=ctx.rules_version, at=ctx.at, live=ctx.live,
+            ))

@@ -1,0 +1,54 @@
+"""Money arithmetic: Decimal only, rounded once per ledger entry to the currency's minor unit.
+
+Rounding rule: a commission is `net line amount x percent / 100`, rounded half up (away from zero for
+negative amounts) to the currency's minor unit. Adjustments after a partial refund are computed as
+`round(new net x percent) - what was already booked`, so the entries of a line always add up to exactly
+the rounded commission on what the customer kept: no cent is lost or invented between line, entry and balance.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from ..exceptions import EventError
+
+# ISO 4217 currencies whose minor unit is not 2 digits; every other code uses 2.
+_MINOR_UNITS = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0, "RWF": 0,
+    "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "CLF": 4, "UYW": 4,
+}
+_QUANTS = {digits: Decimal(1).scaleb(-digits) for digits in range(5)}
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+
+
+def minor_unit(currency: str) -> int:
+    return _MINOR_UNITS.get(currency, 2)
+
+
+def quantum(currency: str) -> Decimal:
+    return _QUANTS[minor_unit(currency)]
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def percent_of(amount: Decimal, percent: Decimal, currency: str) -> Decimal:
+    return round_money(amount * percent / HUNDRED, currency)
+
+
+def parse_amount(value: object, currency: str, what: str) -> Decimal:
+    """An amount from an event: a string or integer (never a float), not negative, not finer than the minor unit."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise EventError(f"{what} must be a decimal string such as \"12.50\", got {value!r}")
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, ValueError):
+        raise EventError(f"{what} must be a decimal string such as \"12.50\", got {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise EventError(f"{what} must be a finite amount >= 0, got {value!r}")
+    if amount != amount.quantize(quantum(currency), rounding=ROUND_HALF_UP):
+        raise EventError(f"{what} {value!r} has more decimals than {currency} allows ({minor_unit(currency)})")
+    return amount

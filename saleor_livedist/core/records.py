@@ -1,0 +1,183 @@
+"""Plain records the engine reads and writes through a Store: the business state, never the rule engine's."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from .events import Line
+
+
+@dataclass(frozen=True)
+class Click:
+    at: datetime
+    distributor: str
+    kind: str  # live | replay | product | clip
+    target: str
+
+
+@dataclass(frozen=True)
+class BindingRecord:
+    identity: str
+    distributor: str
+    at: datetime
+    expires_at: datetime | None  # None: permanent
+    via: str  # click | registration | first_order
+
+    def valid_at(self, at: datetime) -> bool:
+        return self.at <= at and (self.expires_at is None or at < self.expires_at)
+
+
+@dataclass
+class DistributorRecord:
+    id: str
+    upline: str | None
+    joined_at: datetime
+    ranks: list[tuple[datetime, str]]  # (since, rank), oldest first; promotions only go up
+    last_sale_at: datetime | None = None
+    paying_invitees: int = 0
+
+    def rank_at(self, at: datetime) -> str:
+        current = self.ranks[0][1]
+        for since, rank in self.ranks:
+            if since <= at:
+                current = rank
+        return current
+
+    @property
+    def rank(self) -> str:
+        return self.ranks[-1][1]
+
+
+@dataclass
+class LiveRecord:
+    id: str
+    starts_at: datetime | None = None
+    products: frozenset[str] = frozenset()
+    host: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+    def on_air(self, at: datetime) -> bool:
+        return (
+            self.started_at is not None and self.started_at <= at and (self.ended_at is None or at < self.ended_at)
+        )
+
+
+@dataclass(frozen=True)
+class ReplayRecord:
+    id: str
+    live: str
+    available_from: datetime
+    until: datetime | None
+
+    def available(self, at: datetime) -> bool:
+        return self.available_from <= at and (self.until is None or at < self.until)
+
+
+@dataclass
+class WatchRecord:
+    """One viewer's watch time in one live: overlapping tabs count once (an open counter, one clock)."""
+
+    live: str
+    viewer: str
+    open_count: int = 0
+    active_since: datetime | None = None
+    seconds: float = 0.0
+
+    def watched_seconds(self, now: datetime) -> float:
+        if self.active_since is not None and now > self.active_since:
+            return self.seconds + (now - self.active_since).total_seconds()
+        return self.seconds
+
+
+@dataclass
+class TaskProgress:
+    task: str
+    distributor: str
+    scope_key: str  # the live id for live-scoped tasks, "" for all
+    qualified: int = 0
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one beneficiary earns on one line, fixed when the order is created."""
+
+    level: int
+    beneficiary: str
+    percent: Decimal
+    rule_ids: tuple[str, ...]
+    actions: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    line: Line
+    shares: tuple[Share, ...]
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who is paid (the binding), the last distributor link clicked before the order, and the assists."""
+
+    paid_to: str | None
+    last_click: str | None
+    assists: tuple[str, ...]  # other distributors whose links the buyer clicked before
+    lives_watched: tuple[str, ...]
+    context: str  # live | replay | none
+    live: str | None
+    reason: str  # why paid_to is who it is (or why nobody)
+
+
+@dataclass(frozen=True)
+class OrderSnapshot:
+    id: str
+    customer: str
+    channel: str
+    currency: str
+    at: datetime
+    lines: tuple[PricedLine, ...]
+    attribution: Attribution
+    rules_version: str
+
+
+@dataclass
+class OrderRecord:
+    id: str
+    snapshot: OrderSnapshot | None = None  # None until order.created arrives
+    lifecycle: list[tuple[datetime, int, str, str, tuple[tuple[str, Decimal], ...]]] = field(default_factory=list)
+    # (at, type rank, event id, type, refunded lines) — sorted, so arrival order never matters
+    paid_at: datetime | None = None
+    approve_at: datetime | None = None
+    has_pending: bool = False
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: str
+    order: str
+    line: str
+    beneficiary: str
+    kind: str  # commission | team | adjustment | clawback
+    level: int
+    amount: Decimal
+    currency: str
+    status: str  # pending | approved | reversed
+    percent: Decimal
+    rule_ids: tuple[str, ...]
+    rules_version: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PointsGrant:
+    key: str  # unique: a grant is made at most once
+    beneficiary: str
+    points: int
+    reason: str
+    rule_ids: tuple[str, ...]
+    rules_version: str
+    at: datetime
+    live: str | None = None
+    invitee: str | None = None

@@ -1,0 +1,271 @@
+"""Builds the typed rules of one structurally checked file and checks what the schema cannot say: percent and
+date ranges, windows, and the compliance limits of each rule (the merchant-facing codes LD108, LD2xx, LD3xx).
+
+Each field is checked only where the schema found nothing wrong under it, so independent problems are all reported
+while no check ever sees a value of the wrong type.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from .model import (
+    MAX_LEVELS_HARD_LIMIT, Binding, Compliance, Promotion, Qualify, RateRule, Reward, Settlement, Source, Task, When,
+)
+from .structure import owner_label
+from .yamldoc import Document, Path
+
+Extensions = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
+
+LEVELS_MESSAGE = f"at most {MAX_LEVELS_HARD_LIMIT} commission levels counting the selling distributor"
+RULE_KINDS = {("commission", "rates"): "rate", ("commission", "bonuses"): "bonus", ("commission", "team"): "team"}
+SECTIONS = ("binding", "settlement", "compliance", "join")
+KIND_NAMES = {
+    "rate": "commission rate rule", "bonus": "commission bonus rule", "team": "commission team rule",
+    "task": "task", "promotion": "promotion",
+}
+
+
+@dataclass
+class Entry:
+    """A rule, task or promotion as written, with its typed form once it is fully valid."""
+
+    kind: str  # rate, bonus, team, task, promotion
+    doc: Document
+    path: Path
+    raw: dict[str, Any]
+    label: str  # e.g. "commission rate rule 'direct'", for messages
+    built: RateRule | Task | Promotion | None = None
+    when: When | None = None  # a rule's valid conditions, even when another part of it is wrong
+
+    @property
+    def kind_name(self) -> str:
+        return KIND_NAMES[self.kind]
+
+    @property
+    def ident(self) -> str | None:
+        value = self.raw.get("id")
+        return value if isinstance(value, str) and self.doc.is_clean(self.path + ("id",)) else None
+
+    @property
+    def source(self) -> Source:
+        line, column = self.doc.mark(self.path + ("id",))
+        return Source(self.doc.path, line, column)
+
+
+def collect_entries(doc: Document, first_order: int) -> list[Entry]:
+    """Every rule, task and promotion of `doc`, built when valid; `order` numbers continue from `first_order`."""
+    entries: list[Entry] = []
+    for prefix, kind in (*RULE_KINDS.items(), (("tasks",), "task"), (("promotions",), "promotion")):
+        items = _get(doc.data, prefix)
+        if not isinstance(items, list):
+            continue
+        for index, raw in enumerate(items):
+            path = prefix + (index,)
+            if isinstance(raw, dict):
+                entry = Entry(kind, doc, path, raw, owner_label(doc.data, path))
+                entry.built = _build(entry, first_order + len(entries))
+                entries.append(entry)
+    return entries
+
+
+def _build(entry: Entry, order: int) -> RateRule | Task | Promotion | None:
+    before = len(entry.doc.problems)
+    if entry.kind in ("rate", "bonus", "team"):
+        built: RateRule | Task | Promotion | None = _rate_rule(entry, order)
+    elif entry.kind == "task":
+        built = _task(entry)
+    else:
+        built = _promotion(entry)
+    clean = entry.doc.is_clean(entry.path) and len(entry.doc.problems) == before
+    return built if clean else None
+
+
+def _rate_rule(entry: Entry, order: int) -> RateRule | None:
+    raw, path, doc = entry.raw, entry.path, entry.doc
+    key = "add" if entry.kind == "bonus" else "rate"
+    percent = percent_at(doc, path + (key,), raw.get(key), entry.label)
+    when = entry.when = _when(doc, path + ("when",), raw.get("when"), entry.label)
+    level = raw.get("level", 1)
+    if entry.kind == "team" and doc.is_clean(path + ("level",)) and level > MAX_LEVELS_HARD_LIMIT:
+        doc.report(path + ("level",), "LD302", f"{entry.label} pays level {level}: {LEVELS_MESSAGE}",
+                   "use level 2 (the seller's upline) or 3; more levels count as pyramid selling")
+    if percent is None or when is None or not doc.is_clean(path):
+        return None
+    kind = "team" if entry.kind == "team" else entry.kind
+    return RateRule(
+        id=raw["id"], kind=kind, percent=percent, when=when, source=entry.source, level=int(level),
+        priority=int(raw.get("priority", 0)), order=order, actions=extensions(raw.get("actions")),
+    )
+
+
+def _when(doc: Document, path: Path, raw: dict[str, Any] | None, label: str) -> When | None:
+    """The conditions, or None when invalid; the windows are checked even when a sibling key is wrong."""
+    if raw is not None and not isinstance(raw, dict):
+        return None
+    raw = raw or {}
+    minutes = raw.get("live_minutes")
+    if minutes is not None and doc.is_clean(path + ("live_minutes",)) and minutes["to"] <= minutes["from"]:
+        doc.report(path + ("live_minutes", "to"), "LD209", f"'live_minutes' of {label} is empty: 'to' "
+                   f"({minutes['to']}) must be greater than 'from' ({minutes['from']})",
+                   "the window is [from, to): from: 0, to: 60 is the first hour of the live")
+    between = raw.get("between")
+    window = _between(doc, path + ("between",), between, label) if doc.is_clean(path + ("between",)) else None
+    if not doc.is_clean(path):
+        return None
+    return When(
+        products=_names(raw.get("products")), collections=_names(raw.get("collections")),
+        categories=_names(raw.get("categories")), channels=_names(raw.get("channels")),
+        currencies=_names(raw.get("currencies")), lives=_names(raw.get("lives")),
+        context=raw.get("context"), featured=raw.get("featured"),
+        live_minutes=(int(minutes["from"]), int(minutes["to"])) if minutes else None,
+        between=window, ranks=_names(raw.get("rank")),
+        sold_within_days=int(raw["sold_within_days"]) if "sold_within_days" in raw else None,
+        task_completed=raw.get("task_completed"), custom=extensions(raw.get("custom")),
+    )
+
+
+def _between(doc: Document, path: Path, raw: dict[str, str] | None, label: str) -> tuple[datetime, datetime] | None:
+    """The absolute window; None when absent or reported."""
+    if raw is None:
+        return None
+    start = datetime_at(doc, path + ("from",), raw["from"], label)
+    end = datetime_at(doc, path + ("to",), raw["to"], label)
+    if start is not None and end is not None and end <= start:
+        doc.report(path + ("to",), "LD209", f"'between' of {label} is empty: 'to' must be later than 'from'",
+                   "the window is [from, to), e.g. from: 2024-06-01T20:00:00+08:00, to: 2024-06-01T22:00:00+08:00")
+        return None
+    return (start, end) if start is not None and end is not None else None
+
+
+def datetime_at(doc: Document, path: Path, text: str, label: str) -> datetime | None:
+    key = f"{path[-1]!r} in {path[-2]!r} of {label}"
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        doc.report(path, "LD108", f"{key} must be a date and time with a UTC offset, got {text!r}",
+                   "e.g. 2024-06-01T20:00:00+08:00 (ISO 8601)")
+        return None
+    if value.utcoffset() is None:
+        example = text if "T" in text or " " in text else f"{text}T00:00:00"
+        doc.report(path, "LD108", f"{key} has no UTC offset: {text!r}",
+                   f"add the offset, e.g. {example}+08:00, or Z for UTC")
+        return None
+    return value
+
+
+def percent_at(doc: Document, path: Path, value: Any, label: str) -> Decimal | None:
+    """The percent as Decimal (through str, never float arithmetic), or None when missing, invalid or reported."""
+    if value is None or not doc.is_clean(path):
+        return None
+    percent = Decimal(str(value))
+    if not 0 < percent <= 100:
+        doc.report(path, "LD207", f"{path[-1]!r} of {label} must be more than 0 and at most 100 (percent), "
+                   f"got {value}", "a percent of the net paid line amount: 5 means 5%")
+        return None
+    return percent
+
+
+def _task(entry: Entry) -> Task | None:
+    raw, path, doc = entry.raw, entry.path, entry.doc
+    qualify_raw = raw.get("qualify")
+    qualify = Qualify(
+        entered=bool(qualify_raw.get("entered", False)), watched_minutes=qualify_raw.get("watched_minutes"),
+        ordered=bool(qualify_raw.get("ordered", False)),
+    ) if isinstance(qualify_raw, dict) and doc.is_clean(path + ("qualify",)) else None
+    rewards = {key: _reward(doc, path + (key,), raw.get(key), entry.label) for key in ("each", "reward")}
+    for key in ("each", "reward"):
+        reward = rewards[key]
+        if reward is not None and qualify is not None and reward.cash > 0 and not qualify.ordered:
+            doc.report(path + (key, "cash"), "LD303", f"{entry.label} pays cash for invitees who need not buy: "
+                       "no cash reward for recruiting without a purchase; use points",
+                       "pay points or bonus_percent instead, or require a paid order with qualify: {ordered: true}")
+    if qualify is None or not doc.is_clean(path):
+        return None
+    return Task(
+        id=raw["id"], scope=raw.get("scope", "live"), qualify=qualify, source=entry.source,
+        each=rewards["each"], target=raw.get("target"), reward=rewards["reward"],
+    )
+
+
+def _reward(doc: Document, path: Path, raw: dict[str, Any] | None, label: str) -> Reward | None:
+    if not isinstance(raw, dict) or not doc.is_clean(path):
+        return None
+    bonus = percent_at(doc, path + ("bonus_percent",), raw.get("bonus_percent"), label)
+    return Reward(
+        points=int(raw.get("points", 0)), bonus_percent=bonus if bonus is not None else Decimal(0),
+        cash=Decimal(str(raw.get("cash", 0))), actions=extensions(raw.get("actions")),
+    )
+
+
+def _promotion(entry: Entry) -> Promotion | None:
+    raw = entry.raw
+    if not entry.doc.is_clean(entry.path):
+        return None
+    return Promotion(
+        id=raw["id"], rank=raw["rank"], paying_invitees=int(raw["paying_invitees"]), source=entry.source,
+        from_ranks=_names(raw.get("from_ranks")),
+    )
+
+
+def build_section(doc: Document, name: str) -> Binding | Settlement | Compliance | Decimal | None:
+    """The typed policy section `name` of `doc` (join gives its fee), None when invalid; compliance checked here."""
+    raw, path = doc.data[name], (name,)
+    if not doc.is_clean(path):
+        return None
+    if name == "binding":
+        days = raw.get("valid_days", 30)
+        return Binding(
+            bind_on=raw.get("bind_on", "click"), valid_days=None if days == "permanent" else int(days),
+            overwrite=raw.get("overwrite", "first"), self_purchase=bool(raw.get("self_purchase", False)),
+        )
+    if name == "settlement":
+        return Settlement(approve_after_days=int(raw.get("approve_after_days", 7)))
+    if name == "compliance":
+        return _compliance(doc, raw)
+    fee = Decimal(str(raw["fee"]))
+    if fee > 0:
+        doc.report(path + ("fee",), "LD304", f"join.fee is {raw['fee']}: no fee to become a distributor",
+                   "remove 'join' or set fee: 0; charging to join is a mark of pyramid selling")
+        return None
+    return fee
+
+
+def _compliance(doc: Document, raw: dict[str, Any]) -> Compliance | None:
+    levels = int(raw.get("max_levels", 2))
+    if levels > MAX_LEVELS_HARD_LIMIT:
+        doc.report(("compliance", "max_levels"), "LD301", f"compliance.max_levels is {levels}: {LEVELS_MESSAGE}",
+                   f"set max_levels to {MAX_LEVELS_HARD_LIMIT} or less")
+        return None
+    cap = raw.get("max_line_percent")
+    percent = percent_at(doc, ("compliance", "max_line_percent"), cap, "'compliance'")
+    if cap is not None and percent is None:
+        return None
+    return Compliance(max_levels=levels, max_line_percent=percent)
+
+
+def extensions(raw: dict[str, Any] | None) -> Extensions:
+    """Custom conditions or actions in a hashable, order-independent form."""
+    return tuple(sorted((name, freeze(params or {})) for name, params in (raw or {}).items()))
+
+
+def freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((key, freeze(item)) for key, item in value.items()))
+    if isinstance(value, list):
+        return tuple(freeze(item) for item in value)
+    return value
+
+
+def _names(value: str | list[str] | None) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    return frozenset([value] if isinstance(value, str) else value)
+
+
+def _get(data: Any, path: Path) -> Any:
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data

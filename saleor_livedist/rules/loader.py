@@ -1,0 +1,149 @@
+"""Reads a merchant's rule files into a RuleSet, or raises RuleFileError listing every problem in every file.
+
+    from saleor_livedist.rules.loader import load_rules
+    rules = load_rules("rules/")          # a directory (its *.yaml and *.yml, by name) or files; None: the defaults
+
+Whatever bytes come in, the only exception is RuleFileError: each step reports Problems instead of raising, and
+an unexpected failure is reported as LD099 rather than escaping.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..exceptions import Problem, RuleFileError
+from .build import SECTIONS, Entry, build_section, collect_entries
+from .model import Binding, Compliance, RuleSet, Settlement
+from .semantics import Occurrence, check_set
+from .structure import check_document
+from .yamldoc import Document, read_document
+
+logger = logging.getLogger(__name__)
+
+RULE_FILE_SUFFIXES = (".yaml", ".yml")
+PathArg = str | os.PathLike[str]
+T = TypeVar("T")
+
+
+def default_rules_dir() -> Path:
+    """The rule files shipped with the package (the project's rules/ directory)."""
+    return Path(__file__).resolve().parent.parent / "default_rules"
+
+
+def load_rules(paths: PathArg | Sequence[PathArg] | None = None) -> RuleSet:
+    """Load a directory (its *.yaml and *.yml, sorted by name, not recursive) or files; None loads the defaults.
+
+    Paths in problems and sources are as given: pass relative paths to get relative messages.
+    """
+    contents, problems = _read(paths)
+    return _load(contents, problems)
+
+
+def load_rules_from_texts(files: Mapping[str, str | bytes]) -> RuleSet:
+    """Load rule files given as {path: content}; the paths only name the files in messages and set their order."""
+    return _load({str(path): content for path, content in files.items()}, [])
+
+
+def check_rules(paths: PathArg | Sequence[PathArg] | None = None) -> list[Problem]:
+    """Every problem in the rule files, sorted; empty when they are valid."""
+    try:
+        load_rules(paths)
+    except RuleFileError as exc:
+        return exc.problems
+    return []
+
+
+def rules_version(data: Sequence[Any]) -> str:
+    """The first 16 hex digits of sha256 over canonical JSON of the files' parsed data, in file order.
+
+    Key order, comments, quoting and layout do not change it; any change of meaning does.
+    """
+    canonical = json.dumps(list(data), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:16]
+
+
+def _read(paths: PathArg | Sequence[PathArg] | None) -> tuple[dict[str, bytes], list[Problem]]:
+    if paths is None:
+        paths = [default_rules_dir()]
+    elif isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    contents: dict[str, bytes] = {}
+    problems: list[Problem] = []
+    if not paths:
+        problems.append(Problem("", 0, 0, "LD002", "no rule files given", "pass a directory or rule files"))
+    for given in paths:
+        name = os.fspath(given)
+        try:
+            if not Path(name).is_dir():
+                contents[name] = Path(name).read_bytes()
+                continue
+            found = sorted(p.name for p in Path(name).iterdir() if p.suffix in RULE_FILE_SUFFIXES)
+        except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
+            problems.append(Problem(name, 0, 0, "LD001", f"cannot read: {getattr(exc, 'strerror', None) or exc}",
+                                    "check that the path exists and can be read"))
+            continue
+        if not found:
+            problems.append(Problem(name, 0, 0, "LD002", "no rule files (*.yaml, *.yml) in this directory",
+                                    "add rule files, or point at the directory that has them"))
+        for file_name in found:
+            path = os.path.join(name, file_name)
+            try:
+                contents[path] = Path(path).read_bytes()
+            except OSError as exc:
+                problems.append(Problem(path, 0, 0, "LD001", f"cannot read: {exc.strerror or exc}",
+                                        "check that the file exists and can be read"))
+    return contents, problems
+
+
+def _load(contents: Mapping[str, str | bytes], problems: list[Problem]) -> RuleSet:
+    docs: list[Document] = []
+    for path, content in sorted(contents.items()):
+        stand_in = Document(path, "")  # carries the problem if reading itself fails
+        docs.append(_guarded(stand_in, read_document, path, content) or stand_in)
+    entries: list[Entry] = []
+    occurrences: dict[str, list[Occurrence]] = {}
+    sections: dict[str, Any] = {}
+    for doc in docs:
+        if not _guarded(doc, check_document, doc):
+            continue
+        entries += _guarded(doc, collect_entries, doc, len(entries)) or []
+        for name in SECTIONS:
+            if name in doc.data:
+                occurrences.setdefault(name, []).append((doc, (name,)))
+                sections.setdefault(name, _guarded(doc, build_section, doc, name))
+    if docs:
+        _guarded(docs[0], check_set, entries, occurrences)
+    problems = list(dict.fromkeys(problems + [p for doc in docs for p in doc.problems]))
+    if problems:
+        raise RuleFileError(problems)
+    return _rule_set(docs, entries, sections)
+
+
+def _rule_set(docs: list[Document], entries: list[Entry], sections: dict[str, Any]) -> RuleSet:
+    def built(kind: str) -> tuple[Any, ...]:
+        return tuple(entry.built for entry in entries if entry.kind == kind)
+
+    binding, settlement, compliance = sections.get("binding"), sections.get("settlement"), sections.get("compliance")
+    return RuleSet(
+        version=rules_version([doc.data for doc in docs]),
+        rates=built("rate"), bonuses=built("bonus"), team=built("team"),
+        tasks=built("task"), promotions=built("promotion"),
+        binding=binding or Binding(), settlement=settlement or Settlement(), compliance=compliance or Compliance(),
+        files=tuple(doc.path for doc in docs),
+    )
+
+
+def _guarded(doc: Document, step: Callable[..., T], *args: Any) -> T | None:
+    """Run one step; a bug in it becomes an LD099 problem on `doc`, because callers rely on RuleFileError only."""
+    try:
+        return step(*args)
+    except Exception as exc:
+        logger.exception("internal error while checking rule file %s", doc.path)
+        doc.problems.append(Problem(doc.path, 0, 0, "LD099", f"internal error while checking this file "
+                                    f"({type(exc).__name__})", "please report this, with the file, to the developers"))
+        return None

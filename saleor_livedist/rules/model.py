@@ -1,0 +1,182 @@
+"""The validated, typed form of a merchant's rule files: what the loader builds and the backends evaluate.
+
+Everything here is immutable and hashable so one RuleSet can be shared by threads and cached by version.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+MAX_LEVELS_HARD_LIMIT = 3
+DEFAULT_RANK = "distributor"
+
+Context = Literal["live", "replay", "none"]
+Scope = Literal["live", "all"]
+BindOn = Literal["click", "registration", "first_order"]
+Overwrite = Literal["first", "latest"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a rule was written, for messages and `rules explain`."""
+
+    path: str
+    line: int  # 1-based
+    column: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class When:
+    """Conditions of a rule; all given ones must hold. Empty means 'always'.
+
+    Item keys (products, collections, categories) also set a rate's specificity.
+    """
+
+    products: frozenset[str] = frozenset()
+    collections: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    currencies: frozenset[str] = frozenset()
+    lives: frozenset[str] = frozenset()
+    context: Context | None = None  # where the order came from: on-air live, replay, or neither
+    featured: bool | None = None  # product featured in the order's live
+    live_minutes: tuple[int, int] | None = None  # [from, to) minutes after the live started
+    between: tuple[datetime, datetime] | None = None  # [from, to) absolute, timezone-aware
+    ranks: frozenset[str] = frozenset()  # rank of the beneficiary
+    sold_within_days: int | None = None  # beneficiary had an attributed paid order within N days
+    task_completed: str | None = None  # beneficiary completed this task (in this order's live, for live scope)
+    custom: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # (extension name, sorted params)
+
+    def item_tier(self) -> int:
+        """3 product, 2 collection, 1 category, 0 none: a rule naming a product beats one naming its category."""
+        if self.products:
+            return 3
+        if self.collections:
+            return 2
+        if self.categories:
+            return 1
+        return 0
+
+    def condition_count(self) -> int:
+        return sum(
+            1
+            for value in (
+                self.products, self.collections, self.categories, self.channels, self.currencies,
+                self.lives, self.ranks, self.custom,
+            )
+            if value
+        ) + sum(
+            1
+            for value in (
+                self.context, self.featured, self.live_minutes, self.between,
+                self.sold_within_days, self.task_completed,
+            )
+            if value is not None
+        )
+
+
+@dataclass(frozen=True)
+class RateRule:
+    """A commission rule. kind 'rate' picks the level-1 base rate (one wins), 'bonus' adds on top of it,
+    'team' pays an upline at `level` (one wins per level)."""
+
+    id: str
+    kind: Literal["rate", "bonus", "team"]
+    percent: Decimal  # of the net paid line amount
+    when: When
+    source: Source
+    level: int = 1
+    priority: int = 0
+    order: int = 0  # declaration order across files (files sorted by name); the last tie-breaker
+    actions: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # custom reward actions
+
+    def precedence(self) -> tuple[int, int, int, int]:
+        """Sort key, highest first: priority, item specificity, number of conditions, earlier declaration."""
+        return (self.priority, self.when.item_tier(), self.when.condition_count(), -self.order)
+
+
+@dataclass(frozen=True)
+class Qualify:
+    """What makes an invitee count for a task. All given ones must hold."""
+
+    entered: bool = False
+    watched_minutes: int | None = None
+    ordered: bool = False  # placed an order that was paid
+
+
+@dataclass(frozen=True)
+class Reward:
+    points: int = 0
+    bonus_percent: Decimal = Decimal(0)  # extra commission on the distributor's later orders
+    cash: Decimal = Decimal(0)  # only allowed where the invitee must have bought (compliance)
+    actions: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Task:
+    """An invite task: rewards a distributor for invitees who qualify, per invitee (`each`) and/or once
+    `target` invitees qualified (`reward`)."""
+
+    id: str
+    scope: Scope
+    qualify: Qualify
+    source: Source
+    each: Reward | None = None
+    target: int | None = None
+    reward: Reward | None = None
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """链动2+1 style: a distributor with `paying_invitees` direct invitees who each have a paid order
+    reaches `rank`."""
+
+    id: str
+    rank: str
+    paying_invitees: int
+    source: Source
+    from_ranks: frozenset[str] = frozenset()  # empty: any rank
+
+
+@dataclass(frozen=True)
+class Binding:
+    bind_on: BindOn = "click"
+    valid_days: int | None = 30  # None: permanent
+    overwrite: Overwrite = "first"
+    self_purchase: bool = False
+
+
+@dataclass(frozen=True)
+class Settlement:
+    approve_after_days: int = 7  # after fulfilment: the after-sale window
+
+
+@dataclass(frozen=True)
+class Compliance:
+    max_levels: int = 2  # counting the selling distributor as level 1; hard limit 3
+    max_line_percent: Decimal | None = None  # cap on the sum of all levels' percents for one line
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str  # hash of the canonical content
+    rates: tuple[RateRule, ...] = ()
+    bonuses: tuple[RateRule, ...] = ()
+    team: tuple[RateRule, ...] = ()
+    tasks: tuple[Task, ...] = ()
+    promotions: tuple[Promotion, ...] = ()
+    binding: Binding = field(default_factory=Binding)
+    settlement: Settlement = field(default_factory=Settlement)
+    compliance: Compliance = field(default_factory=Compliance)
+    files: tuple[str, ...] = ()
+
+    def rate_rules(self) -> tuple[RateRule, ...]:
+        return self.rates + self.bonuses + self.team
+
+    def task(self, task_id: str) -> Task | None:
+        return next((t for t in self.tasks if t.id == task_id), None)

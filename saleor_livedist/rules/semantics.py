@@ -1,0 +1,167 @@
+"""Checks that need the whole rule set at once: unique ids, one file per policy section, bonuses that would pay
+twice, names of tasks and custom extensions, and team levels against compliance.max_levels."""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Any
+
+from . import registry
+from .build import SECTIONS, Entry
+from .model import When
+from .structure import clip
+from .yamldoc import Document, Path
+
+Occurrence = tuple[Document, Path]  # where a section was defined
+_SETS = ("products", "collections", "categories", "channels", "currencies", "lives", "ranks")
+
+
+def check_set(entries: Sequence[Entry], sections: dict[str, list[Occurrence]]) -> None:
+    """Report every cross-file problem on the documents involved."""
+    _duplicate_ids(entries)
+    _duplicate_sections(sections)
+    _overlapping_bonuses([e for e in entries if e.kind == "bonus" and e.when is not None])
+    _extension_names(entries)
+    _task_references(entries)
+    _team_levels(entries, sections.get("compliance", []))
+
+
+def _duplicate_ids(entries: Sequence[Entry]) -> None:
+    seen: dict[str, Entry] = {}
+    for entry in entries:
+        ident = entry.ident
+        if ident is None:
+            continue
+        if ident in seen:
+            first = seen[ident]
+            entry.doc.report(entry.path + ("id",), "LD201", f"duplicate id {clip(ident)!r}: already used by the "
+                             f"{first.kind_name} at {first.source}",
+                             "ids must be unique across all rule files; rename one of them")
+        else:
+            seen[ident] = entry
+
+
+def _duplicate_sections(sections: dict[str, list[Occurrence]]) -> None:
+    for name in SECTIONS:
+        places = sections.get(name, [])
+        for doc, path in places[1:]:
+            first_doc, first_path = places[0]
+            line, column = first_doc.mark(first_path, key=True)
+            doc.report(path, "LD202", f"{name!r} is already defined in {first_doc.path}:{line}:{column}; "
+                       "a section can be defined in one file only", f"merge the two {name!r} sections into one",
+                       key=True)
+
+
+def _overlapping_bonuses(bonuses: list[Entry]) -> None:
+    for index, later in enumerate(bonuses):
+        for earlier in bonuses[:index]:
+            windows = _shared_windows(earlier.when, later.when)  # type: ignore[arg-type]
+            if windows:
+                later.doc.report(
+                    later.path + ("id",), "LD203",
+                    f"{later.label} overlaps {earlier.label} ({earlier.source}): both can match the same line in "
+                    f"{windows}, so the line would be paid both bonuses",
+                    "make the windows meet without overlapping (e.g. to: 30 and from: 30), make the conditions "
+                    "exclusive, or merge the two rules into one")
+
+
+def _shared_windows(a: When, b: When) -> str:
+    """A description of the overlapping windows when both rules can match one line, else ''."""
+    for name in _SETS:
+        mine, theirs = getattr(a, name), getattr(b, name)
+        if mine and theirs and not mine & theirs:
+            return ""
+    for name in ("context", "featured"):
+        mine, theirs = getattr(a, name), getattr(b, name)
+        if mine is not None and theirs is not None and mine != theirs:
+            return ""
+    shared = []
+    if a.live_minutes and b.live_minutes:
+        if not _overlap(a.live_minutes, b.live_minutes):
+            return ""
+        shared.append(f"live_minutes [{a.live_minutes[0]}, {a.live_minutes[1]}) and "
+                      f"[{b.live_minutes[0]}, {b.live_minutes[1]})")
+    if a.between and b.between:
+        if not _overlap(a.between, b.between):
+            return ""
+        shared.append(f"between [{a.between[0].isoformat()}, {a.between[1].isoformat()}) and "
+                      f"[{b.between[0].isoformat()}, {b.between[1].isoformat()})")
+    return " and ".join(shared)
+
+
+def _overlap(a: tuple[Any, Any], b: tuple[Any, Any]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]  # half-open windows
+
+
+def _extension_names(entries: Sequence[Entry]) -> None:
+    registry.load_entry_points()  # a package's decorators must have run before we call a name unknown
+    conditions, actions = registry.condition_names(), registry.action_names()
+    for entry in entries:
+        places: list[tuple[Path, str, list[str]]] = [(entry.path + ("when", "custom"), "condition", conditions)]
+        for key in ("actions", ("each", "actions"), ("reward", "actions")):
+            places.append((entry.path + ((key,) if isinstance(key, str) else key), "action", actions))
+        for path, what, known in places:
+            names = _get(entry.raw, path[len(entry.path):])
+            if not isinstance(names, dict) or not entry.doc.is_clean(path):
+                continue
+            for name in names:
+                if name not in known:
+                    entry.doc.report(path + (name,), "LD204" if what == "condition" else "LD205",
+                                     f"unknown custom {what} {clip(name)!r} in {entry.label}",
+                                     _known_hint(name, known, what), key=True)
+
+
+def _known_hint(name: str, known: list[str], what: str) -> str:
+    if not known:
+        return f"no custom {what}s are registered; a developer registers one with @registry.{what}({name!r})"
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return (f"did you mean {close[0]!r}? " if close else "") + f"known {what}s: {', '.join(known)}"
+
+
+def _task_references(entries: Sequence[Entry]) -> None:
+    tasks = sorted({e.ident for e in entries if e.kind == "task" and e.ident})
+    for entry in entries:
+        path = entry.path + ("when", "task_completed")
+        name = _get(entry.raw, ("when", "task_completed"))
+        if entry.kind in ("rate", "bonus", "team") and isinstance(name, str) and entry.doc.is_clean(path):
+            if name not in tasks:
+                close = difflib.get_close_matches(name, tasks, n=1, cutoff=0.6)
+                hint = (f"did you mean {close[0]!r}? " if close else "") + (
+                    f"known tasks: {', '.join(tasks)}" if tasks else "no tasks are defined in these rule files")
+                entry.doc.report(path, "LD206", f"unknown task {clip(name)!r} in 'task_completed' of {entry.label}",
+                                 hint)
+
+
+def _team_levels(entries: Sequence[Entry], compliance: list[Occurrence]) -> None:
+    limit, said = 2, "2 (the default)"
+    if compliance:
+        doc, path = compliance[0]
+        section = doc.data.get("compliance")
+        if not isinstance(section, dict):
+            return  # reported where it is written
+        if "max_levels" in section:
+            value = _whole(section["max_levels"])
+            if value is None or not doc.is_clean(path + ("max_levels",)):
+                return  # reported where it is written
+            limit, said = value, str(value)
+    for entry in entries:
+        level = _whole(entry.raw.get("level"))
+        path = entry.path + ("level",)
+        if entry.kind == "team" and level is not None and entry.doc.is_clean(path) and limit < level <= 3:
+            entry.doc.report(path, "LD208", f"{entry.label} pays level {level}, but compliance.max_levels is {said}",
+                             f"raise compliance.max_levels to {level} (3 is the legal limit), or remove this rule")
+
+
+def _whole(value: Any) -> int | None:
+    """An integer the schema accepted (it allows 2.0 for 2), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value)
+
+
+def _get(data: Any, path: Path) -> Any:
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data

@@ -1,0 +1,204 @@
+"""Every row of the default policy table, shown by feeding events and checking amounts to the cent.
+
+Each test runs on both backends (the `backend` fixture)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.builders import T0, Stream, paid, points, run
+
+from datetime import timedelta
+
+
+def network() -> Stream:
+    """alice <- bob (bob's upline is alice); live L1 on air from minute 0 to 120 featuring p-feat."""
+    s = Stream()
+    s.distributor("alice")
+    s.distributor("bob", upline="alice")
+    return s
+
+
+def test_direct_commission_is_5_percent_of_the_net_line_amount(backend: str) -> None:
+    s = network()
+    s.click("bob", "cust", minute=-60, product="p-plain")
+    s.order("o1", "cust", minute=-50, lines=[("p-plain", "123.45")])
+    engine = run(s, backend)
+    assert paid(engine, "bob") == Decimal("6.17")  # 6.1725 rounded half up
+    assert paid(engine, "alice") == 0  # alice is not a leader: no team commission
+
+
+def test_live_rate_is_10_percent_on_featured_products_while_on_air(backend: str) -> None:
+    s = network()
+    s.live("L1", products=("p-feat",), start=0, end=120)
+    s.click("bob", "cust", minute=-30, live="L1")
+    s.order("o1", "cust", minute=90, lines=[("p-feat", "200.00"), ("p-plain", "200.00")])  # after the first hour
+    s.order("o2", "cust", minute=130, lines=[("p-feat", "200.00")])  # live has ended
+    engine = run(s, backend)
+    by_line = {(e.order, e.line): e.amount for e in engine.store.entries()}
+    assert by_line[("o1", "1")] == Decimal("20.00")  # 10% featured, on air
+    assert by_line[("o1", "2")] == Decimal("10.00")  # 5% not featured
+    assert by_line[("o2", "1")] == Decimal("10.00")  # 5% once the live is over
+
+
+def test_first_hour_bonus_adds_2_percent_within_60_minutes_of_the_start(backend: str) -> None:
+    s = network()
+    s.live("L1", products=("p-feat",), start=0, end=180)
+    s.click("bob", "cust", minute=-30, live="L1")
+    s.order("o0", "cust", minute=0, lines=[("p-feat", "100.00")])
+    s.order("o1", "cust", minute=59.9, lines=[("p-feat", "100.00"), ("p-plain", "100.00")])
+    s.order("o2", "cust", minute=60, lines=[("p-feat", "100.00")])
+    s.click("bob", "cust2", minute=-30, live="L1")
+    engine = run(s, backend)
+    amounts = {(e.order, e.line): e.amount for e in engine.store.entries()}
+    assert amounts[("o0", "1")] == Decimal("12.00")  # minute 0 counts
+    assert amounts[("o1", "1")] == Decimal("12.00")  # 10 + 2
+    assert amounts[("o1", "2")] == Decimal("7.00")  # 5 + 2: the bonus is for any product
+    assert amounts[("o2", "1")] == Decimal("10.00")  # minute 60 is outside [0, 60)
+
+
+def test_first_hour_bonus_needs_a_distributor(backend: str) -> None:
+    s = network()
+    s.live("L1", products=("p-feat",), start=0, end=180)
+    s.watch("L1", "walk-in", start=1, minutes=20)
+    s.order("o1", "walk-in", minute=10, lines=[("p-feat", "100.00")])
+    engine = run(s, backend)
+    assert engine.store.entries() == []
+
+
+def test_invite_reward_is_5_points_per_invitee_watching_5_minutes_once_per_live(backend: str) -> None:
+    s = network()
+    s.live("L1", start=0, end=100)
+    s.live("L2", start=200, end=300)
+    for viewer in ("v1", "v2", "v3"):
+        s.click("bob", viewer, minute=-10, live="L1")
+    s.watch("L1", "v1", start=1, minutes=5)  # exactly 5 minutes: qualifies
+    s.watch("L1", "v2", start=1, minutes=4.9)  # not quite
+    s.watch("L1", "v3", start=1, minutes=3)
+    s.watch("L1", "v3", start=10, minutes=3)  # two visits add up to 6 minutes
+    s.watch("L1", "v1", start=20, minutes=30)  # watching longer or again earns nothing more
+    s.click("bob", "v1", minute=190, live="L2")
+    s.watch("L2", "v1", start=201, minutes=6)  # another live: another 5 points
+    engine = run(s, backend)
+    assert points(engine, "bob") == 15
+    grants = sorted((g.live, g.invitee) for g in engine.store.points())
+    assert grants == [("L1", "v1"), ("L1", "v3"), ("L2", "v1")]
+
+
+def test_overlapping_tabs_do_not_double_count_watch_time(backend: str) -> None:
+    s = network()
+    s.live("L1", start=0, end=100)
+    s.click("bob", "v1", minute=-10, live="L1")
+    s.add("live.joined", 1, live="L1", viewer="v1")
+    s.add("live.joined", 2, live="L1", viewer="v1")  # a second tab
+    s.add("live.left", 4, live="L1", viewer="v1")
+    s.add("live.left", 5.5, live="L1", viewer="v1")  # 4.5 minutes in all, not 5.5
+    engine = run(s, backend)
+    assert points(engine, "bob") == 0
+
+
+def test_invite_task_10_qualified_invitees_earn_50_points_and_2_percent_on_later_orders(backend: str) -> None:
+    s = network()
+    s.live("L1", products=("p-feat",), start=0, end=200)
+    for n in range(10):
+        s.click("bob", f"v{n}", minute=-10, live="L1")
+        s.watch("L1", f"v{n}", start=n, minutes=5)  # v9 qualifies at minute 14
+    s.order("early", "v0", minute=13, lines=[("p-feat", "100.00")])  # before completion: 10 + 2
+    s.order("late", "v1", minute=15, lines=[("p-feat", "100.00")])  # after: 10 + 2 + 2
+    s.order("later", "v2", minute=150, lines=[("p-feat", "100.00")])  # after the first hour: 10 + 2
+    engine = run(s, backend)
+    assert points(engine, "bob") == 10 * 5 + 50
+    amounts = {e.order: (e.amount, e.rule_ids) for e in engine.store.entries() if e.level == 1}
+    assert amounts["early"][0] == Decimal("12.00")
+    assert amounts["late"] == (Decimal("14.00"), ("live-featured", "first-live-hour", "task:ten-watchers"))
+    assert amounts["later"][0] == Decimal("12.00")
+
+
+def test_invite_task_bonus_applies_only_in_that_live(backend: str) -> None:
+    s = network()
+    s.live("L1", products=("p-feat",), start=0, end=60)
+    for n in range(10):
+        s.click("bob", f"v{n}", minute=-10, live="L1")
+        s.watch("L1", f"v{n}", start=1, minutes=6)
+    s.live("L2", products=("p-feat",), start=300, end=500)
+    s.click("bob", "v0", minute=290, live="L2")
+    s.order("other-live", "v0", minute=400, lines=[("p-feat", "100.00")])
+    engine = run(s, backend)
+    (entry,) = [e for e in engine.store.entries() if e.level == 1]
+    assert entry.amount == Decimal("10.00") and "task:ten-watchers" not in entry.rule_ids
+
+
+def test_promotion_two_direct_invitees_with_a_paid_order_make_a_leader(backend: str) -> None:
+    s = network()
+    s.click("bob", "c1", minute=-100, product="p-plain")
+    s.click("bob", "c2", minute=-100, product="p-plain")
+    s.click("bob", "c3", minute=-100, product="p-plain")
+    s.order("a", "c1", minute=-90)
+    s.order("b", "c1", minute=-89)  # the same invitee twice counts once
+    s.order("c", "c3", minute=-88, paid=False)  # created, never paid
+    first = run(s, backend)
+    assert first.store.get_distributor("bob").rank == "distributor"
+    s.order("d", "c2", minute=-80)
+    second = run(s, backend)
+    assert second.store.get_distributor("bob").rank == "leader"
+
+
+def test_team_commission_2_percent_is_paid_only_to_leader_uplines(backend: str) -> None:
+    s = network()
+    s.distributor("carol", upline="bob")
+    s.click("carol", "c1", minute=-100, product="p-plain")
+    s.order("before", "c1", minute=-90, lines=[("p-plain", "50.00")])  # bob not yet a leader
+    for n in range(2):  # bob's own invitees pay: bob becomes leader
+        s.click("bob", f"b{n}", minute=-80, product="p-plain")
+        s.order(f"b{n}", f"b{n}", minute=-70)
+    s.order("after", "c1", minute=-60, lines=[("p-plain", "50.00")])
+    engine = run(s, backend)
+    team = {e.order: (e.beneficiary, e.amount) for e in engine.store.entries() if e.level == 2}
+    assert team == {"after": ("bob", Decimal("1.00"))}
+    assert not [e for e in engine.store.entries() if e.level > 2]  # alice is level 3: beyond max_levels 2
+
+
+def test_replay_orders_keep_the_distributor_at_5_percent_without_live_rate_or_bonus(backend: str) -> None:
+    s = network()
+    s.live("L1", products=("p-feat",), start=0, end=30)
+    s.add("replay.published", 40, live="L1", replay="R1")
+    s.click("bob", "cust", minute=45, replay="R1")  # within the live's first hour, but on the replay
+    s.order("o1", "cust", minute=50, lines=[("p-feat", "100.00")])
+    engine = run(s, backend)
+    (entry,) = engine.store.entries()
+    assert (entry.beneficiary, entry.amount, entry.rule_ids) == ("bob", Decimal("5.00"), ("replay",))
+
+
+def test_binding_first_click_is_kept_for_30_days(backend: str) -> None:
+    s = network()
+    s.distributor("dan")
+    s.click("bob", "cust", minute=0, product="p-plain")
+    s.click("dan", "cust", minute=10, product="p-plain")  # a later distributor does not steal the customer
+    s.order("day29", "cust", day=29, lines=[("p-plain", "100.00")])
+    s.order("day31", "cust", day=31, lines=[("p-plain", "100.00")])  # binding expired: nobody is paid
+    engine = run(s, backend)
+    assert {(e.order, e.beneficiary) for e in engine.store.entries()} == {("day29", "bob")}
+
+
+def test_no_commission_on_a_distributors_own_orders(backend: str) -> None:
+    s = network()
+    s.click("bob", "bob", minute=0, product="p-plain")  # clicking one's own link records nothing
+    s.order("own", "bob", minute=10, lines=[("p-plain", "100.00")])
+    engine = run(s, backend)
+    # bob is bound to alice (his upline's link): alice earns as level 1, bob earns nothing on his own order
+    assert {(e.beneficiary, e.level, e.amount) for e in engine.store.entries()} == {("alice", 1, Decimal("5.00"))}
+
+
+def test_settlement_pending_on_payment_approved_7_days_after_fulfilment(backend: str) -> None:
+    s = network()
+    s.click("bob", "cust", minute=0, product="p-plain")
+    s.order("o1", "cust", minute=10)
+    s.add("order.fulfilled", 0, day=1, order="o1")
+    engine = run(s, backend)
+    assert paid(engine, "bob", "pending") == Decimal("5.00")
+    engine.settle(T0 + timedelta(days=8) - timedelta(seconds=1))
+    assert paid(engine, "bob", "pending") == Decimal("5.00")
+    assert engine.settle(T0 + timedelta(days=8)) == 1
+    assert paid(engine, "bob", "approved") == Decimal("5.00") and paid(engine, "bob", "pending") == 0
+    before = list(engine.store.entries())
+    assert engine.settle(T0 + timedelta(days=9)) == 0  # running it twice changes nothing
+    assert engine.store.entries() == before
