@@ -204,7 +204,11 @@ def default_backend() -> str:
 
 
 def make_matcher(name: str | None, compiled: CompiledRules) -> Matcher:
-    name = name or default_backend()
+    """`name` None: the ENGINE setting, else durable-rules where it imports, else Python."""
+    if name is None:
+        from ..conf import get_setting
+
+        name = get_setting("ENGINE") or default_backend()
     if name == "durable":
         return DurableMatcher(compiled)
     if name == "python":

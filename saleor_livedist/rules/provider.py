@@ -46,12 +46,16 @@ class StaticRules:
 class DirectoryRules:
     """Rules loaded from a directory, re-checked at most every `interval` seconds."""
 
-    def __init__(self, directory: str | Path, backend: str | None = None, interval: float = 1.0):
+    def __init__(self, directory: str | Path, backend: str | None = None, interval: float | None = None):
         from .loader import load_rules
 
         self._load = load_rules
         self.directory = Path(directory)
         self.backend = backend
+        if interval is None:
+            from ..conf import get_setting
+
+            interval = get_setting("RELOAD_INTERVAL")
         self.interval = interval
         self.problems: list[Problem] = []  # of the last rejected change; empty when the active version is current
         self._lock = threading.Lock()

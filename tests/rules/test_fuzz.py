@@ -46,9 +46,10 @@ def collect(data: Any) -> tuple[set[str], list[Any]]:
 
 
 KEYS, LEAVES = collect(list(VALID_DATA.values()))
+UNIQUE_LEAVES = list({repr(leaf): leaf for leaf in LEAVES}.values())  # ids, percents, dates, enum values
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), st.text(max_size=20),
-    st.sampled_from(sorted(map(repr, LEAVES))).map(eval),  # corpus values: ids, percents, dates, enums
+    st.sampled_from(UNIQUE_LEAVES),
 )
 names = st.one_of(st.sampled_from(sorted(KEYS)), st.text(min_size=1, max_size=12))
 structures = st.recursive(

@@ -1,0 +1,59 @@
+"""One accessor for the package's settings, with documented defaults.
+
+Inside Django (Saleor or the sandbox) settings come from `settings.LIVEDIST = {...}`; outside it, from
+environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists the known ones.
+
+| name            | default                         | meaning                                             |
+|-----------------|---------------------------------|-----------------------------------------------------|
+| ENGINE          | "durable" where it imports, else "python" | rule backend                              |
+| RULES_DIR       | the bundled default rules       | directory of the merchant's rule files              |
+| RELOAD_INTERVAL | 1.0                             | seconds between checks of the rules directory       |
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .exceptions import LiveDistError
+
+DEFAULTS: dict[str, Any] = {"ENGINE": None, "RULES_DIR": None, "RELOAD_INTERVAL": 1.0}
+
+
+class ImproperlyConfigured(LiveDistError, ValueError):
+    """A setting has a wrong name or value; the message names the setting to fix."""
+
+
+def _django_settings() -> dict[str, Any] | None:
+    try:
+        from django.conf import settings
+    except ImportError:  # pragma: no cover - Django is a dependency, but the core must not need it
+        return None
+    if not settings.configured:
+        return None
+    value = getattr(settings, "LIVEDIST", {})
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"settings.LIVEDIST must be a dict, got {type(value).__name__}")
+    return value
+
+
+def get_setting(name: str) -> Any:
+    if name not in DEFAULTS:
+        raise ImproperlyConfigured(f"unknown livedist setting {name!r}; known: {', '.join(sorted(DEFAULTS))}")
+    configured = _django_settings()
+    if configured is not None:
+        unknown = sorted(set(configured) - set(DEFAULTS))
+        if unknown:
+            raise ImproperlyConfigured(
+                f"settings.LIVEDIST has unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(DEFAULTS))}"
+            )
+        value = configured.get(name, DEFAULTS[name])
+    else:
+        value = os.environ.get(f"LIVEDIST_{name}", DEFAULTS[name])
+    if name == "ENGINE" and value not in (None, "", "durable", "python"):
+        raise ImproperlyConfigured(f"LIVEDIST ENGINE must be 'durable' or 'python', got {value!r}")
+    if name == "RELOAD_INTERVAL":
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ImproperlyConfigured(f"LIVEDIST RELOAD_INTERVAL must be a number of seconds, got {value!r}") from None
+    return value or DEFAULTS[name]

@@ -1,0 +1,115 @@
+"""The `livedist` command: demo, simulate, rules check, rules explain; errors as messages, never tracebacks."""
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from saleor_livedist.cli import default_fixture, main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def demo_json() -> dict:
+    code, out, err = cli("simulate", "--events", str(default_fixture()), "--format", "json", "--engine", "python")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_simulate_json_has_every_section(demo_json: dict) -> None:
+    assert set(demo_json) >= {"rules_version", "entries", "points", "balances", "ranks", "attribution"}
+    entry = demo_json["entries"][0]
+    assert set(entry) >= {"order", "line", "beneficiary", "kind", "level", "amount", "currency", "status", "rule_ids"}
+    assert isinstance(entry["amount"], str)
+
+
+def test_demo_amounts_worked_out_by_hand(demo_json: dict) -> None:
+    by_key = {(e["order"], e["line"], e["level"], e["kind"]): e for e in demo_json["entries"]}
+    # o-201: p-dress 399.00 at minute 30 of the live, featured, after bob's 10-watcher task: 10 + 2 + 2 = 14%
+    assert by_key[("o-201", "1", 1, "commission")]["amount"] == "55.86"
+    assert by_key[("o-201", "1", 2, "team")]["amount"] == "7.98"  # alice is a leader: 2%
+    # 100.00 refunded before approval: 14% of it comes back
+    assert by_key[("o-201", "1", 1, "adjustment")]["amount"] == "-14.00"
+    # o-301 from carol's replay link: 5%, bob (a leader by then) earns team 2%
+    assert by_key[("o-301", "1", 1, "commission")]["amount"] == "17.96"
+    assert by_key[("o-301", "1", 1, "commission")]["rule_ids"] == ["replay"]
+    # o-101 refunded after approval: a clawback of 5% of 108.00
+    assert by_key[("o-101", "1", 1, "clawback")] | {"amount": "-5.40", "status": "approved"} == \
+        by_key[("o-101", "1", 1, "clawback")]
+    assert demo_json["balances"]["bob"]["points"] == 10 * 5 + 50
+    assert demo_json["ranks"] == {"alice": "leader", "bob": "leader", "carol": "distributor"}
+    attribution = {a["order"]: a for a in demo_json["attribution"]}
+    assert attribution["o-204"]["paid_to"] is None  # the guest never clicked a link
+    assert attribution["o-301"]["context"] == "replay"
+
+
+def test_both_engines_print_the_same_json() -> None:
+    if not __import__("saleor_livedist.rules.backends", fromlist=["x"]).durable_available():
+        pytest.skip("durable-rules does not import on this Python (3.13)")
+    docs = []
+    for engine in ("durable", "python"):
+        code, out, _ = cli("simulate", "--events", str(default_fixture()), "--format", "json", "--engine", engine)
+        doc = json.loads(out)
+        assert doc.pop("engine") == engine
+        docs.append(doc)
+    assert docs[0] == docs[1]
+
+
+def test_demo_prints_a_readable_ledger() -> None:
+    code, out, _ = cli("demo", "--engine", "python")
+    assert code == 0
+    assert "Ledger" in out and "Balances" in out and "o-201" in out and "55.86 CNY" in out
+
+
+def test_now_moves_the_approval_clock(tmp_path: Path) -> None:
+    early = cli("simulate", "--events", str(default_fixture()), "--format", "json", "--engine", "python",
+                "--now", "2026-11-21T13:00:00+08:00")
+    statuses = {e["status"] for e in json.loads(early[1])["entries"] if e["order"] == "o-301"}
+    assert statuses == {"pending"}
+
+
+def test_rules_check_ok_and_errors(tmp_path: Path) -> None:
+    code, out, _ = cli("rules", "check", str(ROOT / "rules"))
+    assert code == 0 and out.startswith("ok:")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("schema: livedist/v1\ncommission:\n  rates:\n    - id: x\n      rat: 5\n")
+    code, out, err = cli("rules", "check", str(bad))
+    assert code == 1
+    assert "bad.yaml:5:7" in err and "did you mean 'rate'" in err and "Traceback" not in err
+
+
+def test_rules_explain_shows_matches_and_misses() -> None:
+    code, out, err = cli("rules", "explain", "--events", str(default_fixture()), "--order", "o-202", "--engine",
+                         "python")
+    assert code == 0, err
+    assert "paid to bob" in out
+    assert "MATCH direct" in out and "MATCH first-live-hour" in out
+    assert "no    live-featured" in out and "needs featured = True, is False" in out
+    assert "=> direct + first-live-hour + task:ten-watchers: 9% x 108.00 = 9.72 CNY" in out
+
+
+def test_bad_event_file_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"id": "1", "type": "order.paid", "at": "2026-11-20T10:00:00", "order": "o"}\n')
+    code, _, err = cli("simulate", "--events", str(events))
+    assert code == 1 and "events.jsonl:1" in err and "no UTC offset" in err
+    code, _, err = cli("simulate", "--events", str(tmp_path / "missing.jsonl"))
+    assert code == 1 and "cannot read events file" in err
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    done = subprocess.run([sys.executable, "-m", "saleor_livedist", "rules", "check"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "version" in done.stdout
