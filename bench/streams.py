@@ -1,58 +1,124 @@
-"""Generated event streams for the benchmarks: a distributor network, clicks, a live, and orders."""
+"""Generated worlds for the benchmarks: a distributor network, a live with featured products, customers bound
+by a click, and orders (created + paid). Events are generated as raw JSON documents and parsed by the real
+parser, so the engine sees exactly what it sees in production."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from typing import Any
 
-from saleor_livedist.core.events import Event, Line
+from saleor_livedist.core.events import Event, parse_event
+from saleor_livedist.core.records import DistributorRecord
+from saleor_livedist.core.store import Store
 
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+CST = timezone(timedelta(hours=8))
+LIVE_START = datetime(2026, 11, 20, 20, 0, tzinfo=CST)
+NETWORK_START = LIVE_START - timedelta(days=10)
 PRODUCTS = [f"p{i}" for i in range(200)]
 CATEGORIES = [f"c{i}" for i in range(20)]
+FEATURED = PRODUCTS[:20]
+FANOUT = 8  # average direct downline per distributor: 10,000 distributors are 5 levels deep
 
 
-def network(distributors: int, seed: int = 7) -> list[Event]:
-    """Distributors joined in a tree (each one's upline is an earlier one), 3+ levels deep."""
+def category_of(product: str) -> str:
+    return CATEGORIES[int(product[1:]) % len(CATEGORIES)]
+
+
+def upline_of(n: int, rng: random.Random) -> int:
+    """A tree with about FANOUT children per distributor, jittered so the levels are not perfectly regular."""
+    parent = (n - 1) // FANOUT
+    return rng.randrange(max(0, parent - 2), parent + 1)
+
+
+def _event(events: list[dict[str, Any]], etype: str, at: datetime, prefix: str = "", **fields: Any) -> None:
+    events.append({"id": f"{prefix}{etype[0]}{len(events)}", "type": etype, "at": at.isoformat(), **fields})
+
+
+def network_events(distributors: int, seed: int = 7) -> list[Event]:
+    """Distributor d{n} clicks their upline's link, is bound to them, and joins: the engine builds the tree."""
     rng = random.Random(seed)
-    events = []
+    raw: list[dict[str, Any]] = []
     for n in range(distributors):
-        at = T0 + timedelta(microseconds=n)
-        d = f"d{n}"
+        at = NETWORK_START + timedelta(milliseconds=n)
         if n:
-            up = f"d{rng.randrange(max(1, n // 2), n) if n > 2 else 0}"
-            events.append(Event(f"c-{d}", "link.clicked", at, {
-                "distributor": up, "visitor": d, "target": {"kind": "product", "id": "p0"}}))
-        events.append(Event(f"j-{d}", "distributor.joined", at, {"customer": d}))
-    return events
+            _event(raw, "link.clicked", at, "net:", distributor=f"d{upline_of(n, rng)}", visitor=f"d{n}",
+                   target={"product": "p0"})
+        _event(raw, "distributor.joined", at, "net:", customer=f"d{n}")
+    return [parse_event(e) for e in raw]
 
 
-def live(products: int = 20) -> list[Event]:
-    return [
-        Event("ls", "live.scheduled", T0 + timedelta(hours=1), {
-            "live": "L1", "starts_at": T0 + timedelta(hours=2), "products": tuple(PRODUCTS[:products]), "host": "h"}),
-        Event("lst", "live.started", T0 + timedelta(hours=2), {"live": "L1"}),
-    ]
-
-
-def orders(count: int, distributors: int, seed: int = 11, lines: int = 2) -> list[Event]:
-    """Each order: a click on a distributor's live link by a new customer, then created and paid."""
+def build_network_in_store(store: Store, distributors: int, leader_every: int = 4, seed: int = 7) -> int:
+    """The same tree written directly through Store.put_distributor (fast enough for 1,000,000 distributors);
+    every `leader_every`-th distributor is already a leader, as if promoted earlier. Returns the leader count."""
     rng = random.Random(seed)
-    start = T0 + timedelta(hours=2, minutes=1)
-    events = []
+    leaders = 0
+    for n in range(distributors):
+        joined = NETWORK_START + timedelta(milliseconds=n)
+        ranks = [(joined, "distributor")]
+        if n % leader_every == 0:
+            ranks.append((joined, "leader"))
+            leaders += 1
+        store.put_distributor(DistributorRecord(
+            id=f"d{n}", upline=f"d{upline_of(n, rng)}" if n else None, joined_at=joined, ranks=ranks,
+            paying_invitees=2 if n % leader_every == 0 else 0,
+        ))
+    return leaders
+
+
+def live_events() -> list[Event]:
+    raw: list[dict[str, Any]] = []
+    _event(raw, "live.scheduled", LIVE_START - timedelta(days=1), "live:", live="L1", starts_at=LIVE_START.isoformat(),
+           products=FEATURED, host="host")
+    _event(raw, "live.started", LIVE_START, "live:", live="L1")
+    return [parse_event(e) for e in raw]
+
+
+@dataclass
+class Order:
+    before: list[Event]  # the customer's clicks: processed, but not part of the order's timing
+    created: Event
+    paid: Event
+
+
+def orders(count: int, distributors: int, seed: int = 11) -> Iterator[Order]:
+    """Orders spread from 30 minutes before the live to 3 hours after its start (about a third in its first
+    hour). A new customer first clicks a distributor's live link (60%) or product link; a fifth of them click
+    as an anonymous visitor who is stitched to the customer at checkout. A quarter of the orders come from
+    returning customers, half of whom click another distributor's live link first (the first binding is kept).
+    1-3 lines, 30% of them featured products. Generated (and parsed) one order at a time, as events arrive."""
+    rng = random.Random(seed)
+    span = timedelta(hours=3, minutes=30).total_seconds()
+    start = LIVE_START - timedelta(minutes=30)
+    customers: list[str] = []
     for n in range(count):
-        at = start + timedelta(milliseconds=n * 20)
-        customer = f"u{n}"
-        events.append(Event(f"k{n}", "link.clicked", at, {
-            "distributor": f"d{rng.randrange(distributors)}", "visitor": customer,
-            "target": {"kind": "live", "id": "L1"}}))
-        order_lines = [
-            Line(line=str(i), product=rng.choice(PRODUCTS), category=rng.choice(CATEGORIES), collections=(),
-                 quantity=1, amount=Decimal(rng.randrange(100, 100000)) / 100)
-            for i in range(lines)
-        ]
-        events.append(Event(f"o{n}", "order.created", at, {
-            "order": f"o{n}", "customer": customer, "visitor": None, "channel": "default", "currency": "CNY",
-            "lines": order_lines, "ref": None}))
-        events.append(Event(f"p{n}", "order.paid", at, {"order": f"o{n}"}))
-    return events
+        at = start + timedelta(seconds=span * n / count)
+        raw: list[dict[str, Any]] = []
+        order_id = f"o{n}"
+        mark = f"{order_id}:"  # event ids unique across the whole stream
+        visitor = None
+        if customers and rng.random() < 0.25:
+            customer = rng.choice(customers)
+            if rng.random() < 0.5:
+                _event(raw, "link.clicked", at - timedelta(seconds=1), mark, distributor=f"d{rng.randrange(distributors)}",
+                       visitor=customer, target={"live": "L1"})
+        else:
+            customer = f"u{len(customers)}"
+            customers.append(customer)
+            clicker = customer
+            if rng.random() < 0.2:
+                visitor = clicker = f"v{len(customers)}"
+            target = {"live": "L1"} if rng.random() < 0.6 else {"product": rng.choice(PRODUCTS)}
+            _event(raw, "link.clicked", at - timedelta(seconds=1), mark, distributor=f"d{rng.randrange(distributors)}",
+                   visitor=clicker, target=target)
+        lines = []
+        for k in range(rng.randint(1, 3)):
+            product = rng.choice(FEATURED) if rng.random() < 0.3 else rng.choice(PRODUCTS)
+            lines.append({"line": str(k + 1), "product": product, "category": category_of(product),
+                          "quantity": rng.randint(1, 3), "amount": f"{rng.randrange(990, 99900) / 100:.2f}"})
+        _event(raw, "order.created", at, mark, order=order_id, customer=customer, visitor=visitor, channel="default",
+               currency="CNY", lines=lines)
+        _event(raw, "order.paid", at + timedelta(milliseconds=100), mark, order=order_id)
+        events = [parse_event(e) for e in raw]
+        yield Order(before=events[:-2], created=events[-2], paid=events[-1])

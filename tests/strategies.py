@@ -165,9 +165,10 @@ def _order(draw: st.DrawFn, add: Any, order: str, customer: str) -> None:
     ref = draw(st.one_of(st.none(), st.sampled_from(DISTRIBUTORS)))
     add("order.created", order=order, customer=customer, channel=draw(st.sampled_from(["default", "b2b"])),
         currency=currency, lines=lines, **({"ref": ref} if ref else {}))
-    steps = draw(st.lists(st.sampled_from(["paid", "fulfilled", "refund", "cancelled"]), max_size=4))
-    if draw(st.integers(0, 4)):  # most orders are paid
-        steps.insert(draw(st.integers(0, len(steps))), "paid")
+    steps = draw(st.lists(st.sampled_from(["fulfilled", "refund", "cancelled"]), max_size=4))
+    if draw(st.integers(0, 4)):  # most orders are paid; as in Saleor, never after a cancellation
+        cancels = [n for n, step in enumerate(steps) if step == "cancelled"]
+        steps.insert(draw(st.integers(0, cancels[0] if cancels else len(steps))), "paid")
     for step in steps:
         if step == "refund":
             line = draw(st.sampled_from(lines))

@@ -21,7 +21,10 @@ def bind(store: Store, policy: Binding, identity: str, distributor: str, at: dat
         return False  # a distributor is never bound to their own downline: that would be a loop
     existing = store.get_binding(identity)
     if existing is not None and existing.distributor == distributor and existing.at <= at:
-        return False
+        # The same distributor again: under "first kept" a valid binding keeps its date; an expired one, or
+        # any under "latest wins", is renewed from this click.
+        if existing.valid_at(at) and policy.overwrite == "first":
+            return False
     if existing is not None and existing.valid_at(at):
         keep = existing.at <= at if policy.overwrite == "first" else existing.at > at
         if keep:

@@ -54,6 +54,7 @@ class Engine:
         self.rules = rules
         self.notices: list[str] = []  # events accepted but ignored, with the reason (bounded)
         self.on_order_priced: Any = None  # callback(ctx, chain, active, snapshot), for `livedist rules explain`
+        self._handlers: dict[str, Any] = {}  # event type -> bound handler
 
     # ------------------------------------------------------------------ entry points
 
@@ -61,7 +62,9 @@ class Engine:
         """Apply one event; False if its id was seen before (nothing changes)."""
         if not self.store.mark_processed(event.id):
             return False
-        handler = getattr(self, "_on_" + event.type.replace(".", "_"))
+        handler = self._handlers.get(event.type)
+        if handler is None:
+            handler = self._handlers[event.type] = getattr(self, "_on_" + event.type.replace(".", "_"))
         handler(event, event.data, self.rules.current())
         return True
 
@@ -198,36 +201,40 @@ class Engine:
     # ------------------------------------------------------------------ orders
 
     def _on_order_created(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
-        record = self.store.get_order(d["order"]) or OrderRecord(id=d["order"])
+        store = self.store
+        record = store.get_order(d["order"]) or OrderRecord(id=d["order"])
         if record.snapshot is not None:
             return self._notice(event, f"order {record.id} was already created")
-        policy = active.ruleset.binding
+        ruleset = active.ruleset
+        policy = ruleset.binding
+        at = event.at
         customer = d["customer"]
         if d["visitor"]:
-            self._stitch(d["visitor"], customer, active.ruleset)
-        customer = self.store.resolve(customer)
-        self._record_ref(event, d["ref"], customer, active)
-        clicks = [c for c in self.store.clicks(customer) if c.at <= event.at]
+            self._stitch(d["visitor"], customer, ruleset)
+        customer = store.resolve(customer)
+        if d["ref"] is not None:
+            self._record_ref(event, d["ref"], customer, active)
+        clicks = [c for c in store.clicks(customer) if c.at <= at]
         if policy.bind_on == "first_order":
-            recent = valid_clicks(clicks, event.at, policy)
-            if recent and self.store.get_binding(customer) is None:
-                bind(self.store, policy, customer, recent[-1].distributor, event.at, via="first_order")
-        watched = self.store.lives_watched(customer)
-        context, live = live_context(self.store, clicks, watched, event.at)
-        attribution = attribute(self.store, policy, customer, event.at, clicks, watched, context, live)
+            recent = valid_clicks(clicks, at, policy)
+            if recent and store.get_binding(customer) is None:
+                bind(store, policy, customer, recent[-1].distributor, at, via="first_order")
+        watched = store.lives_watched(customer)
+        context, live = live_context(store, clicks, watched, at)
+        attribution = attribute(store, policy, customer, at, clicks, watched, context, live)
+        live_seconds, featured = None, frozenset()
+        if context == "live" and live is not None:
+            featured = live.products
+            if live.started_at is not None:
+                live_seconds = int((at - live.started_at).total_seconds())
         ctx = OrderContext(
-            order=record.id, customer=customer, channel=d["channel"], currency=d["currency"], at=event.at,
-            context=context, live=live.id if live is not None else None,
-            live_seconds=int((event.at - live.started_at).total_seconds())
-            if context == "live" and live is not None and live.started_at is not None else None,
-            featured=live.products if live is not None and context == "live" else frozenset(),
-            lines=tuple(d["lines"]),
+            record.id, customer, d["channel"], d["currency"], at, context, live.id if live is not None else None,
+            live_seconds, featured, tuple(d["lines"]),
         )
-        chain = self._chain(attribution.paid_to, customer, ctx, active.ruleset)
+        chain = self._chain(attribution.paid_to, customer, ctx, ruleset)
         record.snapshot = OrderSnapshot(
-            id=record.id, customer=customer, channel=ctx.channel, currency=ctx.currency, at=event.at,
-            lines=price_lines(ctx, chain, active.compiled, active.matcher), attribution=attribution,
-            rules_version=active.version,
+            record.id, customer, ctx.channel, ctx.currency, at,
+            price_lines(ctx, chain, active.compiled, active.matcher), attribution, active.version,
         )
         if self.on_order_priced is not None:
             self.on_order_priced(ctx, chain, active, record.snapshot)
@@ -251,26 +258,34 @@ class Engine:
     def _chain(self, paid_to: str | None, buyer: str, ctx: OrderContext, ruleset: RuleSet) -> list[Beneficiary]:
         """Level 1 is who is paid; each further level is the upline, up to the compliance limit."""
         chain: list[Beneficiary] = []
+        paid: list[str] = []
+        max_levels, self_purchase = ruleset.compliance.max_levels, ruleset.binding.self_purchase
+        at = ctx.at
         current = paid_to
-        while current is not None and len(chain) < ruleset.compliance.max_levels:
-            if any(b.distributor == current for b in chain):
+        while current is not None and len(paid) < max_levels:
+            if current in paid:
                 break  # defensive: the binding rules never create a loop
-            if current == buyer and not ruleset.binding.self_purchase:
+            if current == buyer and not self_purchase:
                 break  # nobody earns team commission on their own purchase
             record = self.store.get_distributor(current)
             if record is None:
                 break
-            level = len(chain) + 1
-            since = ctx.at - record.last_sale_at if record.last_sale_at and record.last_sale_at <= ctx.at else None
-            tasks = tuple(
-                p.task for p in self.store.completed_tasks(current)
-                if p.completed_at is not None and p.completed_at <= ctx.at
-                and (p.scope_key == "" or (ctx.context == "live" and p.scope_key == ctx.live))
-            ) if level == 1 else ()
+            level = len(paid) + 1
+            last_sale = record.last_sale_at
+            tasks: tuple[str, ...] = ()
+            if level == 1:
+                completed = self.store.completed_tasks(current)
+                if completed:
+                    tasks = tuple(
+                        p.task for p in completed
+                        if p.completed_at is not None and p.completed_at <= at
+                        and (p.scope_key == "" or (ctx.context == "live" and p.scope_key == ctx.live))
+                    )
             chain.append(Beneficiary(
-                level=level, distributor=current, rank=record.rank_at(ctx.at),
-                since_sale_s=int(since.total_seconds()) if since is not None else None, tasks=tasks,
+                level, current, record.rank_at(at),
+                int((at - last_sale).total_seconds()) if last_sale is not None and last_sale <= at else None, tasks,
             ))
+            paid.append(current)
             current = record.upline
         return chain
 
@@ -320,6 +335,8 @@ class Engine:
             self._qualify(active, live_id, snapshot.customer, paid_at)
         for priced in snapshot.lines:
             for share in priced.shares:
+                if not share.actions:
+                    continue
                 for name, params in share.actions:
                     booked = sum(
                         (e.amount for e in self.store.entries(snapshot.id)
@@ -335,7 +352,8 @@ class Engine:
 
     def _promote(self, record: DistributorRecord, at: datetime, ruleset: RuleSet) -> None:
         """链动2+1: promotions are listed lowest first; a distributor only moves up."""
-        reached = [n for n, p in enumerate(ruleset.promotions) if p.rank in {r for _, r in record.ranks}]
+        held = {r for _, r in record.ranks}
+        reached = [n for n, p in enumerate(ruleset.promotions) if p.rank in held]
         floor = max(reached, default=-1)
         for n, promotion in enumerate(ruleset.promotions):
             if n <= floor or record.paying_invitees < promotion.paying_invitees:

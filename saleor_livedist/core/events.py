@@ -6,6 +6,7 @@ input: a missing field, a wrong type or a naive datetime raises EventError namin
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,10 @@ from ..exceptions import EventError
 from .money import parse_amount
 
 TARGET_KINDS = ("live", "replay", "product", "clip")
+# RFC 3339 with a mandatory offset; fromisoformat alone also takes other ISO 8601 forms and odd separators.
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII)
+_NAIVE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?", re.ASCII)
+_CURRENCY = re.compile(r"[A-Z]{3}", re.ASCII)
 ORDER_LIFECYCLE = ("order.paid", "order.fulfilled", "order.cancelled", "order.refunded")
 
 
@@ -60,13 +65,17 @@ def _jsonable(value: Any) -> Any:
 def parse_datetime(value: object, what: str) -> datetime:
     if not isinstance(value, str):
         raise EventError(f"{what} must be an ISO 8601 string with an offset, got {value!r}")
+    if not _DATETIME.fullmatch(value):
+        if _NAIVE.fullmatch(value):
+            raise EventError(f"{what} {value!r} has no UTC offset; write e.g. {value}+08:00")
+        raise EventError(f"{what} is not an RFC 3339 datetime such as 2026-11-20T20:00:00+08:00: {value!r}")
+    fraction = re.search(r"\.(\d+)", value)
+    if fraction and len(fraction.group(1)) > 6:  # keep microseconds, as Python can
+        value = value.replace(fraction.group(0), fraction.group(0)[:7])
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise EventError(f"{what} is not an ISO 8601 datetime: {value!r}") from None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise EventError(f"{what} {value!r} has no UTC offset; write e.g. {value}+08:00")
-    return parsed
+        raise EventError(f"{what} is not a valid date and time: {value!r}") from None
 
 
 def _str(raw: dict[str, Any], key: str, where: str, optional: bool = False) -> str | None:
@@ -76,6 +85,16 @@ def _str(raw: dict[str, Any], key: str, where: str, optional: bool = False) -> s
     if not isinstance(value, str) or not value:
         raise EventError(f"{where}: '{key}' must be a non-empty string, got {value!r}")
     return value
+
+
+def _ids(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """An optional list of non-empty string ids."""
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise EventError(f"{where}: '{key}' must be a list of non-empty strings, got {value!r}")
+    return tuple(value)
 
 
 def _target(raw: dict[str, Any], where: str) -> dict[str, str]:
@@ -109,9 +128,7 @@ def _lines(raw: dict[str, Any], currency: str, where: str, refund: bool) -> list
         if line_id in seen:
             raise EventError(f"{at}: line id {line_id!r} appears twice")
         seen.add(line_id)
-        collections = line.get("collections") or []
-        if not isinstance(collections, list) or not all(isinstance(c, str) for c in collections):
-            raise EventError(f"{at}.collections must be a list of strings")
+        collections = _ids(line, "collections", at)
         quantity = line.get("quantity", 1)
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
             raise EventError(f"{at}.quantity must be a whole number >= 1, got {quantity!r}")
@@ -122,15 +139,19 @@ def _lines(raw: dict[str, Any], currency: str, where: str, refund: bool) -> list
     return out
 
 
+def _currency(raw: dict[str, Any], where: str) -> str:
+    currency = raw.get("currency")
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
+        raise EventError(f"{where}: 'currency' must be an ISO 4217 code such as \"CNY\", got {currency!r}")
+    return currency
+
+
 def _check(etype: str, raw: dict[str, Any], where: str) -> dict[str, Any]:
     """Validated, normalized payload of one event type."""
     if etype == "live.scheduled":
-        products = raw.get("products") or []
-        if not isinstance(products, list) or not all(isinstance(p, str) for p in products):
-            raise EventError(f"{where}: 'products' must be a list of product ids")
         return {
             "live": _str(raw, "live", where), "starts_at": parse_datetime(raw.get("starts_at"), f"{where}: starts_at"),
-            "products": tuple(products), "host": _str(raw, "host", where, optional=True),
+            "products": _ids(raw, "products", where), "host": _str(raw, "host", where, optional=True),
         }
     if etype in ("live.started", "live.ended"):
         return {"live": _str(raw, "live", where)}
@@ -152,11 +173,9 @@ def _check(etype: str, raw: dict[str, Any], where: str) -> dict[str, Any]:
     if etype == "distributor.joined":
         return {"customer": _str(raw, "customer", where)}
     if etype == "order.created":
-        currency = _str(raw, "currency", where) or ""
-        if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-            raise EventError(f"{where}: 'currency' must be an ISO 4217 code such as \"CNY\", got {currency!r}")
+        currency = _currency(raw, where)
         ref = raw.get("ref")
-        if ref is not None and not isinstance(ref, (str, dict)):
+        if ref is not None and (not isinstance(ref, (str, dict)) or ref == ""):
             raise EventError(f"{where}: 'ref' must be a distributor id or {{distributor, target}}, got {ref!r}")
         if isinstance(ref, dict):
             ref = {"distributor": _str(ref, "distributor", f"{where}: ref"), "target": _target(ref, f"{where}: ref")}
@@ -168,8 +187,8 @@ def _check(etype: str, raw: dict[str, Any], where: str) -> dict[str, Any]:
     if etype in ("order.paid", "order.fulfilled", "order.cancelled"):
         return {"order": _str(raw, "order", where)}
     if etype == "order.refunded":
-        # Refund amounts are checked against the order's currency when the order is known.
-        currency = raw.get("currency") if isinstance(raw.get("currency"), str) else "XXX"
+        # An optional currency sets the precision refund amounts are checked with (default: 2 decimals).
+        currency = _currency(raw, where) if raw.get("currency") is not None else "XXX"
         return {"order": _str(raw, "order", where), "lines": _lines(raw, currency, where, refund=True)}
     raise EventError(f"{where}: unknown event type {etype!r}; known: {', '.join(EVENT_TYPES)}")
 

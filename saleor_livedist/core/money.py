@@ -7,7 +7,8 @@ the rounded commission on what the customer kept: no cent is lost or invented be
 """
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from ..exceptions import EventError
 
@@ -21,6 +22,7 @@ _MINOR_UNITS = {
 _QUANTS = {digits: Decimal(1).scaleb(-digits) for digits in range(5)}
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
+_AMOUNT = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
 
 
 def minor_unit(currency: str) -> int:
@@ -36,17 +38,19 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
 
 
 def percent_of(amount: Decimal, percent: Decimal, currency: str) -> Decimal:
-    return round_money(amount * percent / HUNDRED, currency)
+    # round_money(amount * percent / HUNDRED, currency), inlined: this runs for every ledger entry
+    return (amount * percent / HUNDRED).quantize(_QUANTS[_MINOR_UNITS.get(currency, 2)], rounding=ROUND_HALF_UP)
 
 
 def parse_amount(value: object, currency: str, what: str) -> Decimal:
     """An amount from an event: a string or integer (never a float), not negative, not finer than the minor unit."""
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise EventError(f"{what} must be a decimal string such as \"12.50\", got {value!r}")
-    try:
-        amount = Decimal(value)
-    except (InvalidOperation, ValueError):
-        raise EventError(f"{what} must be a decimal string such as \"12.50\", got {value!r}") from None
+    if isinstance(value, str) and value.startswith("-") and _AMOUNT.fullmatch(value[1:]):
+        raise EventError(f"{what} must be a finite amount >= 0, got {value!r}")
+    if isinstance(value, str) and not _AMOUNT.fullmatch(value):
+        raise EventError(f"{what} must be digits with an optional decimal part, such as \"12.50\", got {value!r}")
+    amount = Decimal(value)
     if not amount.is_finite() or amount < 0:
         raise EventError(f"{what} must be a finite amount >= 0, got {value!r}")
     if amount != amount.quantize(quantum(currency), rounding=ROUND_HALF_UP):

@@ -18,7 +18,7 @@ from .records import PricedLine, Share
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Beneficiary:
     """One level of the chain for an order: who, and what the rules may test about them."""
 
@@ -29,7 +29,7 @@ class Beneficiary:
     tasks: tuple[str, ...]  # tasks they completed that apply to this order
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class OrderContext:
     order: str
     customer: str
@@ -60,6 +60,13 @@ class LineFacts:
         return self.order.order_amount
 
 
+def _level_keys(level: int) -> tuple[str, str, str, str]:
+    return f"lv{level}", f"rank{level}", f"tasks{level}", f"since_sale_s{level}"
+
+
+_LEVEL_KEYS = {level: _level_keys(level) for level in range(1, 4)}
+
+
 def build_facts(ctx: OrderContext, chain: list[Beneficiary], compiled: CompiledRules) -> list[dict[str, Any]]:
     """One fact per line; what a rule may test about the beneficiary of level L is under keys ending in L."""
     common: dict[str, Any] = {
@@ -71,22 +78,24 @@ def build_facts(ctx: OrderContext, chain: list[Beneficiary], compiled: CompiledR
     if ctx.live_seconds is not None:
         common["live_seconds"] = ctx.live_seconds
     for who in chain:
-        n = who.level
-        common[f"lv{n}"] = True
-        common[f"rank{n}"] = who.rank
-        common[f"tasks{n}"] = list(who.tasks)
+        lv, rank, tasks, since = _LEVEL_KEYS.get(who.level) or _level_keys(who.level)
+        common[lv] = True
+        common[rank] = who.rank
+        common[tasks] = list(who.tasks)
         if who.since_sale_s is not None:
-            common[f"since_sale_s{n}"] = who.since_sale_s
+            common[since] = who.since_sale_s
     facts: list[dict[str, Any]] = []
+    featured = ctx.featured
+    customs = compiled.customs
     for k, line in enumerate(ctx.lines):
-        fact = dict(common)
+        fact = common.copy()
         fact["k"] = k
         fact["product"] = line.product
-        fact["featured"] = line.product in ctx.featured
+        fact["featured"] = line.product in featured
         fact["collections"] = list(line.collections)
         if line.category is not None:
             fact["category"] = line.category
-        for check in compiled.customs:
+        for check in customs:
             for who in chain:
                 fact[f"{check.key}_{who.level}"] = _custom(check.name, dict(check.params), LineFacts(ctx, line, who))
         facts.append(fact)
@@ -101,13 +110,37 @@ def _custom(name: str, params: dict[str, Any], facts: LineFacts) -> bool:
         raise ExtensionError(f"custom condition {name!r} failed: {exc!r}") from exc
 
 
-def _winner(rules: list[CompiledRule]) -> RateRule | None:
-    best = max(rules, key=_precedence, default=None)
-    return best.rule if best is not None else None
+Terms = dict[int, tuple[Decimal, tuple[str, ...], tuple[Any, ...]]]  # level -> (percent, rule ids, actions)
+_TERMS_CACHE_LIMIT = 4096
 
 
-def _precedence(rule: CompiledRule) -> tuple[int, int, int, int]:
-    return rule.precedence
+def _terms(compiled: CompiledRules, matched: tuple[int, ...]) -> Terms:
+    """What each level earns when exactly these rules match a line: level 1 the winning rate plus every bonus,
+    a team level its winning team rule. Winners by precedence, ties to the first in index order."""
+    base: CompiledRule | None = None
+    bonuses: list[RateRule] = []
+    team: dict[int, CompiledRule] = {}
+    for i in matched:
+        compiled_rule = compiled.rules[i]
+        rule = compiled_rule.rule
+        if rule.level == 1:
+            if rule.kind == "rate":
+                if base is None or compiled_rule.precedence > base.precedence:
+                    base = compiled_rule
+            elif rule.kind == "bonus":
+                bonuses.append(rule)
+        elif rule.kind == "team":
+            best = team.get(rule.level)
+            if best is None or compiled_rule.precedence > best.precedence:
+                team[rule.level] = compiled_rule
+    terms: Terms = {}
+    if base is not None:
+        used = [base.rule, *bonuses]
+        terms[1] = (base.rule.percent + sum((b.percent for b in bonuses), ZERO), tuple(r.id for r in used),
+                    tuple(a for r in used for a in r.actions))
+    for level, winner in team.items():
+        terms[level] = (winner.rule.percent, (winner.rule.id,), winner.rule.actions)
+    return terms
 
 
 def price_lines(
@@ -117,45 +150,32 @@ def price_lines(
         return tuple(PricedLine(line=line, shares=()) for line in ctx.lines)
     matches = matcher.match(build_facts(ctx, chain, compiled))
     cap = compiled.ruleset.compliance.max_line_percent
+    cache = compiled.terms_cache  # the same few sets of matched rules come back line after line
     priced = []
     for line, matched_indices in zip(ctx.lines, matches):
-        matched = [compiled.rules[i] for i in sorted(matched_indices)]
+        key = tuple(sorted(matched_indices))
+        terms = cache.get(key)
+        if terms is None:
+            if len(cache) >= _TERMS_CACHE_LIMIT:
+                cache.clear()
+            terms = cache[key] = _terms(compiled, key)
         shares = []
         total = ZERO
         for who in chain:
-            share = _share(who, [r for r in matched if r.rule.level == who.level])
-            if share is None:
+            term = terms.get(who.level)
+            if term is None:
                 continue
-            if cap is not None and total + share.percent > cap:
+            percent, rule_ids, actions = term
+            if cap is not None and total + percent > cap:
                 # The cap trims the highest level first: the seller's own commission is never cut for an upline.
                 allowed = cap - total
                 if allowed <= ZERO:
                     continue
-                share = Share(share.level, share.beneficiary, allowed, share.rule_ids + ("compliance:cap",),
-                              share.actions)
-            total += share.percent
-            shares.append(share)
-        priced.append(PricedLine(line=line, shares=tuple(shares)))
+                percent, rule_ids = allowed, rule_ids + ("compliance:cap",)
+            total += percent
+            shares.append(Share(who.level, who.distributor, percent, rule_ids, actions))
+        priced.append(PricedLine(line, tuple(shares)))
     return tuple(priced)
-
-
-def _share(who: Beneficiary, matched: list[CompiledRule]) -> Share | None:
-    if who.level == 1:
-        base = _winner([r for r in matched if r.rule.kind == "rate"])
-        if base is None:
-            return None
-        bonuses = [r.rule for r in matched if r.rule.kind == "bonus"]
-        percent = base.percent + sum((b.percent for b in bonuses), ZERO)
-        used = [base, *bonuses]
-    else:
-        winner = _winner([r for r in matched if r.rule.kind == "team"])
-        if winner is None:
-            return None
-        percent, used = winner.percent, [winner]
-    return Share(
-        level=who.level, beneficiary=who.distributor, percent=percent,
-        rule_ids=tuple(r.id for r in used), actions=tuple(a for r in used for a in r.actions),
-    )
 
 
 def explain_line(

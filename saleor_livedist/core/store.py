@@ -6,9 +6,9 @@ per event; a database store makes each event one transaction.
 """
 from __future__ import annotations
 
+from bisect import insort
 from collections import defaultdict
 from collections.abc import Iterable
-from copy import copy
 from datetime import datetime
 from typing import Protocol
 
@@ -73,10 +73,16 @@ class Store(Protocol):
     def points(self) -> list[PointsGrant]: ...
 
 
+def _click_time(click: Click) -> datetime:
+    return click.at
+
+
 class MemoryStore:
     """The Store in dictionaries: for `livedist simulate`, tests, benchmarks and replays of past events.
 
     Reads return copies, as a database would, so an engine that forgets to write a change back fails here too.
+    The copies are made field by field (copy.copy goes through __reduce_ex__, several times slower); a field
+    added to a mutable record must be added to its copy below (tests/core/test_store.py checks it).
     """
 
     def __init__(self) -> None:
@@ -114,13 +120,16 @@ class MemoryStore:
         self._aliases_of[customer].append(visitor)
 
     def add_click(self, identity: str, click: Click) -> None:
-        self._clicks[identity].append(click)
+        # Kept sorted by time, ties in arrival order, so that reading needs no sort.
+        insort(self._clicks[identity], click, key=_click_time)
 
     def clicks(self, identity: str) -> list[Click]:
         found = list(self._clicks.get(identity, ()))
-        for alias in self._aliases_of.get(identity, ()):
-            found.extend(self._clicks.get(alias, ()))
-        found.sort(key=lambda c: c.at)
+        aliases = self._aliases_of.get(identity)
+        if aliases:
+            for alias in aliases:
+                found.extend(self._clicks.get(alias, ()))
+            found.sort(key=_click_time)  # stable: the identity's own clicks first on equal times, as before
         return found
 
     def get_binding(self, identity: str) -> BindingRecord | None:
@@ -133,12 +142,10 @@ class MemoryStore:
         self._bindings.pop(identity, None)
 
     def get_distributor(self, distributor_id: str) -> DistributorRecord | None:
-        record = self._distributors.get(distributor_id)
-        if record is None:
+        r = self._distributors.get(distributor_id)
+        if r is None:
             return None
-        record = copy(record)
-        record.ranks = list(record.ranks)
-        return record
+        return DistributorRecord(r.id, r.upline, r.joined_at, list(r.ranks), r.last_sale_at, r.paying_invitees)
 
     def put_distributor(self, record: DistributorRecord) -> None:
         self._distributors[record.id] = record
@@ -147,8 +154,8 @@ class MemoryStore:
         return list(self._distributors.values())
 
     def get_live(self, live_id: str) -> LiveRecord | None:
-        record = self._lives.get(live_id)
-        return None if record is None else copy(record)
+        r = self._lives.get(live_id)
+        return None if r is None else LiveRecord(r.id, r.starts_at, r.products, r.host, r.started_at, r.ended_at)
 
     def put_live(self, record: LiveRecord) -> None:
         self._lives[record.id] = record
@@ -161,7 +168,7 @@ class MemoryStore:
 
     def get_watch(self, live_id: str, viewer: str) -> WatchRecord | None:
         record = self._watches.get((live_id, viewer))
-        return None if record is None else copy(record)
+        return None if record is None else _copy_watch(record)
 
     def put_watch(self, record: WatchRecord) -> None:
         key = (record.live, record.viewer)
@@ -170,14 +177,14 @@ class MemoryStore:
         self._watches[key] = record
 
     def open_watches(self, live_id: str) -> list[WatchRecord]:
-        return [copy(w) for (live, _), w in self._watches.items() if live == live_id and w.open_count > 0]
+        return [_copy_watch(w) for (live, _), w in self._watches.items() if live == live_id and w.open_count > 0]
 
     def lives_watched(self, viewer: str) -> list[str]:
         return list(self._watched.get(viewer, ()))
 
     def get_task_progress(self, task: str, distributor: str, scope_key: str) -> TaskProgress | None:
-        record = self._progress.get((task, distributor, scope_key))
-        return None if record is None else copy(record)
+        r = self._progress.get((task, distributor, scope_key))
+        return None if r is None else TaskProgress(r.task, r.distributor, r.scope_key, r.qualified, r.completed_at)
 
     def put_task_progress(self, record: TaskProgress) -> None:
         key = (record.task, record.distributor, record.scope_key)
@@ -206,12 +213,10 @@ class MemoryStore:
         return customer in self._paying
 
     def get_order(self, order_id: str) -> OrderRecord | None:
-        record = self._orders.get(order_id)
-        if record is None:
+        r = self._orders.get(order_id)
+        if r is None:
             return None
-        record = copy(record)
-        record.lifecycle = list(record.lifecycle)
-        return record
+        return OrderRecord(r.id, r.snapshot, list(r.lifecycle), r.paid_at, r.approve_at, r.has_pending)
 
     def put_order(self, record: OrderRecord) -> None:
         self._orders[record.id] = record
@@ -240,3 +245,7 @@ class MemoryStore:
 
     def points(self) -> list[PointsGrant]:
         return list(self._points.values())
+
+
+def _copy_watch(r: WatchRecord) -> WatchRecord:
+    return WatchRecord(r.live, r.viewer, r.open_count, r.active_since, r.seconds)

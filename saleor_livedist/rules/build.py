@@ -88,16 +88,16 @@ def _rate_rule(entry: Entry, order: int) -> RateRule | None:
     key = "add" if entry.kind == "bonus" else "rate"
     percent = percent_at(doc, path + (key,), raw.get(key), entry.label)
     when = entry.when = _when(doc, path + ("when",), raw.get("when"), entry.label)
-    level = raw.get("level", 1)
-    if entry.kind == "team" and doc.is_clean(path + ("level",)) and level > MAX_LEVELS_HARD_LIMIT:
+    level = int(raw.get("level", 1)) if doc.is_clean(path + ("level",)) else 1  # the schema allows 2.0 for 2
+    if entry.kind == "team" and level > MAX_LEVELS_HARD_LIMIT:
         doc.report(path + ("level",), "LD302", f"{entry.label} pays level {level}: {LEVELS_MESSAGE}",
                    "use level 2 (the seller's upline) or 3; more levels count as pyramid selling")
     if percent is None or when is None or not doc.is_clean(path):
         return None
-    kind = "team" if entry.kind == "team" else entry.kind
     return RateRule(
-        id=raw["id"], kind=kind, percent=percent, when=when, source=entry.source, level=int(level),
-        priority=int(raw.get("priority", 0)), order=order, actions=extensions(raw.get("actions")),
+        id=raw["id"], kind=entry.kind, percent=percent, when=when,  # type: ignore[arg-type]
+        source=entry.source, level=level, priority=int(raw.get("priority", 0)), order=order,
+        actions=extensions(raw.get("actions")),
     )
 
 
@@ -215,14 +215,13 @@ def build_section(doc: Document, name: str) -> Binding | Settlement | Compliance
     raw, path = doc.data[name], (name,)
     if not doc.is_clean(path):
         return None
-    if name == "binding":
-        days = raw.get("valid_days", 30)
-        return Binding(
-            bind_on=raw.get("bind_on", "click"), valid_days=None if days == "permanent" else int(days),
-            overwrite=raw.get("overwrite", "first"), self_purchase=bool(raw.get("self_purchase", False)),
-        )
+    if name == "binding":  # keys left out keep model.py's defaults
+        given = {key: raw[key] for key in ("bind_on", "overwrite", "self_purchase") if key in raw}
+        if "valid_days" in raw:
+            given["valid_days"] = None if raw["valid_days"] == "permanent" else int(raw["valid_days"])
+        return Binding(**given)
     if name == "settlement":
-        return Settlement(approve_after_days=int(raw.get("approve_after_days", 7)))
+        return Settlement(**{key: int(value) for key, value in raw.items()})
     if name == "compliance":
         return _compliance(doc, raw)
     fee = Decimal(str(raw["fee"]))
@@ -234,7 +233,7 @@ def build_section(doc: Document, name: str) -> Binding | Settlement | Compliance
 
 
 def _compliance(doc: Document, raw: dict[str, Any]) -> Compliance | None:
-    levels = int(raw.get("max_levels", 2))
+    levels = int(raw.get("max_levels", Compliance.max_levels))
     if levels > MAX_LEVELS_HARD_LIMIT:
         doc.report(("compliance", "max_levels"), "LD301", f"compliance.max_levels is {levels}: {LEVELS_MESSAGE}",
                    f"set max_levels to {MAX_LEVELS_HARD_LIMIT} or less")

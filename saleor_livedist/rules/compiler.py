@@ -6,7 +6,7 @@ by L (lv1, rank1, since_sale_s1, tasks1, ...); see core.pricing.build_facts.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,8 @@ class CompiledRules:
     rules: tuple[CompiledRule, ...]
     customs: tuple[CustomCheck, ...]
     levels: tuple[int, ...]  # levels that have at least one rule
+    # core.pricing's memo: the shares that follow from one set of matched rules (derived data, not compared)
+    terms_cache: dict[tuple[int, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def version(self) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import registry
 from .build import SECTIONS, Entry
-from .model import When
+from .model import Compliance, When
 from .structure import clip
 from .yamldoc import Document, Path
 
@@ -133,7 +133,8 @@ def _task_references(entries: Sequence[Entry]) -> None:
 
 
 def _team_levels(entries: Sequence[Entry], compliance: list[Occurrence]) -> None:
-    limit, said = 2, "2 (the default)"
+    limit = Compliance.max_levels
+    said = f"{limit} (the default)"
     if compliance:
         doc, path = compliance[0]
         section = doc.data.get("compliance")

@@ -90,12 +90,16 @@ def check_document(doc: Document) -> bool:
                    "start with 'schema: livedist/v1', then sections such as 'commission:' or 'tasks:'")
         return False
     if "schema" not in doc.data:  # not doc.report: the rest of the file is still checked
-        doc.problems.append(doc.problem((), "LD012", f"missing 'schema: {SCHEMA_ID}'",
-                                        f"add 'schema: {SCHEMA_ID}' as the first line; it names the format of the file"))
+        doc.problems.append(doc.problem((), "LD012", f"missing 'schema: {SCHEMA_ID}'", f"add 'schema: {SCHEMA_ID}' "
+                                        "as the first line; it names the format of the file"))
     elif doc.data["schema"] != SCHEMA_ID:
-        doc.report(("schema",), "LD013", f"unknown schema {doc.data['schema']!r}; this version reads "
-                   f"{SCHEMA_ID!r}", f"write 'schema: {SCHEMA_ID}'")
+        value = doc.data["schema"]
+        message = (f"unknown schema {clip(value)!r}; this version reads {SCHEMA_ID!r}" if isinstance(value, str)
+                   else f"'schema' must be {SCHEMA_ID!r}, got {got(value)}")
+        doc.report(("schema",), "LD013", message, f"write 'schema: {SCHEMA_ID}'")
         return False  # another format's keys would only produce noise
+    if () in doc.bad:
+        return True  # the data was cut short (LD007): every error would be about the cut
     parsed_bad = set(doc.bad)
     for error in _validator().iter_errors(doc.data):
         path = tuple(error.path)
@@ -135,7 +139,8 @@ def _translate(doc: Document, error: ValidationError, path: Path) -> None:
     elif keyword == "minItems":
         doc.report(path, "LD107", f"{name} must not be empty", "list at least one value, or remove the key")
     elif keyword == "minLength":
-        doc.report(path, "LD107", f"{name} must not be empty", "write a value (or remove the key, where it is optional)")
+        doc.report(path, "LD107", f"{name} must not be empty",
+                   "write a value (or remove the key, where it is optional)")
     elif keyword == "minProperties":
         keys = ", ".join(error.schema["properties"])
         doc.report(path, "LD107", f"{name} must give at least one of: {keys}",

@@ -74,21 +74,18 @@ class Document:
         self.bad.add(path)
 
     def is_clean(self, path: Path) -> bool:
-        """True when nothing at or under `path` was reported."""
-        return not any(bad[: len(path)] == path for bad in self.bad)
+        """True when nothing at or under `path` was reported, and the data was not cut short (`()` is bad)."""
+        return () not in self.bad and not any(bad[: len(path)] == path for bad in self.bad)
 
 
 def read_document(path: str, content: str | bytes) -> Document:
     """Parse one file; problems are in `doc.problems`, never raised."""
     if isinstance(content, bytes):
-        text, decode_problem = _decode(path, content)
-        if decode_problem:
-            doc = Document(path, content.decode("utf-8", errors="replace"))
-            doc.problems.append(doc.problem_at(*decode_problem))
-            return doc
-    else:
-        text = content
-    doc = Document(path, text.removeprefix("\ufeff"))
+        try:
+            content = content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return _not_utf8(path, content, exc)
+    doc = Document(path, content.removeprefix("\ufeff"))
     try:
         root = _compose_single(doc)
         if root is not None:
@@ -99,7 +96,7 @@ def read_document(path: str, content: str | bytes) -> Document:
     except ReaderError as exc:  # a control character or another one YAML forbids
         line, column = _position(doc.text, exc.position)
         doc.problems.append(doc.problem_at(line, column, "LD004", f"YAML syntax error: character "
-                                           f"{_char_name(exc.character)} is not allowed in a YAML file",
+                                           f"#x{exc.character:04x} is not allowed in a YAML file",
                                            "remove the character; is this a binary file?"))
     except MarkedYAMLError as exc:
         doc.problems.append(_syntax_problem(doc, exc))
@@ -109,15 +106,15 @@ def read_document(path: str, content: str | bytes) -> Document:
     return doc
 
 
-def _decode(path: str, content: bytes) -> tuple[str, tuple[int, int, str, str, str] | None]:
-    try:
-        return content.decode("utf-8"), None
-    except UnicodeDecodeError as exc:
-        line = content.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (content.rfind(b"\n", 0, exc.start) + 1) + 1
-        byte = content[exc.start:exc.start + 1].hex()
-        return "", (line, column, "LD003", f"the file is not UTF-8 text: invalid byte 0x{byte}",
-                    "save the file as UTF-8 (the editor's 'encoding' setting)")
+def _not_utf8(path: str, content: bytes, exc: UnicodeDecodeError) -> Document:
+    doc = Document(path, content.decode("utf-8", errors="replace"))
+    line_start = content.rfind(b"\n", 0, exc.start) + 1
+    line = content.count(b"\n", 0, exc.start) + 1
+    column = len(content[line_start:exc.start].decode("utf-8", errors="replace")) + 1  # in characters, as shown
+    doc.problems.append(doc.problem_at(line, column, "LD003", "the file is not UTF-8 text: invalid byte "
+                                       f"0x{content[exc.start:exc.start + 1].hex()}",
+                                       "save the file as UTF-8 (the editor's 'encoding' setting)"))
+    return doc
 
 
 def _compose_single(doc: Document) -> Node | None:
@@ -154,10 +151,6 @@ def _position(text: str, offset: int) -> Mark:
     breaks = list(_LINE_BREAK.finditer(before))
     line_start = breaks[-1].end() if breaks else 0
     return len(breaks) + 1, offset - line_start + 1
-
-
-def _char_name(code: int) -> str:
-    return f"#x{code:04x}"
 
 
 class _Builder:

@@ -202,3 +202,12 @@ def test_settlement_pending_on_payment_approved_7_days_after_fulfilment(backend:
     before = list(engine.store.entries())
     assert engine.settle(T0 + timedelta(days=9)) == 0  # running it twice changes nothing
     assert engine.store.entries() == before
+
+
+def test_an_expired_binding_is_renewed_by_a_new_click_on_the_same_distributor(backend: str) -> None:
+    s = network()
+    s.click("bob", "cust", minute=0, product="p-plain")
+    s.click("bob", "cust", day=40, product="p-plain")  # the first binding expired on day 30
+    s.order("day41", "cust", day=41, lines=[("p-plain", "100.00")])
+    engine = run(s, backend)
+    assert [(e.order, e.beneficiary, e.amount) for e in engine.store.entries()] == [("day41", "bob", Decimal("5.00"))]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from saleor_livedist.exceptions import LiveDistError, RuleFileError
-from saleor_livedist.rules import loader
+from saleor_livedist.rules import loader, yamldoc
 from saleor_livedist.rules.loader import check_rules, default_rules_dir, load_rules, load_rules_from_texts
 from saleor_livedist.rules.model import Binding, Compliance, Qualify, Reward, Settlement, When
 
@@ -181,3 +181,14 @@ def test_merge_keys_give_way_to_keys_written_in_the_mapping() -> None:
     assert (vip.id, vip.priority, vip.percent) == ("live-vip", 1, Decimal(10))
     assert vip.when == When(context="live", channels=frozenset({"default-channel"}), ranks=frozenset({"vip"}))
     assert live.when.ranks == frozenset()
+
+
+@pytest.mark.parametrize("padding", range(7))  # a rule is 7 values: each padding cuts it at another one
+def test_a_cut_short_alias_bomb_reports_only_the_expansion(padding: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past the limit every value reads as empty, also inside the rule being read when the limit is reached: no check
+    # may then run on those empty values. A low limit keeps the file small.
+    monkeypatch.setattr(yamldoc, "MAX_VALUES", 100)
+    rule = "&r {id: r, add: 1, when: {live_minutes: {from: 0, to: 60}}}"
+    bonuses = ", ".join([rule] + ["*r"] * 20)
+    text = f"schema: livedist/v1\ncommission:\n  rates: [{', '.join(['1'] * padding)}]\n  bonuses: [{bonuses}]\n"
+    assert codes({"a.yaml": text}) == ["LD007"]

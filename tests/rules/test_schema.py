@@ -7,6 +7,7 @@ from typing import Any
 import jsonschema
 
 from saleor_livedist.rules import structure
+from saleor_livedist.rules.model import Binding, Compliance, Settlement
 from saleor_livedist.rules.structure import schema
 
 # Keywords the loader translates into merchant messages (structure._translate); a new one needs a translation.
@@ -58,3 +59,12 @@ def test_the_anchors_the_loader_relies_on_exist() -> None:
     anchors = {node["$anchor"] for node in subschemas(schema()) if "$anchor" in node}
     relied_on = set(structure._EXPECTED) | {anchor for anchor, _ in structure._HAND_CHECKED} | {"task"}
     assert relied_on <= anchors
+
+
+def test_documented_defaults_are_the_models() -> None:
+    sections = schema()["properties"]
+    for name, model in (("binding", Binding()), ("settlement", Settlement()), ("compliance", Compliance())):
+        for key, prop in sections[name]["properties"].items():
+            if "default" in prop:
+                expected = getattr(model, key)
+                assert prop["default"] == expected or (key == "valid_days" and expected is None), (name, key)

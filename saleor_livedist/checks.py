@@ -1,0 +1,46 @@
+"""Django system checks with stable ids (saleor_livedist.E001 ...)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.checks import Error, register
+
+
+@register()
+def check_rules(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    from pathlib import Path
+
+    from .conf import ImproperlyConfigured, get_setting
+    from .exceptions import RuleFileError
+    from .rules.backends import durable_available
+    from .rules.loader import default_rules_dir, load_rules
+
+    errors: list[Error] = []
+    try:
+        directory = get_setting("RULES_DIR")
+        engine = get_setting("ENGINE")
+    except ImproperlyConfigured as exc:
+        return [Error(str(exc), hint="Fix settings.LIVEDIST.", id="saleor_livedist.E000")]
+    path = Path(directory) if directory else default_rules_dir()
+    if not path.is_dir():
+        errors.append(Error(
+            f"the rules directory {path} does not exist",
+            hint="Create it, or set LIVEDIST['RULES_DIR'] to the directory holding your rule files.",
+            id="saleor_livedist.E001",
+        ))
+    else:
+        try:
+            load_rules(path)
+        except RuleFileError as exc:
+            errors.append(Error(
+                f"the rule files in {path} are invalid ({len(exc.problems)} problem(s)):\n{exc}",
+                hint=f"Run `livedist rules check {path}` and fix each problem.",
+                id="saleor_livedist.E002",
+            ))
+    if engine == "durable" and not durable_available():
+        errors.append(Error(
+            "LIVEDIST['ENGINE'] is 'durable' but durable-rules cannot be imported",
+            hint="Install durable-rules==2.0.28 (needs a C compiler; Python 3.11 or 3.12), or set ENGINE to 'python'.",
+            id="saleor_livedist.E003",
+        ))
+    return errors

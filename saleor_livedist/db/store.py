@@ -1,0 +1,569 @@
+"""The Store on PostgreSQL: a unit of work over one transaction.
+
+Reads go through an identity map (so one batch of events reads each row once), writes are kept and sent
+as bulk upserts by `flush()`. Before any query of a table with unsent writes, that table is flushed, so a
+read always sees the batch's own writes. The caller holds the processing lock for the whole transaction
+(saleor_livedist.processing), so nobody else writes these tables meanwhile.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from copy import copy
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+from .. import models as m
+from ..core.events import Event
+from ..core.money import round_money
+from ..core.records import (
+    BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, OrderRecord, PointsGrant, ReplayRecord,
+    TaskProgress, WatchRecord,
+)
+from .codec import (
+    lifecycle_from_json, lifecycle_to_json, ranks_from_json, ranks_to_json, snapshot_from_json, snapshot_to_json,
+)
+
+_MISSING = object()
+
+
+def _binding(row: m.Binding) -> BindingRecord:
+    return BindingRecord(identity=row.identity, distributor=row.distributor, at=row.at, expires_at=row.expires_at,
+                         via=row.via)
+
+
+def _distributor(row: m.Distributor) -> DistributorRecord:
+    return DistributorRecord(id=row.id, upline=row.upline, joined_at=row.joined_at, ranks=ranks_from_json(row.ranks),
+                             last_sale_at=row.last_sale_at, paying_invitees=row.paying_invitees)
+
+
+def _order(row: m.Order) -> OrderRecord:
+    return OrderRecord(
+        id=row.id, snapshot=snapshot_from_json(row.snapshot) if row.snapshot else None,
+        lifecycle=lifecycle_from_json(row.lifecycle), paid_at=row.paid_at, approve_at=row.approve_at,
+        has_pending=row.has_pending,
+    )
+
+
+def _entry(row: m.LedgerEntry) -> LedgerEntry:
+    return LedgerEntry(
+        id=row.id, order=row.order, line=row.line, beneficiary=row.beneficiary, kind=row.kind, level=row.level,
+        amount=round_money(row.amount, row.currency), currency=row.currency, status=row.status,
+        percent=plain(row.percent), rule_ids=tuple(row.rule_ids), rules_version=row.rules_version, at=row.at,
+    )
+
+
+def plain(value: Decimal) -> Decimal:
+    """Decimal('14.0000') -> Decimal('14'), Decimal('2.5000') -> Decimal('2.5'): as the rules wrote it."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def _grant(row: m.PointsGrant) -> PointsGrant:
+    return PointsGrant(key=row.key, beneficiary=row.beneficiary, points=row.points, reason=row.reason,
+                       rule_ids=tuple(row.rule_ids), rules_version=row.rules_version, at=row.at, live=row.live,
+                       invitee=row.invitee)
+
+
+class DbStore:
+    def __init__(self) -> None:
+        self._processed: set[str] = set()
+        self._checked: set[str] = set()  # ids whose presence in the database is already known
+        self._new_processed: list[str] = []
+        self._alias: dict[str, str | None] = {}
+        self._new_alias: dict[str, str] = {}
+        self._clicks: dict[str, list[Click]] = {}
+        self._new_clicks: list[tuple[str, Click]] = []
+        self._bindings: dict[str, Any] = {}
+        self._dirty_bindings: dict[str, None] = {}
+        self._distributors: dict[str, Any] = {}
+        self._dirty_distributors: dict[str, None] = {}
+        self._lives: dict[str, Any] = {}
+        self._dirty_lives: dict[str, None] = {}
+        self._replays: dict[str, Any] = {}
+        self._dirty_replays: dict[str, None] = {}
+        self._watches: dict[tuple[str, str], Any] = {}
+        self._dirty_watches: dict[tuple[str, str], None] = {}
+        self._progress: dict[tuple[str, str, str], Any] = {}
+        self._dirty_progress: dict[tuple[str, str, str], None] = {}
+        self._completed: dict[str, list[TaskProgress]] = {}
+        self._qualified: dict[tuple[str, str, str], bool] = {}
+        self._new_qualified: list[tuple[str, str, str]] = []
+        self._paying: dict[str, bool] = {}
+        self._new_paying: list[str] = []
+        self._orders: dict[str, Any] = {}
+        self._dirty_orders: dict[str, None] = {}
+        self._entries: dict[str, list[LedgerEntry]] = {}
+        self._dirty_entries: dict[str, None] = {}
+        self._points: dict[str, Any] = {}
+        self._new_points: list[PointsGrant] = []
+
+    # ------------------------------------------------------------------ batch helpers
+
+    def prefetch(self, events: Iterable[Event]) -> None:
+        """Load in a few queries what a batch of events will read: processed ids, orders, aliases, bindings,
+        clicks, distributors (with their uplines), lives."""
+        events = list(events)
+        ids = [e.id for e in events]
+        self._processed.update(m.ProcessedEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
+        self._checked.update(ids)
+        people: set[str] = set()
+        orders: set[str] = set()
+        lives: set[str] = set()
+        distributors: set[str] = set()
+        for e in events:
+            d = e.data
+            for key in ("customer", "visitor", "viewer"):
+                if d.get(key):
+                    people.add(d[key])
+            if d.get("distributor"):
+                distributors.add(d["distributor"])
+            if d.get("order"):
+                orders.add(d["order"])
+            if d.get("live"):
+                lives.add(d["live"])
+            ref = d.get("ref")
+            if ref:
+                distributors.add(ref if isinstance(ref, str) else ref["distributor"])
+        for visitor in people:
+            self._alias.setdefault(visitor, None)
+        for row in m.Alias.objects.filter(visitor__in=people):
+            self._alias[row.visitor] = row.customer
+        people |= {c for c in self._alias.values() if c}
+        for identity in people:
+            self._bindings.setdefault(identity, None)
+            self._clicks.setdefault(identity, [])
+        for row in m.Binding.objects.filter(identity__in=people):
+            self._bindings[row.identity] = _binding(row)
+        aliases_of = defaultdict(list)
+        for row in m.Alias.objects.filter(customer__in=people):
+            aliases_of[row.customer].append(row.visitor)
+        everyone = people | {v for vs in aliases_of.values() for v in vs}
+        raw = defaultdict(list)
+        for row in m.Click.objects.filter(identity__in=everyone).order_by("at", "id"):
+            raw[row.identity].append(Click(at=row.at, distributor=row.distributor, kind=row.kind, target=row.target))
+        for identity in people:
+            found = raw.get(identity, []) + [c for alias in aliases_of.get(identity, ()) for c in raw.get(alias, [])]
+            found.sort(key=lambda c: c.at)
+            self._clicks[identity] = found
+        self._load_distributors((people | distributors), depth=3)
+        for order_id in orders:
+            self._orders.setdefault(order_id, None)
+        for row in m.Order.objects.filter(id__in=orders):
+            self._orders[row.id] = _order(row)
+        for live_id in lives:
+            self._lives.setdefault(live_id, None)
+        for row in m.Live.objects.filter(id__in=lives):
+            self._lives[row.id] = self._live_record(row)
+
+    def _load_distributors(self, ids: set[str], depth: int) -> None:
+        todo = {i for i in ids if i not in self._distributors}
+        for _ in range(depth):
+            if not todo:
+                return
+            for i in todo:
+                self._distributors[i] = None
+            uplines = set()
+            for row in m.Distributor.objects.filter(id__in=todo):
+                self._distributors[row.id] = _distributor(row)
+                if row.upline:
+                    uplines.add(row.upline)
+            todo = {u for u in uplines if u not in self._distributors}
+
+    @staticmethod
+    def _live_record(row: m.Live) -> LiveRecord:
+        return LiveRecord(id=row.id, starts_at=row.starts_at, products=frozenset(row.products), host=row.host,
+                          started_at=row.started_at, ended_at=row.ended_at)
+
+    def flush(self) -> None:
+        """Send every kept write to the database (inside the caller's transaction)."""
+        self._flush_processed()
+        self._flush_aliases()
+        self._flush_clicks()
+        self._flush_bindings()
+        self._flush_distributors()
+        self._flush_lives()
+        self._flush_watches()
+        self._flush_progress()
+        self._flush_sets()
+        self._flush_orders()
+        self._flush_entries()
+        self._flush_points()
+
+    def _flush_processed(self) -> None:
+        if self._new_processed:
+            m.ProcessedEvent.objects.bulk_create([m.ProcessedEvent(event_id=i) for i in self._new_processed])
+            self._new_processed = []
+
+    def _flush_aliases(self) -> None:
+        if self._new_alias:
+            m.Alias.objects.bulk_create(
+                [m.Alias(visitor=v, customer=c) for v, c in self._new_alias.items()],
+                update_conflicts=True, unique_fields=["visitor"], update_fields=["customer"],
+            )
+            self._new_alias = {}
+
+    def _flush_clicks(self) -> None:
+        if self._new_clicks:
+            m.Click.objects.bulk_create([
+                m.Click(identity=i, at=c.at, distributor=c.distributor, kind=c.kind, target=c.target)
+                for i, c in self._new_clicks
+            ])
+            self._new_clicks = []
+
+    def _flush_bindings(self) -> None:
+        if not self._dirty_bindings:
+            return
+        keep = [b for i in self._dirty_bindings if (b := self._bindings.get(i)) is not None]
+        drop = [i for i in self._dirty_bindings if self._bindings.get(i) is None]
+        if drop:
+            m.Binding.objects.filter(identity__in=drop).delete()
+        if keep:
+            m.Binding.objects.bulk_create(
+                [m.Binding(identity=b.identity, distributor=b.distributor, at=b.at, expires_at=b.expires_at, via=b.via)
+                 for b in keep],
+                update_conflicts=True, unique_fields=["identity"], update_fields=["distributor", "at", "expires_at", "via"],
+            )
+        self._dirty_bindings = {}
+
+    def _flush_distributors(self) -> None:
+        if not self._dirty_distributors:
+            return
+        rows = [
+            m.Distributor(id=d.id, upline=d.upline, joined_at=d.joined_at, rank=d.rank, ranks=ranks_to_json(d.ranks),
+                          last_sale_at=d.last_sale_at, paying_invitees=d.paying_invitees)
+            for i in self._dirty_distributors if (d := self._distributors[i]) is not None
+        ]
+        m.Distributor.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["id"],
+            update_fields=["upline", "joined_at", "rank", "ranks", "last_sale_at", "paying_invitees"],
+        )
+        self._dirty_distributors = {}
+
+    def _flush_lives(self) -> None:
+        if self._dirty_lives:
+            m.Live.objects.bulk_create(
+                [m.Live(id=v.id, starts_at=v.starts_at, products=sorted(v.products), host=v.host,
+                        started_at=v.started_at, ended_at=v.ended_at)
+                 for i in self._dirty_lives if (v := self._lives[i]) is not None],
+                update_conflicts=True, unique_fields=["id"],
+                update_fields=["starts_at", "products", "host", "started_at", "ended_at"],
+            )
+            self._dirty_lives = {}
+        if self._dirty_replays:
+            m.Replay.objects.bulk_create(
+                [m.Replay(id=r.id, live=r.live, available_from=r.available_from, until=r.until)
+                 for i in self._dirty_replays if (r := self._replays[i]) is not None],
+                update_conflicts=True, unique_fields=["id"], update_fields=["live", "available_from", "until"],
+            )
+            self._dirty_replays = {}
+
+    def _flush_watches(self) -> None:
+        if not self._dirty_watches:
+            return
+        m.Watch.objects.bulk_create(
+            [m.Watch(live=w.live, viewer=w.viewer, open_count=w.open_count, active_since=w.active_since,
+                     seconds=w.seconds)
+             for k in self._dirty_watches if (w := self._watches[k]) is not None],
+            update_conflicts=True, unique_fields=["live", "viewer"],
+            update_fields=["open_count", "active_since", "seconds"],
+        )
+        self._dirty_watches = {}
+
+    def _flush_progress(self) -> None:
+        if not self._dirty_progress:
+            return
+        m.TaskProgress.objects.bulk_create(
+            [m.TaskProgress(task=p.task, distributor=p.distributor, scope_key=p.scope_key, qualified=p.qualified,
+                            completed_at=p.completed_at)
+             for k in self._dirty_progress if (p := self._progress[k]) is not None],
+            update_conflicts=True, unique_fields=["task", "distributor", "scope_key"],
+            update_fields=["qualified", "completed_at"],
+        )
+        self._dirty_progress = {}
+
+    def _flush_sets(self) -> None:
+        if self._new_qualified:
+            m.QualifiedInvitee.objects.bulk_create(
+                [m.QualifiedInvitee(task=t, scope_key=s, invitee=i) for t, s, i in self._new_qualified])
+            self._new_qualified = []
+        if self._new_paying:
+            m.PayingCustomer.objects.bulk_create([m.PayingCustomer(customer=c) for c in self._new_paying])
+            self._new_paying = []
+
+    def _flush_orders(self) -> None:
+        if not self._dirty_orders:
+            return
+        rows = []
+        for i in self._dirty_orders:
+            o = self._orders[i]
+            rows.append(m.Order(
+                id=o.id, customer=o.snapshot.customer if o.snapshot else "",
+                snapshot=snapshot_to_json(o.snapshot) if o.snapshot else None,
+                lifecycle=lifecycle_to_json(o.lifecycle), paid_at=o.paid_at, approve_at=o.approve_at,
+                has_pending=o.has_pending,
+            ))
+        m.Order.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["id"],
+            update_fields=["customer", "snapshot", "lifecycle", "paid_at", "approve_at", "has_pending"],
+        )
+        self._dirty_orders = {}
+
+    def _flush_entries(self) -> None:
+        if not self._dirty_entries:
+            return
+        orders = list(self._dirty_entries)
+        m.LedgerEntry.objects.filter(order__in=orders).delete()
+        m.LedgerEntry.objects.bulk_create([
+            m.LedgerEntry(
+                id=e.id, order=e.order, line=e.line, beneficiary=e.beneficiary, kind=e.kind, level=e.level,
+                amount=e.amount, currency=e.currency, status=e.status, percent=e.percent, rule_ids=list(e.rule_ids),
+                rules_version=e.rules_version, at=e.at, seq=n,
+            )
+            for order in orders for n, e in enumerate(self._entries[order])
+        ])
+        self._dirty_entries = {}
+
+    def _flush_points(self) -> None:
+        if self._new_points:
+            m.PointsGrant.objects.bulk_create([
+                m.PointsGrant(key=g.key, beneficiary=g.beneficiary, points=g.points, reason=g.reason,
+                              rule_ids=list(g.rule_ids), rules_version=g.rules_version, at=g.at, live=g.live,
+                              invitee=g.invitee)
+                for g in self._new_points
+            ])
+            self._new_points = []
+
+    # ------------------------------------------------------------------ the Store protocol
+
+    def mark_processed(self, event_id: str) -> bool:
+        if event_id in self._processed:
+            return False
+        if event_id not in self._checked and m.ProcessedEvent.objects.filter(event_id=event_id).exists():
+            self._processed.add(event_id)
+            return False
+        self._processed.add(event_id)
+        self._new_processed.append(event_id)
+        return True
+
+    def resolve(self, identity: str) -> str:
+        customer = self._alias.get(identity, _MISSING)
+        if customer is _MISSING:
+            row = m.Alias.objects.filter(visitor=identity).values_list("customer", flat=True).first()
+            self._alias[identity] = customer = row
+        return customer or identity  # type: ignore[return-value]
+
+    def link_identity(self, visitor: str, customer: str) -> None:
+        if visitor == customer or self.resolve(visitor) == customer:
+            return
+        self._alias[visitor] = customer
+        self._new_alias[visitor] = customer
+        self._clicks.pop(customer, None)  # the customer's clicks now include the visitor's: reload on next read
+
+    def add_click(self, identity: str, click: Click) -> None:
+        if identity in self._clicks:
+            clicks = self._clicks[identity]
+            clicks.append(click)
+            if len(clicks) > 1 and clicks[-2].at > click.at:
+                clicks.sort(key=lambda c: c.at)
+        self._new_clicks.append((identity, click))
+
+    def clicks(self, identity: str) -> list[Click]:
+        if identity not in self._clicks:
+            self._flush_aliases()
+            self._flush_clicks()
+            visitors = [identity, *m.Alias.objects.filter(customer=identity).values_list("visitor", flat=True)]
+            self._clicks[identity] = [
+                Click(at=r.at, distributor=r.distributor, kind=r.kind, target=r.target)
+                for r in m.Click.objects.filter(identity__in=visitors).order_by("at", "id")
+            ]
+        return list(self._clicks[identity])
+
+    def get_binding(self, identity: str) -> BindingRecord | None:
+        found = self._bindings.get(identity, _MISSING)
+        if found is _MISSING:
+            row = m.Binding.objects.filter(identity=identity).first()
+            self._bindings[identity] = found = _binding(row) if row else None
+        return found  # type: ignore[return-value]
+
+    def put_binding(self, binding: BindingRecord) -> None:
+        self._bindings[binding.identity] = binding
+        self._dirty_bindings[binding.identity] = None
+
+    def drop_binding(self, identity: str) -> None:
+        self._bindings[identity] = None
+        self._dirty_bindings[identity] = None
+
+    def get_distributor(self, distributor_id: str) -> DistributorRecord | None:
+        found = self._distributors.get(distributor_id, _MISSING)
+        if found is _MISSING:
+            self._load_distributors({distributor_id}, depth=3)
+            found = self._distributors[distributor_id]
+        if found is None:
+            return None
+        record = copy(found)
+        record.ranks = list(found.ranks)
+        return record
+
+    def put_distributor(self, record: DistributorRecord) -> None:
+        self._distributors[record.id] = record
+        self._dirty_distributors[record.id] = None
+
+    def distributors(self) -> Iterable[DistributorRecord]:
+        self._flush_distributors()
+        return [_distributor(r) for r in m.Distributor.objects.order_by("id")]
+
+    def get_live(self, live_id: str) -> LiveRecord | None:
+        found = self._lives.get(live_id, _MISSING)
+        if found is _MISSING:
+            row = m.Live.objects.filter(id=live_id).first()
+            self._lives[live_id] = found = self._live_record(row) if row else None
+        return copy(found) if found is not None else None
+
+    def put_live(self, record: LiveRecord) -> None:
+        self._lives[record.id] = record
+        self._dirty_lives[record.id] = None
+
+    def get_replay(self, replay_id: str) -> ReplayRecord | None:
+        found = self._replays.get(replay_id, _MISSING)
+        if found is _MISSING:
+            row = m.Replay.objects.filter(id=replay_id).first()
+            found = ReplayRecord(id=row.id, live=row.live, available_from=row.available_from, until=row.until) \
+                if row else None
+            self._replays[replay_id] = found
+        return found  # type: ignore[return-value]
+
+    def put_replay(self, record: ReplayRecord) -> None:
+        self._replays[record.id] = record
+        self._dirty_replays[record.id] = None
+
+    def get_watch(self, live_id: str, viewer: str) -> WatchRecord | None:
+        key = (live_id, viewer)
+        found = self._watches.get(key, _MISSING)
+        if found is _MISSING:
+            row = m.Watch.objects.filter(live=live_id, viewer=viewer).first()
+            found = WatchRecord(live=row.live, viewer=row.viewer, open_count=row.open_count,
+                                active_since=row.active_since, seconds=row.seconds) if row else None
+            self._watches[key] = found
+        return copy(found) if found is not None else None
+
+    def put_watch(self, record: WatchRecord) -> None:
+        key = (record.live, record.viewer)
+        self._watches[key] = record
+        self._dirty_watches[key] = None
+
+    def open_watches(self, live_id: str) -> list[WatchRecord]:
+        self._flush_watches()
+        rows = m.Watch.objects.filter(live=live_id, open_count__gt=0).order_by("viewer")
+        return [self.get_watch(r.live, r.viewer) for r in rows]  # type: ignore[misc]
+
+    def lives_watched(self, viewer: str) -> list[str]:
+        self._flush_watches()
+        return list(m.Watch.objects.filter(viewer=viewer).order_by("id").values_list("live", flat=True))
+
+    def get_task_progress(self, task: str, distributor: str, scope_key: str) -> TaskProgress | None:
+        key = (task, distributor, scope_key)
+        found = self._progress.get(key, _MISSING)
+        if found is _MISSING:
+            row = m.TaskProgress.objects.filter(task=task, distributor=distributor, scope_key=scope_key).first()
+            found = TaskProgress(task=row.task, distributor=row.distributor, scope_key=row.scope_key,
+                                 qualified=row.qualified, completed_at=row.completed_at) if row else None
+            self._progress[key] = found
+        return copy(found) if found is not None else None
+
+    def put_task_progress(self, record: TaskProgress) -> None:
+        key = (record.task, record.distributor, record.scope_key)
+        self._progress[key] = record
+        self._dirty_progress[key] = None
+        if record.completed_at is not None and record.distributor in self._completed:
+            done = self._completed[record.distributor]
+            if not any((p.task, p.scope_key) == (record.task, record.scope_key) for p in done):
+                done.append(record)
+
+    def completed_tasks(self, distributor: str) -> list[TaskProgress]:
+        if distributor not in self._completed:
+            self._flush_progress()
+            self._completed[distributor] = [
+                TaskProgress(task=r.task, distributor=r.distributor, scope_key=r.scope_key, qualified=r.qualified,
+                             completed_at=r.completed_at)
+                for r in m.TaskProgress.objects.filter(distributor=distributor, completed_at__isnull=False)
+                .order_by("completed_at", "id")
+            ]
+        return self._completed[distributor]
+
+    def add_qualified(self, task: str, scope_key: str, invitee: str) -> bool:
+        key = (task, scope_key, invitee)
+        known = self._qualified.get(key)
+        if known is None:
+            known = m.QualifiedInvitee.objects.filter(task=task, scope_key=scope_key, invitee=invitee).exists()
+        if known:
+            self._qualified[key] = True
+            return False
+        self._qualified[key] = True
+        self._new_qualified.append(key)
+        return True
+
+    def add_paying_customer(self, customer: str) -> bool:
+        if self.is_paying_customer(customer):
+            return False
+        self._paying[customer] = True
+        self._new_paying.append(customer)
+        return True
+
+    def is_paying_customer(self, customer: str) -> bool:
+        known = self._paying.get(customer)
+        if known is None:
+            known = self._paying[customer] = m.PayingCustomer.objects.filter(customer=customer).exists()
+        return known
+
+    def get_order(self, order_id: str) -> OrderRecord | None:
+        found = self._orders.get(order_id, _MISSING)
+        if found is _MISSING:
+            row = m.Order.objects.filter(id=order_id).first()
+            self._orders[order_id] = found = _order(row) if row else None
+        if found is None:
+            return None
+        record = copy(found)
+        record.lifecycle = list(found.lifecycle)
+        return record
+
+    def put_order(self, record: OrderRecord) -> None:
+        self._orders[record.id] = record
+        self._dirty_orders[record.id] = None
+
+    def order_ids(self) -> list[str]:
+        self._flush_orders()
+        return list(m.Order.objects.order_by("id").values_list("id", flat=True))
+
+    def orders_due(self, now: datetime) -> list[str]:
+        self._flush_orders()
+        return list(m.Order.objects.filter(has_pending=True, approve_at__lte=now).order_by("approve_at", "id")
+                    .values_list("id", flat=True))
+
+    def replace_entries(self, order_id: str, entries: list[LedgerEntry]) -> None:
+        self._entries[order_id] = list(entries)
+        self._dirty_entries[order_id] = None
+
+    def entries(self, order_id: str | None = None) -> list[LedgerEntry]:
+        if order_id is not None and order_id in self._entries:
+            return list(self._entries[order_id])
+        self._flush_entries()
+        rows = m.LedgerEntry.objects.order_by("order", "seq")
+        if order_id is not None:
+            rows = rows.filter(order=order_id)
+        return [_entry(r) for r in rows]
+
+    def add_points(self, grant: PointsGrant) -> bool:
+        if grant.key in self._points:
+            return False
+        exists = m.PointsGrant.objects.filter(key=grant.key).exists()
+        self._points[grant.key] = True
+        if exists:
+            return False
+        self._new_points.append(grant)
+        return True
+
+    def points(self) -> list[PointsGrant]:
+        self._flush_points()
+        return [_grant(r) for r in m.PointsGrant.objects.order_by("at", "key")]

@@ -1,0 +1,247 @@
+"""PostgreSQL tables for everything the engine keeps, plus the inbox of events and the rule versions.
+
+Identities (customers, visitors, distributors) are strings: `user:<pk>` for accounts, `guest:<email>` for
+guest checkouts, signed visitor ids for anonymous viewers. The engine's tables are written only by the
+engine (through saleor_livedist.db.store.DbStore), one batch of events per transaction.
+"""
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+ID = 255  # max length of any identifier we store
+
+
+class InboxEvent(models.Model):
+    """An event handed off by a hook or endpoint, waiting to be processed. Never deleted by processing: a
+    failed event stays here, visible in the admin, until it is re-run."""
+
+    PENDING, DONE, FAILED = "pending", "done", "failed"
+
+    event_id = models.CharField(max_length=ID, unique=True)
+    type = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    status = models.CharField(
+        max_length=16, default=PENDING, db_index=True,
+        choices=[(PENDING, "pending"), (DONE, "done"), (FAILED, "failed")],
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "livedist_inbox"
+        verbose_name = "event"
+        indexes = [models.Index(fields=["status", "received_at"], name="livedist_inbox_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class ProcessedEvent(models.Model):
+    event_id = models.CharField(max_length=ID, primary_key=True)
+
+    class Meta:
+        db_table = "livedist_processed_event"
+
+
+class Alias(models.Model):
+    """A visitor id stitched to a customer."""
+
+    visitor = models.CharField(max_length=ID, primary_key=True)
+    customer = models.CharField(max_length=ID, db_index=True)
+
+    class Meta:
+        db_table = "livedist_alias"
+
+
+class Click(models.Model):
+    identity = models.CharField(max_length=ID)
+    at = models.DateTimeField()
+    distributor = models.CharField(max_length=ID)
+    kind = models.CharField(max_length=16)
+    target = models.CharField(max_length=ID)
+
+    class Meta:
+        db_table = "livedist_click"
+        indexes = [models.Index(fields=["identity", "at"], name="livedist_click_identity")]
+
+
+class Binding(models.Model):
+    identity = models.CharField(max_length=ID, primary_key=True)
+    distributor = models.CharField(max_length=ID, db_index=True)
+    at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    via = models.CharField(max_length=16)
+
+    class Meta:
+        db_table = "livedist_binding"
+
+
+class Distributor(models.Model):
+    id = models.CharField(max_length=ID, primary_key=True)
+    upline = models.CharField(max_length=ID, null=True, blank=True, db_index=True)
+    joined_at = models.DateTimeField()
+    rank = models.CharField(max_length=64)  # the current rank, for listing and filtering
+    ranks = models.JSONField()  # [[since, rank], ...] oldest first
+    last_sale_at = models.DateTimeField(null=True, blank=True)
+    paying_invitees = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "livedist_distributor"
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class Live(models.Model):
+    id = models.CharField(max_length=ID, primary_key=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    products = models.JSONField(default=list)
+    host = models.CharField(max_length=ID, null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "livedist_live"
+
+
+class Replay(models.Model):
+    id = models.CharField(max_length=ID, primary_key=True)
+    live = models.CharField(max_length=ID, db_index=True)
+    available_from = models.DateTimeField()
+    until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "livedist_replay"
+
+
+class Watch(models.Model):
+    live = models.CharField(max_length=ID)
+    viewer = models.CharField(max_length=ID, db_index=True)
+    open_count = models.IntegerField(default=0)
+    active_since = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        db_table = "livedist_watch"
+        constraints = [models.UniqueConstraint(fields=["live", "viewer"], name="livedist_watch_unique")]
+
+
+class TaskProgress(models.Model):
+    task = models.CharField(max_length=ID)
+    distributor = models.CharField(max_length=ID, db_index=True)
+    scope_key = models.CharField(max_length=ID, blank=True)
+    qualified = models.PositiveIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "livedist_task_progress"
+        constraints = [
+            models.UniqueConstraint(fields=["task", "distributor", "scope_key"], name="livedist_progress_unique"),
+        ]
+
+
+class QualifiedInvitee(models.Model):
+    task = models.CharField(max_length=ID)
+    scope_key = models.CharField(max_length=ID, blank=True)
+    invitee = models.CharField(max_length=ID)
+
+    class Meta:
+        db_table = "livedist_qualified"
+        constraints = [
+            models.UniqueConstraint(fields=["task", "scope_key", "invitee"], name="livedist_qualified_unique"),
+        ]
+
+
+class PayingCustomer(models.Model):
+    customer = models.CharField(max_length=ID, primary_key=True)
+
+    class Meta:
+        db_table = "livedist_paying_customer"
+
+
+class Order(models.Model):
+    id = models.CharField(max_length=ID, primary_key=True)
+    customer = models.CharField(max_length=ID, blank=True, db_index=True)
+    snapshot = models.JSONField(null=True, blank=True)  # priced lines and attribution, fixed at creation
+    lifecycle = models.JSONField(default=list)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    approve_at = models.DateTimeField(null=True, blank=True)
+    has_pending = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "livedist_order"
+        indexes = [models.Index(fields=["has_pending", "approve_at"], name="livedist_order_due")]
+
+
+class LedgerEntry(models.Model):
+    STATUSES = [("pending", "pending"), ("approved", "approved"), ("reversed", "reversed")]
+
+    id = models.CharField(max_length=ID * 2, primary_key=True)
+    order = models.CharField(max_length=ID, db_index=True)
+    line = models.CharField(max_length=ID)
+    beneficiary = models.CharField(max_length=ID, db_index=True)
+    kind = models.CharField(max_length=16)
+    level = models.PositiveSmallIntegerField()
+    amount = models.DecimalField(max_digits=20, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=STATUSES)
+    percent = models.DecimalField(max_digits=9, decimal_places=4)
+    rule_ids = models.JSONField()
+    rules_version = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    seq = models.PositiveIntegerField(default=0)  # position within the order's entries
+
+    class Meta:
+        db_table = "livedist_ledger_entry"
+        verbose_name_plural = "ledger entries"
+        ordering = ["at", "order", "seq"]
+
+
+class PointsGrant(models.Model):
+    key = models.CharField(max_length=ID * 2, primary_key=True)
+    beneficiary = models.CharField(max_length=ID, db_index=True)
+    points = models.IntegerField()
+    reason = models.CharField(max_length=ID)
+    rule_ids = models.JSONField()
+    rules_version = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    live = models.CharField(max_length=ID, null=True, blank=True)
+    invitee = models.CharField(max_length=ID, null=True, blank=True)
+
+    class Meta:
+        db_table = "livedist_points_grant"
+        ordering = ["at", "key"]
+
+
+class RuleVersion(models.Model):
+    """Every rules version this store has seen, with the files' text, so past results can be explained and
+    replayed; rejected changes are kept with their problems."""
+
+    version = models.CharField(max_length=64, primary_key=True)
+    files = models.JSONField()  # {name: text}
+    first_seen = models.DateTimeField(default=timezone.now)
+    active = models.BooleanField(default=False)
+    problems = models.JSONField(default=list)  # for a rejected change: [str, ...]
+
+    class Meta:
+        db_table = "livedist_rule_version"
+        ordering = ["-first_seen"]
+
+
+class ShareLink(models.Model):
+    """A share link a distributor created (the token itself is signed and verifiable without this row)."""
+
+    token = models.CharField(max_length=512, unique=True)
+    distributor = models.CharField(max_length=ID, db_index=True)
+    kind = models.CharField(max_length=16)
+    target = models.CharField(max_length=ID)
+    created_at = models.DateTimeField(default=timezone.now)
+    clicks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "livedist_share_link"
+        ordering = ["-created_at"]

@@ -1,0 +1,238 @@
+"""Events in, exactly once: hooks and endpoints `submit` events to the inbox; `process_pending` applies them
+with the engine on PostgreSQL.
+
+Why it is exactly once:
+- the inbox has a unique event id, so the same event handed off twice is stored once;
+- processing runs in one transaction per batch, holding a transaction-level advisory lock, so two workers
+  never interleave (the engine is a single writer; workers take turns, none waits on a hook);
+- the engine's own processed-event table is written in that same transaction, so a worker killed between
+  evaluating and writing leaves nothing behind and the batch is simply processed again;
+- an event that fails is isolated (the batch is re-run one event per transaction), recorded on its inbox row
+  with the error, retried, and after MAX_ATTEMPTS left as `failed` for the merchant to see and re-run.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from .core.engine import Engine
+from .core.events import Event, parse_event
+from .db.store import DbStore
+from .exceptions import EventError
+from .models import InboxEvent, RuleVersion
+from .rules.provider import DirectoryRules
+
+logger = logging.getLogger(__name__)
+
+LOCK_KEY = 0x11FED157  # the advisory lock that makes the engine a single writer
+MAX_ATTEMPTS = 3
+BATCH = 500
+
+_rules_lock = threading.Lock()
+_rules: DirectoryRules | None = None
+
+
+def rules_source() -> DirectoryRules:
+    """The process's rules, hot-reloaded from the RULES_DIR setting; each new version is recorded."""
+    global _rules
+    with _rules_lock:
+        if _rules is None:
+            from .conf import get_setting
+            from .rules.loader import default_rules_dir
+
+            _rules = DirectoryRules(get_setting("RULES_DIR") or default_rules_dir(), get_setting("ENGINE"))
+        return _rules
+
+
+def reset_rules_source() -> None:
+    """Forget the process's rules (tests, and after settings change)."""
+    global _rules
+    with _rules_lock:
+        if _rules is not None:
+            _rules.close()
+        _rules = None
+
+
+def record_rule_version(source: DirectoryRules) -> None:
+    active = source.current()
+    texts = {}
+    for name in active.ruleset.files:
+        try:
+            with open(name, encoding="utf-8") as handle:
+                texts[name] = handle.read()
+        except OSError:
+            texts[name] = ""
+    RuleVersion.objects.update_or_create(version=active.version, defaults={"files": texts, "active": True})
+    RuleVersion.objects.exclude(version=active.version).filter(active=True).update(active=False)
+    if source.problems:
+        key = "rejected-" + str(abs(hash(tuple(str(p) for p in source.problems))))[:16]
+        RuleVersion.objects.get_or_create(version=key, defaults={"files": {}, "problems": [
+            p.render() for p in source.problems]})
+
+
+# ---------------------------------------------------------------------- submitting
+
+
+def submit(raw: dict[str, Any], process: bool = True) -> bool:
+    """Keep one event (a dict in the docs/events.md vocabulary) in the inbox and schedule its processing.
+
+    Returns False if an event with that id was already submitted. Raises EventError for a malformed event,
+    before anything is stored."""
+    event = parse_event(raw)
+    created = _store(event, raw)
+    if created and process:
+        schedule()
+    return created
+
+
+def _store(event: Event, raw: dict[str, Any]) -> bool:
+    try:
+        with transaction.atomic():
+            _, created = InboxEvent.objects.get_or_create(
+                event_id=event.id, defaults={"type": event.type, "at": event.at, "payload": raw})
+    except IntegrityError:  # submitted concurrently by another request
+        return False
+    return created
+
+
+def schedule() -> None:
+    """After the current transaction commits: a Celery task when a broker is configured, else inline."""
+    from .tasks import broker_configured, process_events
+
+    if broker_configured():
+        def enqueue() -> None:
+            try:
+                process_events.delay()
+            except Exception:  # the broker is down: the event waits in the inbox for the periodic sweep
+                logger.exception("could not enqueue livedist processing; the periodic sweep will pick it up")
+
+        transaction.on_commit(enqueue)
+    else:
+        transaction.on_commit(lambda: process_pending())
+
+
+# ---------------------------------------------------------------------- processing
+
+
+def _lock() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+
+
+def process_pending(limit: int = BATCH, rounds: int = 1000) -> int:
+    """Process pending inbox events, a batch per transaction, until none is left. Returns events applied."""
+    done = 0
+    for _ in range(rounds):
+        applied, more = _process_batch(limit)
+        done += applied
+        if not more:
+            break
+    return done
+
+
+def _process_batch(limit: int) -> tuple[int, bool]:
+    try:
+        with transaction.atomic():
+            _lock()
+            rows = list(InboxEvent.objects.select_for_update().filter(status=InboxEvent.PENDING)
+                        .order_by("received_at", "id")[:limit])
+            if not rows:
+                return 0, False
+            events, bad = _parse(rows)
+            apply(events)
+            now = timezone.now()
+            InboxEvent.objects.filter(id__in=[r.id for r in rows if r.id not in bad]).update(
+                status=InboxEvent.DONE, processed_at=now, error="")
+            for row_id, error in bad.items():
+                InboxEvent.objects.filter(id=row_id).update(status=InboxEvent.FAILED, error=error,
+                                                            attempts=MAX_ATTEMPTS, processed_at=now)
+            return len(events), len(rows) == limit
+    except EventError:
+        raise
+    except Exception:
+        logger.warning("a batch of livedist events failed; re-running it one event at a time", exc_info=True)
+        return _process_one_by_one(limit), True
+
+
+def _parse(rows: Sequence[InboxEvent]) -> tuple[list[Event], dict[int, str]]:
+    events, bad = [], {}
+    for row in rows:
+        try:
+            events.append(parse_event(row.payload))
+        except EventError as exc:
+            bad[row.id] = f"invalid event: {exc}"
+    return events, bad
+
+
+def apply(events: Sequence[Event], now: datetime | None = None, source: Any = None) -> Engine:
+    """Apply events with the engine on the database, inside the caller's transaction (which must hold the
+    processing lock). Returns the engine (for its notices)."""
+    source = source or rules_source()
+    store = DbStore()
+    store.prefetch(events)
+    engine = Engine(store, source)
+    for event in events:
+        engine.process(event)
+    if now is not None:
+        engine.settle(now)
+    store.flush()
+    return engine
+
+
+def _process_one_by_one(limit: int) -> int:
+    ids = list(InboxEvent.objects.filter(status=InboxEvent.PENDING).order_by("received_at", "id")
+               .values_list("id", flat=True)[:limit])
+    applied = 0
+    for row_id in ids:
+        try:
+            with transaction.atomic():
+                _lock()
+                row = InboxEvent.objects.select_for_update().get(id=row_id)
+                if row.status != InboxEvent.PENDING:
+                    continue
+                apply([parse_event(row.payload)])
+                row.status, row.processed_at, row.error = InboxEvent.DONE, timezone.now(), ""
+                row.save(update_fields=["status", "processed_at", "error"])
+                applied += 1
+        except Exception as exc:
+            _record_failure(row_id, exc)
+    return applied
+
+
+def _record_failure(row_id: int, exc: BaseException) -> None:
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    with transaction.atomic():
+        row = InboxEvent.objects.select_for_update().get(id=row_id)
+        row.attempts += 1
+        row.error = detail
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = InboxEvent.FAILED
+            logger.error("livedist event %s failed %d times and is left for a re-run: %s", row.event_id,
+                         row.attempts, detail)
+        row.save(update_fields=["attempts", "error", "status"])
+
+
+def rerun(event_ids: Sequence[str]) -> int:
+    """Put failed events back in the queue (the admin's re-run action)."""
+    count = InboxEvent.objects.filter(event_id__in=event_ids, status=InboxEvent.FAILED).update(
+        status=InboxEvent.PENDING, attempts=0, error="")
+    if count:
+        schedule()
+    return count
+
+
+def settle(now: datetime | None = None) -> int:
+    """Approve commissions whose after-sale window has passed; running it twice changes nothing."""
+    with transaction.atomic():
+        _lock()
+        store = DbStore()
+        changed = Engine(store, rules_source()).settle(now or timezone.now())
+        store.flush()
+    return changed

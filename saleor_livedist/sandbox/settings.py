@@ -1,0 +1,62 @@
+"""The sandbox Django project: the demo, the tests and `livedist demo --serve` run the plugin here, on
+PostgreSQL (DATABASE_URL, else an embedded server started by saleor_livedist.sandbox.database)."""
+from __future__ import annotations
+
+import os
+
+from .database import database_settings
+
+SECRET_KEY = os.environ.get("LIVEDIST_SANDBOX_SECRET_KEY", "sandbox-only-not-a-secret")
+DEBUG = os.environ.get("LIVEDIST_SANDBOX_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "saleor_livedist",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+ROOT_URLCONF = "saleor_livedist.sandbox.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+DATABASES = {"default": database_settings()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+STATIC_URL = "/static/"
+
+# No broker by default: events are processed inline after commit. Set CELERY_BROKER_URL to use workers.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+
+LIVEDIST = {
+    "RULES_DIR": os.environ.get("LIVEDIST_RULES_DIR") or None,
+    "ENGINE": os.environ.get("LIVEDIST_ENGINE") or None,
+}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"saleor_livedist": {"handlers": ["console"], "level": "WARNING"}},
+}

@@ -1,0 +1,160 @@
+"""The Store protocol's conformance tests, run against MemoryStore and DbStore on real PostgreSQL.
+
+For the database store every check is made twice: through the unit of work that wrote it, and through a
+fresh store after a flush (so what is read back from PostgreSQL equals what was written)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from saleor_livedist.core.events import Line
+from saleor_livedist.core.records import (
+    Attribution, BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, OrderRecord, OrderSnapshot,
+    PointsGrant, PricedLine, ReplayRecord, Share, TaskProgress, WatchRecord,
+)
+from saleor_livedist.core.store import MemoryStore
+from saleor_livedist.db.store import DbStore
+from tests.builders import T0
+
+Reopen = Callable[[], object]
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def stores(request: pytest.FixtureRequest) -> Iterator[tuple[object, Reopen]]:
+    """(store, reopen): reopen() returns a store that sees what was written (a fresh one, for PostgreSQL)."""
+    if request.param == "memory":
+        store = MemoryStore()
+        yield store, lambda: store
+        return
+    store = DbStore()
+
+    def reopen() -> DbStore:
+        store.flush()
+        return DbStore()
+
+    yield store, reopen
+
+
+def both(store: object, reopen: Reopen) -> list[object]:
+    return [store, reopen()]
+
+
+def test_processed_ids(stores) -> None:
+    store, reopen = stores
+    assert store.mark_processed("e1") is True
+    assert store.mark_processed("e1") is False
+    assert reopen().mark_processed("e1") is False
+
+
+def test_identities_and_clicks(stores) -> None:
+    store, reopen = stores
+    store.add_click("vis", Click(T0 + timedelta(minutes=5), "d2", "live", "L1"))
+    store.add_click("cust", Click(T0, "d1", "product", "p1"))
+    store.link_identity("vis", "cust")
+    for s in both(store, reopen):
+        assert s.resolve("vis") == "cust" and s.resolve("cust") == "cust" and s.resolve("other") == "other"
+        assert [c.distributor for c in s.clicks("cust")] == ["d1", "d2"]  # the visitor's clicks follow, by time
+        assert s.clicks("nobody") == []
+
+
+def test_bindings(stores) -> None:
+    store, reopen = stores
+    binding = BindingRecord("cust", "d1", T0, T0 + timedelta(days=30), "click")
+    store.put_binding(binding)
+    store.put_binding(BindingRecord("gone", "d1", T0, None, "click"))
+    store.drop_binding("gone")
+    for s in both(store, reopen):
+        assert s.get_binding("cust") == binding
+        assert s.get_binding("gone") is None and s.get_binding("never") is None
+
+
+def test_distributors_are_copies(stores) -> None:
+    store, reopen = stores
+    record = DistributorRecord("d1", "d0", T0, [(T0, "distributor")], last_sale_at=T0, paying_invitees=1)
+    store.put_distributor(record)
+    got = store.get_distributor("d1")
+    got.ranks.append((T0, "leader"))  # changing what was read changes nothing until it is written
+    got.paying_invitees = 9
+    for s in both(store, reopen):
+        assert s.get_distributor("d1") == record
+        assert [d.id for d in s.distributors()] == ["d1"]
+        assert s.get_distributor("zz") is None
+
+
+def test_lives_replays_and_watches(stores) -> None:
+    store, reopen = stores
+    live = LiveRecord("L1", starts_at=T0, products=frozenset({"p1", "p2"}), host="h", started_at=T0)
+    store.put_live(live)
+    replay = ReplayRecord("R1", "L1", T0 + timedelta(hours=2), None)
+    store.put_replay(replay)
+    open_watch = WatchRecord("L1", "v1", open_count=2, active_since=T0, seconds=12.5)
+    store.put_watch(open_watch)
+    store.put_watch(WatchRecord("L1", "v2", open_count=0, seconds=60.0))
+    store.put_watch(WatchRecord("L2", "v1", open_count=0, seconds=1.0))
+    for s in both(store, reopen):
+        assert s.get_live("L1") == live and s.get_live("nope") is None
+        assert s.get_replay("R1") == replay
+        assert s.get_watch("L1", "v1") == open_watch
+        assert s.open_watches("L1") == [open_watch]
+        assert s.lives_watched("v1") == ["L1", "L2"]
+
+
+def test_tasks_and_sets(stores) -> None:
+    store, reopen = stores
+    progress = TaskProgress("t", "d1", "L1", qualified=3)
+    store.put_task_progress(progress)
+    assert store.completed_tasks("d1") == []
+    done = TaskProgress("t", "d1", "L1", qualified=10, completed_at=T0)
+    store.put_task_progress(done)
+    assert store.add_qualified("t", "L1", "v1") is True
+    assert store.add_qualified("t", "L1", "v1") is False
+    assert store.add_paying_customer("c1") is True and store.add_paying_customer("c1") is False
+    for s in both(store, reopen):
+        assert s.get_task_progress("t", "d1", "L1") == done
+        assert s.completed_tasks("d1") == [done]
+        assert s.add_qualified("t", "L1", "v1") is False
+        assert s.is_paying_customer("c1") and not s.is_paying_customer("c2")
+
+
+def _snapshot() -> OrderSnapshot:
+    line = Line("1", "p1", "cat", ("s1",), 2, Decimal("10.50"))
+    share = Share(1, "d1", Decimal("12.5"), ("direct", "bonus"), (("act", (("per", Decimal("1")), ("n", 2))),))
+    attribution = Attribution("d1", "d1", ("d0",), ("L1",), "live", "L1", "bound")
+    return OrderSnapshot("o1", "c1", "default", "CNY", T0, (PricedLine(line, (share,)),), attribution, "v1")
+
+
+def test_orders_and_entries(stores) -> None:
+    store, reopen = stores
+    lifecycle = [(T0, 1, "e2", "order.paid", ()), (T0, 3, "e3", "order.refunded", (("1", Decimal("1.00")),))]
+    order = OrderRecord("o1", snapshot=_snapshot(), lifecycle=lifecycle, paid_at=T0,
+                        approve_at=T0 + timedelta(days=7), has_pending=True)
+    store.put_order(order)
+    store.put_order(OrderRecord("o2", lifecycle=[(T0, 1, "e9", "order.paid", ())]))
+    entry = LedgerEntry("o1:1:1:1", "o1", "1", "d1", "commission", 1, Decimal("1.31"), "CNY", "pending",
+                        Decimal("12.5"), ("direct",), "v1", T0)
+    store.replace_entries("o1", [entry])
+    for s in both(store, reopen):
+        assert s.get_order("o1") == order
+        assert s.get_order("o2").snapshot is None
+        assert s.entries("o1") == [entry] and s.entries() == [entry] and s.entries("o2") == []
+        assert s.orders_due(T0 + timedelta(days=7)) == ["o1"] and s.orders_due(T0) == []
+        assert sorted(s.order_ids()) == ["o1", "o2"]
+    writer = reopen()
+    writer.replace_entries("o1", [])
+    if isinstance(writer, DbStore):
+        writer.flush()
+    assert reopen().entries() == []
+
+
+def test_points(stores) -> None:
+    store, reopen = stores
+    grant = PointsGrant("k1", "d1", 5, "task t", ("t",), "v1", T0, live="L1", invitee="v9")
+    assert store.add_points(grant) is True
+    assert store.add_points(grant) is False
+    for s in both(store, reopen):
+        assert s.points() == [grant]
+        assert s.add_points(grant) is False
