@@ -8,6 +8,10 @@ environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists t
 | ENGINE          | "durable" where it imports, else "python" | rule backend                              |
 | RULES_DIR       | the bundled default rules       | directory of the merchant's rule files              |
 | RELOAD_INTERVAL | 1.0                             | seconds between checks of the rules directory       |
+| STOREFRONT_URL  | http://localhost:3000/{kind}/{target}?livedist_ref={token} | where a share link's click lands |
+| LINK_MAX_AGE_DAYS | 365                           | how long a share link stays valid                   |
+
+Inside Saleor, the plugin's configuration (dashboard) overrides these through `set_overrides`.
 """
 from __future__ import annotations
 
@@ -16,7 +20,23 @@ from typing import Any
 
 from .exceptions import LiveDistError
 
-DEFAULTS: dict[str, Any] = {"ENGINE": None, "RULES_DIR": None, "RELOAD_INTERVAL": 1.0}
+DEFAULTS: dict[str, Any] = {
+    "ENGINE": None,
+    "RULES_DIR": None,
+    "RELOAD_INTERVAL": 1.0,
+    "STOREFRONT_URL": "http://localhost:3000/{kind}/{target}?livedist_ref={token}",
+    "LINK_MAX_AGE_DAYS": 365,
+}
+_overrides: dict[str, Any] = {}
+
+
+def set_overrides(values: dict[str, Any]) -> None:
+    """Settings from the Saleor plugin's configuration; they win over settings.LIVEDIST."""
+    unknown = sorted(set(values) - set(DEFAULTS))
+    if unknown:
+        raise ImproperlyConfigured(f"unknown livedist setting(s) {', '.join(unknown)}")
+    _overrides.clear()
+    _overrides.update({k: v for k, v in values.items() if v not in (None, "")})
 
 
 class ImproperlyConfigured(LiveDistError, ValueError):
@@ -40,7 +60,9 @@ def get_setting(name: str) -> Any:
     if name not in DEFAULTS:
         raise ImproperlyConfigured(f"unknown livedist setting {name!r}; known: {', '.join(sorted(DEFAULTS))}")
     configured = _django_settings()
-    if configured is not None:
+    if name in _overrides:
+        value = _overrides[name]
+    elif configured is not None:
         unknown = sorted(set(configured) - set(DEFAULTS))
         if unknown:
             raise ImproperlyConfigured(
@@ -51,6 +73,15 @@ def get_setting(name: str) -> Any:
         value = os.environ.get(f"LIVEDIST_{name}", DEFAULTS[name])
     if name == "ENGINE" and value not in (None, "", "durable", "python"):
         raise ImproperlyConfigured(f"LIVEDIST ENGINE must be 'durable' or 'python', got {value!r}")
+    if name == "LINK_MAX_AGE_DAYS":
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            raise ImproperlyConfigured(f"LIVEDIST LINK_MAX_AGE_DAYS must be a whole number of days, got {value!r}") \
+                from None
+    if name == "STOREFRONT_URL" and "{token}" not in str(value):
+        raise ImproperlyConfigured(
+            f"LIVEDIST STOREFRONT_URL must contain {{token}} (the storefront passes it to checkout), got {value!r}")
     if name == "RELOAD_INTERVAL":
         try:
             value = float(value)

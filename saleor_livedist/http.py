@@ -1,9 +1,64 @@
 """The plugin's HTTP endpoints, served by Saleor under /plugins/global/saleor_livedist/<path> and by the
-sandbox at /<path>: graphql/, click/<token>, viewer/ (issue: live room)."""
+sandbox at /<path>: graphql/ (the API) and click/<token> (share links)."""
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from .graphql.view import Authenticator, execute
+from .identity import of_user
+from .links import VISITOR_COOKIE, LinkError, sign_visitor
+
+SANDBOX_TOKEN_SALT = "saleor_livedist.sandbox.token"
+LINK_ERROR_STATUS = {"tampered": 400, "invalid": 400, "expired": 410, "unknown": 404}
 
 
-def dispatch(request: HttpRequest, path: str) -> HttpResponse:
+def sandbox_token(user: Any) -> str:
+    """A bearer token for the sandbox's API (inside Saleor, Saleor's own JWTs are used instead)."""
+    return signing.dumps(str(user.pk), salt=SANDBOX_TOKEN_SALT)
+
+
+def sandbox_authenticate(request: HttpRequest) -> Any:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        try:
+            pk = signing.loads(header[7:], salt=SANDBOX_TOKEN_SALT, max_age=30 * 86400)
+        except signing.BadSignature:
+            return None
+        return get_user_model().objects.filter(pk=pk).first()
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def handle(request: HttpRequest, path: str, authenticate: Authenticator) -> HttpResponse:
+    if path.rstrip("/") == "graphql":
+        return execute(request, authenticate)
+    if path.startswith("click/"):
+        return click(request, path[len("click/"):].strip("/"), authenticate)
     return JsonResponse({"errors": [{"message": f"no endpoint at {path!r}"}]}, status=404)
+
+
+def click(request: HttpRequest, token: str, authenticate: Authenticator) -> HttpResponse:
+    from .services import record_click
+
+    user = authenticate(request)
+    viewer = of_user(user) if user is not None and getattr(user, "is_active", False) else None
+    try:
+        result = record_click(token, request.COOKIES.get(VISITOR_COOKIE), viewer=viewer)
+    except LinkError as exc:
+        return JsonResponse({"errors": [{"code": exc.code.upper(), "message": str(exc)}]},
+                            status=LINK_ERROR_STATUS.get(exc.code, 400))
+    response = HttpResponseRedirect(result.redirect_url)
+    response.set_cookie(VISITOR_COOKIE, sign_visitor(result.visitor), max_age=365 * 86400, httponly=True,
+                        samesite="Lax", secure=request.is_secure())
+    return response
+
+
+@csrf_exempt
+def dispatch(request: HttpRequest, path: str) -> HttpResponse:
+    """The sandbox's view (Saleor calls `handle` from the plugin's `webhook`)."""
+    return handle(request, path, sandbox_authenticate)

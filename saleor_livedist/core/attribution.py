@@ -93,12 +93,13 @@ def attribute(
     for click in earlier:
         if click.distributor != last_click and click.distributor not in assists:
             assists.append(click.distributor)
-    buyer_is_distributor = store.get_distributor(buyer) is not None
     binding = store.get_binding(buyer)
-    if buyer_is_distributor and policy.self_purchase:
+    if policy.self_purchase and store.get_distributor(buyer) is not None:
         paid_to, reason = buyer, "self-purchase commission is on and the buyer is a distributor"
     elif binding is not None and binding.valid_at(at):
         paid_to, reason = binding.distributor, f"bound to {binding.distributor} by {binding.via} at {binding.at.isoformat()}"
+    elif binding is not None and binding.at > at:
+        paid_to, reason = None, f"bound to {binding.distributor} only after the order, at {binding.at.isoformat()}"
     elif binding is not None:
         paid_to, reason = None, f"binding to {binding.distributor} expired at {binding.expires_at}"
     else:

@@ -44,8 +44,11 @@ class DistributorRecord:
     paying_invitees: int = 0
 
     def rank_at(self, at: datetime) -> str:
-        current = self.ranks[0][1]
-        for since, rank in self.ranks:
+        ranks = self.ranks
+        current = ranks[0][1]
+        if len(ranks) == 1:
+            return current
+        for since, rank in ranks:
             if since <= at:
                 current = rank
         return current

@@ -1,0 +1,279 @@
+"""The plugin's GraphQL API (graphene 2, Saleor's conventions: mutations return the object and `errors`).
+
+A distributor reaches only their own data: every distributor field hangs off `me`, which is resolved from
+the authenticated user; nothing takes another distributor's id. Staff fields check `is_staff`. People other
+than the caller are shown masked."""
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import graphene
+from django.db.models import Count, Q
+
+from .. import services
+from ..core.money import round_money
+from ..db.store import plain
+from ..identity import display_name
+from ..models import Binding, Distributor, LedgerEntry, Order, PointsGrant, RuleVersion, ShareLink
+
+MAX_PAGE = 200
+
+
+class Context:
+    """What resolvers know about the caller."""
+
+    def __init__(self, user: Any, identity: str | None, is_staff: bool, request: Any = None):
+        self.user, self.identity, self.is_staff, self.request = user, identity, is_staff, request
+
+
+class PermissionDenied(Exception):
+    pass
+
+
+def _caller(info: Any) -> str:
+    if not info.context.identity:
+        raise PermissionDenied("sign in to use this field")
+    return str(info.context.identity)
+
+
+def _staff(info: Any) -> None:
+    if not info.context.is_staff:
+        raise PermissionDenied("this field is for staff only")
+
+
+def _page(first: int | None, offset: int | None) -> slice:
+    first = min(max(first or 50, 1), MAX_PAGE)
+    offset = max(offset or 0, 0)
+    return slice(offset, offset + first)
+
+
+class Error(graphene.ObjectType):
+    field = graphene.String(description="The input field at fault, if any.")
+    code = graphene.String(required=True, description="Stable error code.")
+    message = graphene.String(required=True)
+
+
+class Balance(graphene.ObjectType):
+    currency = graphene.String(required=True)
+    pending = graphene.Decimal(required=True)
+    approved = graphene.Decimal(required=True)
+    reversed = graphene.Decimal(required=True)
+
+
+class LedgerEntryType(graphene.ObjectType):
+    class Meta:
+        name = "LedgerEntry"
+
+    id = graphene.String(required=True)
+    order = graphene.String(required=True)
+    line = graphene.String(required=True)
+    kind = graphene.String(required=True, description="commission, team, adjustment or clawback")
+    level = graphene.Int(required=True)
+    amount = graphene.Decimal(required=True)
+    currency = graphene.String(required=True)
+    status = graphene.String(required=True, description="pending, approved or reversed")
+    percent = graphene.Decimal(required=True)
+    rule_ids = graphene.List(graphene.NonNull(graphene.String), required=True,
+                             description="The rules that produced this entry.")
+    rules_version = graphene.String(required=True)
+    at = graphene.DateTime(required=True)
+
+    def resolve_amount(root: LedgerEntry, info: Any) -> Decimal:
+        return round_money(root.amount, root.currency)
+
+    def resolve_percent(root: LedgerEntry, info: Any) -> Decimal:
+        return plain(root.percent)
+
+
+class PointsGrantType(graphene.ObjectType):
+    class Meta:
+        name = "PointsGrant"
+
+    points = graphene.Int(required=True)
+    reason = graphene.String(required=True)
+    rule_ids = graphene.List(graphene.NonNull(graphene.String), required=True)
+    live = graphene.String()
+    at = graphene.DateTime(required=True)
+
+
+class ShareLinkType(graphene.ObjectType):
+    class Meta:
+        name = "ShareLink"
+
+    token = graphene.String(required=True)
+    url = graphene.String(required=True, description="The link to share: it lands on the storefront.")
+    kind = graphene.String(required=True)
+    target = graphene.String(required=True)
+    clicks = graphene.Int(required=True)
+    created_at = graphene.DateTime(required=True)
+
+    def resolve_url(root: ShareLink, info: Any) -> str:
+        return services.storefront_url(root.token, root.kind, root.target)
+
+
+class Person(graphene.ObjectType):
+    name = graphene.String(required=True, description="Masked, e.g. j***@example.com.")
+    rank = graphene.String(description="For distributors.")
+    orders = graphene.Int(required=True, description="Paid orders attributed through you.")
+
+
+def balances(identity: str) -> list[Balance]:
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for currency, status, amount in LedgerEntry.objects.filter(beneficiary=identity).values_list(
+            "currency", "status", "amount"):
+        sums[currency][status] += amount
+    return [Balance(currency=c, **{k: round_money(s[k], c) for k in ("pending", "approved", "reversed")})
+            for c, s in sorted(sums.items())]
+
+
+class DistributorType(graphene.ObjectType):
+    """A distributor as they see themselves (through `me`) or as staff see them."""
+
+    class Meta:
+        name = "Distributor"
+
+    id = graphene.String(required=True)
+    rank = graphene.String(required=True)
+    joined_at = graphene.DateTime(required=True)
+    upline = graphene.Field(Person, description="Masked.")
+    downline = graphene.List(graphene.NonNull(Person), required=True,
+                             description="Distributors who joined through you (masked).")
+    customers = graphene.List(graphene.NonNull(Person), required=True,
+                              description="Customers bound to you (masked), with their paid order counts.")
+    balances = graphene.List(graphene.NonNull(Balance), required=True)
+    ledger = graphene.List(graphene.NonNull(LedgerEntryType), required=True, first=graphene.Int(),
+                           offset=graphene.Int())
+    points = graphene.Int(required=True)
+    points_grants = graphene.List(graphene.NonNull(PointsGrantType), required=True, first=graphene.Int())
+    share_links = graphene.List(graphene.NonNull(ShareLinkType), required=True, first=graphene.Int())
+
+    def resolve_upline(root: Distributor, info: Any) -> Person | None:
+        if not root.upline:
+            return None
+        upline = Distributor.objects.filter(id=root.upline).first()
+        return Person(name=display_name(root.upline), rank=upline.rank if upline else None,
+                      orders=_paid_orders_through([root.upline]).get(root.upline, 0))
+
+    def resolve_downline(root: Distributor, info: Any) -> list[Person]:
+        team = list(Distributor.objects.filter(upline=root.id).order_by("joined_at")[:MAX_PAGE])
+        counts = _paid_orders_through([d.id for d in team])
+        return [Person(name=display_name(d.id), rank=d.rank, orders=counts.get(d.id, 0)) for d in team]
+
+    def resolve_customers(root: Distributor, info: Any) -> list[Person]:
+        bound = list(Binding.objects.filter(distributor=root.id).order_by("at")[:MAX_PAGE])
+        ids = [b.identity for b in bound]
+        counts = dict(Order.objects.filter(customer__in=ids, paid_at__isnull=False, snapshot__attribution__paid_to=root.id)
+                      .values_list("customer").annotate(n=Count("id")).values_list("customer", "n"))
+        return [Person(name=display_name(i), orders=counts.get(i, 0)) for i in ids]
+
+    def resolve_balances(root: Distributor, info: Any) -> list[Balance]:
+        return balances(root.id)
+
+    def resolve_ledger(root: Distributor, info: Any, first: int | None = None, offset: int | None = None) -> Any:
+        return LedgerEntry.objects.filter(beneficiary=root.id).order_by("-at", "id")[_page(first, offset)]
+
+    def resolve_points(root: Distributor, info: Any) -> int:
+        return sum(PointsGrant.objects.filter(beneficiary=root.id).values_list("points", flat=True))
+
+    def resolve_points_grants(root: Distributor, info: Any, first: int | None = None) -> Any:
+        return PointsGrant.objects.filter(beneficiary=root.id).order_by("-at")[_page(first, 0)]
+
+    def resolve_share_links(root: Distributor, info: Any, first: int | None = None) -> Any:
+        return ShareLink.objects.filter(distributor=root.id)[_page(first, 0)]
+
+
+def _paid_orders_through(distributors: list[str]) -> dict[str, int]:
+    rows = (Order.objects.filter(paid_at__isnull=False, snapshot__attribution__paid_to__in=distributors)
+            .values_list("snapshot__attribution__paid_to").annotate(n=Count("id")))
+    return {str(who): n for who, n in rows}
+
+
+class RuleVersionType(graphene.ObjectType):
+    class Meta:
+        name = "RuleVersion"
+
+    version = graphene.String(required=True)
+    active = graphene.Boolean(required=True)
+    first_seen = graphene.DateTime(required=True)
+    files = graphene.List(graphene.NonNull(graphene.String), required=True)
+    problems = graphene.List(graphene.NonNull(graphene.String), required=True,
+                             description="For a rejected change: every problem, as `file:line:col: message [code]`.")
+
+    def resolve_files(root: RuleVersion, info: Any) -> list[str]:
+        return sorted(root.files)
+
+
+class Query(graphene.ObjectType):
+    me = graphene.Field(DistributorType, description="The signed-in distributor; null if not a distributor.")
+    distributors = graphene.List(graphene.NonNull(DistributorType), required=True, rank=graphene.String(),
+                                 first=graphene.Int(), offset=graphene.Int(), description="Staff only.")
+    ledger = graphene.List(graphene.NonNull(LedgerEntryType), required=True, beneficiary=graphene.String(),
+                           order=graphene.String(), status=graphene.String(), first=graphene.Int(),
+                           offset=graphene.Int(), description="Staff only.")
+    rule_versions = graphene.List(graphene.NonNull(RuleVersionType), required=True, description="Staff only.")
+
+    def resolve_me(root: Any, info: Any) -> Distributor | None:
+        return Distributor.objects.filter(id=_caller(info)).first()
+
+    def resolve_distributors(root: Any, info: Any, rank: str | None = None, first: int | None = None,
+                             offset: int | None = None) -> Any:
+        _staff(info)
+        rows = Distributor.objects.order_by("joined_at", "id")
+        if rank:
+            rows = rows.filter(rank=rank)
+        return rows[_page(first, offset)]
+
+    def resolve_ledger(root: Any, info: Any, first: int | None = None, offset: int | None = None,
+                       **filters: str) -> Any:
+        _staff(info)
+        query = Q(**{k: v for k, v in filters.items() if v})
+        return LedgerEntry.objects.filter(query).order_by("-at", "id")[_page(first, offset)]
+
+    def resolve_rule_versions(root: Any, info: Any) -> Any:
+        _staff(info)
+        return RuleVersion.objects.all()[:MAX_PAGE]
+
+
+class CreateShareLink(graphene.Mutation):
+    class Arguments:
+        kind = graphene.String(required=True, description="live, replay, product or clip")
+        target = graphene.String(required=True, description="The id of the live, replay, product or clip.")
+
+    share_link = graphene.Field(ShareLinkType)
+    errors = graphene.List(graphene.NonNull(Error), required=True)
+
+    def mutate(root: Any, info: Any, kind: str, target: str) -> CreateShareLink:
+        if not info.context.identity:
+            return CreateShareLink(errors=[Error(code="UNAUTHENTICATED", message="sign in first")])
+        try:
+            link = services.create_share_link(info.context.identity, kind, target)
+        except services.ServiceError as exc:
+            return CreateShareLink(errors=[Error(field=exc.field, code=exc.code, message=exc.message)])
+        return CreateShareLink(share_link=link, errors=[])
+
+
+class BecomeDistributor(graphene.Mutation):
+    class Arguments:
+        consent = graphene.Boolean(required=True, description="Agreement to the distributor terms. No fee, ever.")
+
+    distributor = graphene.Field(DistributorType)
+    errors = graphene.List(graphene.NonNull(Error), required=True)
+
+    def mutate(root: Any, info: Any, consent: bool) -> BecomeDistributor:
+        if not info.context.identity:
+            return BecomeDistributor(errors=[Error(code="UNAUTHENTICATED", message="sign in first")])
+        try:
+            distributor = services.become_distributor(info.context.identity, consent)
+        except services.ServiceError as exc:
+            return BecomeDistributor(errors=[Error(field=exc.field, code=exc.code, message=exc.message)])
+        return BecomeDistributor(distributor=distributor, errors=[])
+
+
+class Mutation(graphene.ObjectType):
+    create_share_link = CreateShareLink.Field()
+    become_distributor = BecomeDistributor.Field()
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation)

@@ -1,0 +1,68 @@
+"""Identities and personal data: how users, guests and visitors are named in events, and how a person is
+shown to a distributor or the public (masked, always)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+USER_PREFIX = "user:"
+GUEST_PREFIX = "guest:"
+
+
+def of_user(user: Any) -> str:
+    return f"{USER_PREFIX}{user.pk}"
+
+
+def of_guest(email: str) -> str:
+    return f"{GUEST_PREFIX}{email.strip().lower()}"
+
+
+def user_pk(identity: str) -> str | None:
+    return identity[len(USER_PREFIX):] if identity.startswith(USER_PREFIX) else None
+
+
+def mask_email(email: str) -> str:
+    """j***@example.com: the first character of the local part, then ***."""
+    local, _, domain = email.partition("@")
+    if not domain:
+        return mask_text(email)
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_phone(phone: str) -> str:
+    """138****1234: the first three and last four digits."""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 8:
+        return "*" * len(digits)
+    return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+
+
+def mask_text(text: str) -> str:
+    return f"{text[:1]}***" if text else "***"
+
+
+def mask(value: str) -> str:
+    """Mask whatever personal value it is: an e-mail, a phone number or a name."""
+    if "@" in value:
+        return mask_email(value)
+    if re.fullmatch(r"\+?[\d\s-]{8,}", value):
+        return mask_phone(value)
+    return mask_text(value)
+
+
+def display_name(identity: str) -> str:
+    """What a distributor or the public may see of a person: masked e-mail or name, never the raw id."""
+    if identity.startswith(GUEST_PREFIX):
+        return mask_email(identity[len(GUEST_PREFIX):])
+    pk = user_pk(identity)
+    if pk is not None:
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(pk=pk).first()
+        if user is not None:
+            email = getattr(user, "email", "") or ""
+            if email:
+                return mask_email(email)
+            name = user.get_username() if hasattr(user, "get_username") else ""
+            return mask(name) if name else "***"
+    return "visitor"
