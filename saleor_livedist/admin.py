@@ -1,0 +1,126 @@
+"""Admin pages for the merchant: distributors, bindings, the ledger (read-only, with provenance), points,
+rule versions with their problems, and events with a re-run action for the failed ones."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from . import models as m
+from .core.money import round_money
+from .db.store import plain
+from .graphql.schema import balances
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The engine is the only writer of these tables: the admin shows, it never edits."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(m.Distributor)
+class DistributorAdmin(ReadOnlyAdmin):
+    list_display = ("id", "rank", "upline", "joined_at", "paying_invitees", "balance")
+    list_filter = ("rank",)
+    search_fields = ("id", "upline")
+
+    @admin.display(description="balances (pending / approved)")
+    def balance(self, obj: m.Distributor) -> str:
+        return ", ".join(f"{b.currency} {b.pending} / {b.approved}" for b in balances(obj.id)) or "-"
+
+
+@admin.register(m.Binding)
+class BindingAdmin(ReadOnlyAdmin):
+    list_display = ("identity", "distributor", "via", "at", "expires_at")
+    list_filter = ("via",)
+    search_fields = ("identity", "distributor")
+
+
+@admin.register(m.LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("order", "line", "beneficiary", "kind", "level", "money", "status", "rate", "rules",
+                    "rules_version", "at")
+    list_filter = ("status", "kind", "level", "currency", "rules_version")
+    search_fields = ("order", "beneficiary")
+
+    @admin.display(description="amount")
+    def money(self, obj: m.LedgerEntry) -> str:
+        return f"{round_money(obj.amount, obj.currency)} {obj.currency}"
+
+    @admin.display(description="percent")
+    def rate(self, obj: m.LedgerEntry) -> str:
+        return f"{plain(obj.percent)}%"
+
+    @admin.display(description="rules (provenance)")
+    def rules(self, obj: m.LedgerEntry) -> str:
+        return ", ".join(obj.rule_ids)
+
+
+@admin.register(m.PointsGrant)
+class PointsGrantAdmin(ReadOnlyAdmin):
+    list_display = ("beneficiary", "points", "reason", "live", "invitee", "rules_version", "at")
+    list_filter = ("reason",)
+    search_fields = ("beneficiary",)
+
+
+@admin.register(m.RuleVersion)
+class RuleVersionAdmin(ReadOnlyAdmin):
+    list_display = ("version", "active", "first_seen", "file_names", "problem_count")
+    list_filter = ("active",)
+    readonly_fields = ("version", "active", "first_seen", "files_text", "problems_text")
+    exclude = ("files", "problems")
+
+    @admin.display(description="files")
+    def file_names(self, obj: m.RuleVersion) -> str:
+        return ", ".join(sorted(obj.files))
+
+    @admin.display(description="problems")
+    def problem_count(self, obj: m.RuleVersion) -> int:
+        return len(obj.problems)
+
+    @admin.display(description="files")
+    def files_text(self, obj: m.RuleVersion) -> str:
+        return format_html_join("", "<h4>{}</h4><pre>{}</pre>", sorted(obj.files.items()))
+
+    @admin.display(description="problems")
+    def problems_text(self, obj: m.RuleVersion) -> str:
+        return format_html("<pre>{}</pre>", "\n\n".join(obj.problems)) if obj.problems else "-"
+
+
+@admin.register(m.InboxEvent)
+class InboxEventAdmin(ReadOnlyAdmin):
+    list_display = ("event_id", "type", "at", "status", "attempts", "short_error", "received_at", "processed_at")
+    list_filter = ("status", "type")
+    search_fields = ("event_id",)
+    actions = ["rerun"]
+
+    @admin.display(description="error")
+    def short_error(self, obj: m.InboxEvent) -> str:
+        return obj.error[:120]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_staff)  # needed for actions; the form itself shows no editable field
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [f.name for f in self.model._meta.fields]
+
+    @admin.action(description="Re-run the selected failed events")
+    def rerun(self, request: HttpRequest, queryset: QuerySet[m.InboxEvent]) -> None:
+        from .processing import rerun
+
+        failed = list(queryset.filter(status=m.InboxEvent.FAILED).values_list("event_id", flat=True))
+        count = rerun(failed)
+        skipped = queryset.count() - count
+        self.message_user(request, f"{count} event(s) queued again"
+                          + (f"; {skipped} skipped (only failed events are re-run)" if skipped else ""),
+                          messages.SUCCESS if count else messages.WARNING)
