@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -64,9 +65,30 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    out.write(f"livedist demo: the sample live session {default_fixture().name} through the default rules\n\n")
-    args.events, args.now = str(default_fixture()), None
-    return cmd_simulate(args, out)
+    if args.memory:
+        out.write(f"livedist demo: the sample live session {default_fixture().name} through the default rules "
+                  "(in memory)\n\n")
+        args.events, args.now = str(default_fixture()), None
+        return cmd_simulate(args, out)
+    if args.engine:
+        os.environ["LIVEDIST_ENGINE"] = args.engine
+    from .demo import run
+
+    return run(out, serve=args.serve, address=args.address)
+
+
+def cmd_settle(args: argparse.Namespace, out: TextIO) -> int:
+    """Approve matured commissions in the database of the Django project in DJANGO_SETTINGS_MODULE."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saleor_livedist.sandbox.settings")
+    django.setup()
+    from .core.events import parse_datetime
+    from .processing import settle
+
+    changed = settle(parse_datetime(args.now, "--now") if args.now else None)
+    out.write(f"{changed} order(s) had commissions approved\n")
+    return 0
 
 
 def cmd_rules_check(args: argparse.Namespace, out: TextIO) -> int:
@@ -139,10 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--engine", choices=BACKENDS, help="rule backend (default: durable where it imports)")
         p.add_argument("--now", help="clock for approvals, ISO 8601 with offset (default: the last event's at)")
 
-    demo = sub.add_parser("demo", help="run the sample live session through the default rules")
+    demo = sub.add_parser("demo", help="play the sample live session through the sandbox on PostgreSQL")
     engine_options(demo)
     demo.add_argument("--format", choices=("text", "json"), default="text")
+    demo.add_argument("--memory", action="store_true", help="in memory, without the database")
+    demo.add_argument("--serve", action="store_true", help="keep the sandbox serving the GraphQL API afterwards")
+    demo.add_argument("--address", default="127.0.0.1:8000", help="where --serve listens (default %(default)s)")
     demo.set_defaults(func=cmd_demo)
+
+    settle = sub.add_parser("settle", help="approve matured commissions (same as manage.py livedist_settle)")
+    settle.add_argument("--now", help="the clock, ISO 8601 with offset (default: now)")
+    settle.set_defaults(func=cmd_settle)
 
     sim = sub.add_parser("simulate", help="replay an event file (JSON Lines) through the engine")
     sim.add_argument("--events", required=True, help="JSON Lines file of events")

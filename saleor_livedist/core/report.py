@@ -5,6 +5,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from .money import round_money
 from .store import Store
 
 STATUSES = ("pending", "approved", "reversed")
@@ -22,7 +23,8 @@ def balances(store: Store) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for who in sorted(set(money) | set(points)):
         out[who] = {
-            "money": {cur: {s: str(v) for s, v in by.items()} for cur, by in sorted(money.get(who, {}).items())},
+            "money": {cur: {s: str(round_money(v, cur)) for s, v in by.items()}
+                      for cur, by in sorted(money.get(who, {}).items())},
             "points": points.get(who, 0),
         }
     return out

@@ -7,14 +7,16 @@ per event; a database store makes each event one transaction.
 from __future__ import annotations
 
 from bisect import insort
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import fields
 from datetime import datetime
-from typing import Protocol
+from operator import attrgetter
+from typing import Any, Protocol
 
+from .events import Line
 from .records import (
-    BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, OrderRecord, PointsGrant, ReplayRecord,
-    TaskProgress, WatchRecord,
+    Attribution, BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, OrderRecord, OrderSnapshot,
+    PointsGrant, PricedLine, ReplayRecord, Share, TaskProgress, WatchRecord,
 )
 
 
@@ -73,36 +75,34 @@ class Store(Protocol):
     def points(self) -> list[PointsGrant]: ...
 
 
-def _click_time(click: Click) -> datetime:
-    return click.at
-
-
 class MemoryStore:
     """The Store in dictionaries: for `livedist simulate`, tests, benchmarks and replays of past events.
 
-    Reads return copies, as a database would, so an engine that forgets to write a change back fails here too.
-    The copies are made field by field (copy.copy goes through __reduce_ex__, several times slower); a field
-    added to a mutable record must be added to its copy below (tests/core/test_store.py checks it).
+    Like a database it keeps rows, not objects: each record as a tuple of its fields (see `_rows`), and every
+    read builds a new record, so an engine that forgets to write a change back fails here too. Tuples of plain
+    values are not followed by Python's garbage collector, whose full passes over hundreds of thousands of
+    stored records otherwise cost more than the engine itself (docs/performance.md).
     """
 
     def __init__(self) -> None:
         self._processed: set[str] = set()
         self._alias: dict[str, str] = {}
-        self._aliases_of: dict[str, list[str]] = defaultdict(list)
-        self._clicks: dict[str, list[Click]] = defaultdict(list)
-        self._bindings: dict[str, BindingRecord] = {}
-        self._distributors: dict[str, DistributorRecord] = {}
-        self._lives: dict[str, LiveRecord] = {}
+        self._aliases_of: dict[str, tuple[str, ...]] = {}
+        self._clicks: dict[str, tuple[tuple[Any, ...], ...]] = {}  # oldest first, ties in arrival order
+        self._bindings: dict[str, tuple[Any, ...]] = {}
+        self._distributors: dict[str, tuple[Any, ...]] = {}
+        self._lives: dict[str, tuple[Any, ...]] = {}
         self._replays: dict[str, ReplayRecord] = {}
-        self._watches: dict[tuple[str, str], WatchRecord] = {}
-        self._watched: dict[str, list[str]] = defaultdict(list)
-        self._progress: dict[tuple[str, str, str], TaskProgress] = {}
-        self._completed: dict[str, list[TaskProgress]] = defaultdict(list)
+        self._watches: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._watched: dict[str, tuple[str, ...]] = {}
+        self._progress: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        self._completed: dict[str, tuple[tuple[Any, ...], ...]] = {}
         self._qualified: set[tuple[str, str, str]] = set()
         self._paying: set[str] = set()
-        self._orders: dict[str, OrderRecord] = {}
-        self._entries: dict[str, list[LedgerEntry]] = {}
+        self._orders: dict[str, tuple[Any, ...]] = {}
+        self._entries: dict[str, tuple[tuple[Any, ...], ...]] = {}
         self._points: dict[str, PointsGrant] = {}
+        self._last_snapshot: tuple[OrderSnapshot | None, tuple[Any, ...] | None] = (None, None)
 
     def mark_processed(self, event_id: str) -> bool:
         if event_id in self._processed:
@@ -117,84 +117,84 @@ class MemoryStore:
         if visitor == customer or self._alias.get(visitor) == customer:
             return
         self._alias[visitor] = customer
-        self._aliases_of[customer].append(visitor)
+        self._aliases_of[customer] = self._aliases_of.get(customer, ()) + (visitor,)
 
     def add_click(self, identity: str, click: Click) -> None:
-        # Kept sorted by time, ties in arrival order, so that reading needs no sort.
-        insort(self._clicks[identity], click, key=_click_time)
+        clicks = list(self._clicks.get(identity, ()))
+        insort(clicks, _rows.click(click), key=_first)  # after clicks at the same time: arrival order
+        self._clicks[identity] = tuple(clicks)
 
     def clicks(self, identity: str) -> list[Click]:
-        found = list(self._clicks.get(identity, ()))
+        found = [Click(*row) for row in self._clicks.get(identity, ())]
         aliases = self._aliases_of.get(identity)
         if aliases:
             for alias in aliases:
-                found.extend(self._clicks.get(alias, ()))
-            found.sort(key=_click_time)  # stable: the identity's own clicks first on equal times, as before
+                found.extend(Click(*row) for row in self._clicks.get(alias, ()))
+            found.sort(key=_click_time)  # stable: the identity's own clicks first on equal times
         return found
 
     def get_binding(self, identity: str) -> BindingRecord | None:
-        return self._bindings.get(identity)
+        row = self._bindings.get(identity)
+        return None if row is None else BindingRecord(*row)
 
     def put_binding(self, binding: BindingRecord) -> None:
-        self._bindings[binding.identity] = binding
+        self._bindings[binding.identity] = _rows.binding(binding)
 
     def drop_binding(self, identity: str) -> None:
         self._bindings.pop(identity, None)
 
     def get_distributor(self, distributor_id: str) -> DistributorRecord | None:
-        r = self._distributors.get(distributor_id)
-        if r is None:
-            return None
-        return DistributorRecord(r.id, r.upline, r.joined_at, list(r.ranks), r.last_sale_at, r.paying_invitees)
+        row = self._distributors.get(distributor_id)
+        return None if row is None else _rows.to_distributor(row)
 
     def put_distributor(self, record: DistributorRecord) -> None:
-        self._distributors[record.id] = record
+        self._distributors[record.id] = _rows.distributor(record)
 
     def distributors(self) -> Iterable[DistributorRecord]:
-        return list(self._distributors.values())
+        return [_rows.to_distributor(row) for row in self._distributors.values()]
 
     def get_live(self, live_id: str) -> LiveRecord | None:
-        r = self._lives.get(live_id)
-        return None if r is None else LiveRecord(r.id, r.starts_at, r.products, r.host, r.started_at, r.ended_at)
+        row = self._lives.get(live_id)
+        return None if row is None else LiveRecord(*row)
 
     def put_live(self, record: LiveRecord) -> None:
-        self._lives[record.id] = record
+        self._lives[record.id] = _rows.live(record)
 
     def get_replay(self, replay_id: str) -> ReplayRecord | None:
-        return self._replays.get(replay_id)
+        return self._replays.get(replay_id)  # frozen: shared safely
 
     def put_replay(self, record: ReplayRecord) -> None:
         self._replays[record.id] = record
 
     def get_watch(self, live_id: str, viewer: str) -> WatchRecord | None:
-        record = self._watches.get((live_id, viewer))
-        return None if record is None else _copy_watch(record)
+        row = self._watches.get((live_id, viewer))
+        return None if row is None else WatchRecord(*row)
 
     def put_watch(self, record: WatchRecord) -> None:
         key = (record.live, record.viewer)
         if key not in self._watches:
-            self._watched[record.viewer].append(record.live)
-        self._watches[key] = record
+            self._watched[record.viewer] = self._watched.get(record.viewer, ()) + (record.live,)
+        self._watches[key] = _rows.watch(record)
 
     def open_watches(self, live_id: str) -> list[WatchRecord]:
-        return [_copy_watch(w) for (live, _), w in self._watches.items() if live == live_id and w.open_count > 0]
+        return [WatchRecord(*row) for (live, _), row in self._watches.items() if live == live_id and row[2] > 0]
 
     def lives_watched(self, viewer: str) -> list[str]:
         return list(self._watched.get(viewer, ()))
 
     def get_task_progress(self, task: str, distributor: str, scope_key: str) -> TaskProgress | None:
-        r = self._progress.get((task, distributor, scope_key))
-        return None if r is None else TaskProgress(r.task, r.distributor, r.scope_key, r.qualified, r.completed_at)
+        row = self._progress.get((task, distributor, scope_key))
+        return None if row is None else TaskProgress(*row)
 
     def put_task_progress(self, record: TaskProgress) -> None:
         key = (record.task, record.distributor, record.scope_key)
         previous = self._progress.get(key)
-        self._progress[key] = record
-        if record.completed_at is not None and (previous is None or previous.completed_at is None):
-            self._completed[record.distributor].append(record)
+        row = self._progress[key] = _rows.progress(record)
+        if record.completed_at is not None and (previous is None or previous[4] is None):
+            self._completed[record.distributor] = self._completed.get(record.distributor, ()) + (row,)
 
     def completed_tasks(self, distributor: str) -> list[TaskProgress]:
-        return self._completed.get(distributor, [])
+        return [TaskProgress(*row) for row in self._completed.get(distributor, ())]
 
     def add_qualified(self, task: str, scope_key: str, invitee: str) -> bool:
         key = (task, scope_key, invitee)
@@ -213,39 +213,95 @@ class MemoryStore:
         return customer in self._paying
 
     def get_order(self, order_id: str) -> OrderRecord | None:
-        r = self._orders.get(order_id)
-        if r is None:
+        row = self._orders.get(order_id)
+        if row is None:
             return None
-        return OrderRecord(r.id, r.snapshot, list(r.lifecycle), r.paid_at, r.approve_at, r.has_pending)
+        snapshot = None if row[1] is None else _rows.to_snapshot(row[1])
+        self._last_snapshot = (snapshot, row[1])  # so that writing the record back does not encode it again
+        return OrderRecord(row[0], snapshot, list(row[2]), row[3], row[4], row[5])
 
     def put_order(self, record: OrderRecord) -> None:
-        self._orders[record.id] = record
+        snapshot = record.snapshot
+        if snapshot is None:
+            snapshot_row = None
+        else:
+            last, last_row = self._last_snapshot
+            snapshot_row = last_row if snapshot is last else _rows.snapshot(snapshot)  # snapshots never change
+        self._orders[record.id] = (record.id, snapshot_row, tuple(record.lifecycle), record.paid_at,
+                                   record.approve_at, record.has_pending)
 
     def order_ids(self) -> list[str]:
         return list(self._orders)
 
     def orders_due(self, now: datetime) -> list[str]:
         return [
-            o.id for o in self._orders.values() if o.has_pending and o.approve_at is not None and o.approve_at <= now
+            order_id for order_id, (_, _, _, _, approve_at, has_pending) in self._orders.items()
+            if has_pending and approve_at is not None and approve_at <= now
         ]
 
     def replace_entries(self, order_id: str, entries: list[LedgerEntry]) -> None:
-        self._entries[order_id] = entries
+        self._entries[order_id] = tuple(map(_rows.entry, entries))
 
     def entries(self, order_id: str | None = None) -> list[LedgerEntry]:
         if order_id is not None:
-            return list(self._entries.get(order_id, ()))
-        return [e for entries in self._entries.values() for e in entries]
+            return [LedgerEntry(*row) for row in self._entries.get(order_id, ())]
+        return [LedgerEntry(*row) for rows in self._entries.values() for row in rows]
 
     def add_points(self, grant: PointsGrant) -> bool:
         if grant.key in self._points:
             return False
-        self._points[grant.key] = grant
+        self._points[grant.key] = grant  # frozen: shared safely
         return True
 
     def points(self) -> list[PointsGrant]:
         return list(self._points.values())
 
 
-def _copy_watch(r: WatchRecord) -> WatchRecord:
-    return WatchRecord(r.live, r.viewer, r.open_count, r.active_since, r.seconds)
+def _click_time(click: Click) -> datetime:
+    return click.at
+
+
+def _first(row: tuple[Any, ...]) -> Any:
+    return row[0]
+
+
+class _rows:
+    """Records to rows (tuples of their fields, in declaration order) and back. A record with a list or a
+    nested record is written out by hand; every other record is read with one attrgetter of all its fields."""
+
+    @staticmethod
+    def _all_fields(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+        return attrgetter(*(f.name for f in fields(cls)))  # type: ignore[no-any-return]
+
+    click = _all_fields(Click)
+    binding = _all_fields(BindingRecord)
+    live = _all_fields(LiveRecord)
+    watch = _all_fields(WatchRecord)
+    progress = _all_fields(TaskProgress)
+    entry = _all_fields(LedgerEntry)
+    share = _all_fields(Share)
+    line = _all_fields(Line)
+    attribution = _all_fields(Attribution)
+
+    @staticmethod
+    def distributor(r: DistributorRecord) -> tuple[Any, ...]:
+        return (r.id, r.upline, r.joined_at, tuple(r.ranks), r.last_sale_at, r.paying_invitees)
+
+    @staticmethod
+    def to_distributor(row: tuple[Any, ...]) -> DistributorRecord:
+        return DistributorRecord(row[0], row[1], row[2], list(row[3]), row[4], row[5])
+
+    @staticmethod
+    def snapshot(s: OrderSnapshot) -> tuple[Any, ...]:
+        share = _rows.share
+        return (s.id, s.customer, s.channel, s.currency, s.at,
+                tuple([(_rows.line(p.line), tuple(map(share, p.shares))) for p in s.lines]),
+                _rows.attribution(s.attribution), s.rules_version)
+
+    @staticmethod
+    def to_snapshot(row: tuple[Any, ...]) -> OrderSnapshot:
+        return OrderSnapshot(
+            row[0], row[1], row[2], row[3], row[4],
+            tuple([PricedLine(Line(*line), tuple([Share(*share) for share in shares])) for line, shares in row[5]]),
+            Attribution(*row[6]), row[7],
+        )

@@ -67,7 +67,7 @@ def test_both_engines_print_the_same_json() -> None:
 
 
 def test_demo_prints_a_readable_ledger() -> None:
-    code, out, _ = cli("demo", "--engine", "python")
+    code, out, _ = cli("demo", "--memory", "--engine", "python")
     assert code == 0
     assert "Ledger" in out and "Balances" in out and "o-201" in out and "55.86 CNY" in out
 

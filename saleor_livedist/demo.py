@@ -1,0 +1,143 @@
+"""`livedist demo`: the sandbox project on an embedded PostgreSQL, the sample live session played through the
+same database path Saleor's hooks use (inbox -> processing), then the ledger, balances and ranks."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DEMO_DB = "livedist_demo"
+PERSON_KEYS = ("customer", "visitor", "viewer", "distributor", "host")
+
+
+def setup_django(database: str = DEMO_DB) -> None:
+    """Point the sandbox at a fresh demo database (DATABASE_URL's server, else the embedded one)."""
+    import psycopg
+
+    from .sandbox.database import embedded_url, parse_database_url
+
+    base = os.environ.get("DATABASE_URL") or embedded_url()
+    params = parse_database_url(base)
+    admin = psycopg.connect(dbname=params["NAME"], user=params["USER"], password=params["PASSWORD"] or None,
+                            host=params["HOST"] or None, port=params["PORT"] or None, autocommit=True)
+    with admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{database}"')
+    os.environ["DATABASE_URL"] = _with_database(base, database)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "saleor_livedist.sandbox.settings"
+    import django
+
+    django.setup()
+
+
+def _with_database(url: str, database: str) -> str:
+    from urllib.parse import urlparse, urlunparse
+
+    parsed = urlparse(url)
+    return urlunparse(parsed._replace(path="/" + database))
+
+
+def people() -> dict[str, dict[str, str]]:
+    return json.loads((FIXTURES / "people.json").read_text(encoding="utf-8"))
+
+
+def load_people() -> dict[str, str]:
+    """Sandbox accounts for the people in the fixture stream; returns stream name -> identity."""
+    from django.contrib.auth import get_user_model
+
+    from .identity import of_user
+
+    users = get_user_model()
+    mapping = {}
+    for name, person in people().items():
+        user, _ = users.objects.get_or_create(username=name, defaults={"email": person["email"]})
+        if person.get("staff"):
+            user.is_staff = user.is_superuser = True
+            user.set_password(person.get("password", "demo"))
+            user.save()
+        mapping[name] = of_user(user)
+    return mapping
+
+
+def stream(mapping: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """The fixture events with people renamed to their sandbox identities."""
+    for line in (FIXTURES / "live-demo.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        event = json.loads(line)
+        for key in PERSON_KEYS:
+            if isinstance(event.get(key), str):
+                event[key] = mapping.get(event[key], event[key])
+        ref = event.get("ref")
+        if isinstance(ref, str):
+            event["ref"] = mapping.get(ref, ref)
+        elif isinstance(ref, dict):
+            ref["distributor"] = mapping.get(ref["distributor"], ref["distributor"])
+        yield event
+
+
+def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> int:
+    out.write("livedist demo: starting the sandbox on PostgreSQL...\n")
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    from . import processing
+    from .core.events import parse_event
+    from .core.report import render_text, summary
+    from .db.store import DbStore
+
+    mapping = load_people()
+    events = list(stream(mapping))
+    for event in events:
+        processing.submit(event, process=False)  # as the hooks do: into the inbox...
+    applied = processing.process_pending()  # ...and applied by the processing a worker runs
+    last = max(parse_event(e).at for e in events)
+    processing.settle(last)
+    processing.record_rule_version(processing.rules_source())
+    out.write(f"{len(events)} events in the inbox, {applied} applied (a redelivered one was ignored); "
+              f"approvals as of {last.isoformat()}\n\n")
+    names = {identity: name for name, identity in mapping.items()}
+    doc = _rename(summary(DbStore(), processing.rules_source().current().version), names)
+    out.write(render_text(doc) + "\n")
+    if serve:
+        return _serve(out, address, mapping)
+    return 0
+
+
+def _rename(value: Any, names: dict[str, str]) -> Any:
+    """Show the merchant the demo's people by name (the identities are user:<pk>)."""
+    if isinstance(value, dict):
+        return {names.get(k, k) if isinstance(k, str) else k: _rename(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rename(v, names) for v in value]
+    if isinstance(value, str):
+        return names.get(value, value)
+    return value
+
+
+def _serve(out: TextIO, address: str, mapping: dict[str, str]) -> int:
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from .http import sandbox_token
+
+    alice = get_user_model().objects.get(username="alice")
+    out.write(
+        f"\nThe sandbox is serving on http://{address}/\n"
+        f"  GraphQL:  http://{address}/graphql/   (POST {{\"query\": \"{{ me {{ rank balances {{ currency pending approved }} }} }}\"}})\n"
+        f"  as alice: Authorization: Bearer {sandbox_token(alice)}\n"
+        f"  admin:    http://{address}/admin/   (user boss, password demo)\n"
+        "Press Ctrl+C to stop.\n"
+    )
+    out.flush()
+    call_command("runserver", address, use_reloader=False, verbosity=0)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run(sys.stdout, serve="--serve" in sys.argv))

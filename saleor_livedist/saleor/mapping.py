@@ -1,0 +1,165 @@
+"""Saleor orders and customers -> events of the engine's vocabulary (docs/events.md).
+
+Identifiers a merchant writes in rule files: product, category, collection and channel *slugs*. Amounts:
+the line's total net price (after discounts, before tax). Event ids are derived from Saleor's ids, so a hook
+that fires twice hands off the same event, which is then applied once.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from ..core.money import quantum
+from ..identity import of_guest, of_user
+from ..links import LinkError, read_share_token, read_visitor
+
+logger = logging.getLogger(__name__)
+
+REF_KEY = "livedist_ref"  # a share token from the click URL, kept by the storefront in checkout metadata
+VISITOR_KEY = "livedist_visitor"  # the signed visitor id (the livedist_vid cookie), likewise
+REFUNDED = ("refunded", "refunded_and_returned")
+
+
+def customer_identity(order: Any) -> str:
+    if order.user_id:
+        return of_user(order.user)
+    return of_guest(order.user_email or f"order-{order.pk}@unknown.invalid")
+
+
+def _metadata(obj: Any) -> dict[str, Any]:
+    return {**(getattr(obj, "private_metadata", None) or {}), **(getattr(obj, "metadata", None) or {})}
+
+
+def ref_from_metadata(meta: dict[str, Any]) -> dict[str, Any] | None:
+    token = meta.get(REF_KEY)
+    if not isinstance(token, str) or not token:
+        return None
+    try:
+        return read_share_token(token).as_ref()
+    except LinkError as exc:
+        logger.info("ignoring share token in metadata: %s", exc)
+        return None
+
+
+def visitor_from_metadata(meta: dict[str, Any]) -> str | None:
+    signed = meta.get(VISITOR_KEY)
+    if not isinstance(signed, str) or not signed:
+        return None
+    try:
+        return read_visitor(signed)
+    except LinkError as exc:
+        logger.info("ignoring visitor id in metadata: %s", exc)
+        return None
+
+
+def _line(line: Any) -> dict[str, Any]:
+    variant = line.variant
+    product = variant.product if variant is not None else None
+    return {
+        "line": str(line.pk),
+        "product": product.slug if product is not None else (line.product_sku or line.product_name),
+        "category": product.category.slug if product is not None and product.category_id else None,
+        "collections": sorted(c.slug for c in product.collections.all()) if product is not None else [],
+        "quantity": line.quantity,
+        "amount": str(line.total_price_net_amount.quantize(quantum(line.currency))),
+    }
+
+
+def order_created(order: Any) -> dict[str, Any]:
+    meta = _metadata(order)
+    lines = [_line(line) for line in order.lines.select_related("variant__product__category").all()]
+    event: dict[str, Any] = {
+        "id": f"saleor:order:{order.pk}:created", "type": "order.created", "at": order.created_at.isoformat(),
+        "order": str(order.pk), "customer": customer_identity(order), "channel": order.channel.slug,
+        "currency": order.currency, "lines": lines,
+    }
+    ref = ref_from_metadata(meta)
+    if ref is not None:
+        event["ref"] = ref
+    visitor = visitor_from_metadata(meta)
+    if visitor is not None:
+        event["visitor"] = visitor
+    return event
+
+
+def order_lifecycle(kind: str, order: Any, at: datetime | None = None) -> dict[str, Any]:
+    """kind: paid, fulfilled, cancelled."""
+    return {"id": f"saleor:order:{order.pk}:{kind}", "type": f"order.{kind}",
+            "at": (at or timezone.now()).isoformat(), "order": str(order.pk)}
+
+
+def order_refunds(order: Any, full: bool = False) -> list[dict[str, Any]]:
+    """One event per refund Saleor recorded (a refund fulfillment, or a granted refund that succeeded): each
+    has its own id, so firing the hook again hands off nothing new. `full`: the order is fully refunded."""
+    events = []
+    lines = {str(line.pk): line for line in order.lines.all()}
+    for fulfillment in order.fulfillments.filter(status__in=REFUNDED).prefetch_related("lines"):
+        refunded = [(str(fl.order_line_id), fl.quantity) for fl in fulfillment.lines.all()]
+        amounts = _by_quantity(lines, refunded) if refunded else _proportional(
+            lines, fulfillment.total_refund_amount or Decimal(0), order.currency)
+        events.append(_refund(f"saleor:refund:{fulfillment.pk}", order, fulfillment.created_at, amounts))
+    granted = getattr(order, "granted_refunds", None)
+    if granted is not None:
+        for refund in granted.filter(status="success").prefetch_related("lines"):
+            refunded = [(str(rl.order_line_id), rl.quantity) for rl in refund.lines.all()]
+            amounts = _by_quantity(lines, refunded) if refunded else _proportional(
+                lines, refund.amount_value, order.currency)
+            events.append(_refund(f"saleor:granted-refund:{refund.pk}", order, refund.updated_at, amounts))
+    if full:
+        events.append({"id": f"saleor:order:{order.pk}:fully-refunded", "type": "order.refunded",
+                       "at": timezone.now().isoformat(), "order": str(order.pk), "currency": order.currency})
+    return events
+
+
+def _refund(event_id: str, order: Any, at: datetime, amounts: dict[str, Decimal]) -> dict[str, Any]:
+    return {"id": event_id, "type": "order.refunded", "at": at.isoformat(), "order": str(order.pk),
+            "currency": order.currency,
+            "lines": [{"line": line, "amount": str(amount)} for line, amount in amounts.items() if amount > 0]}
+
+
+def _by_quantity(lines: dict[str, Any], refunded: list[tuple[str, int]]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for line_id, quantity in refunded:
+        line = lines.get(line_id)
+        if line is None or not line.quantity:
+            continue
+        share = (line.total_price_net_amount * quantity / line.quantity).quantize(quantum(line.currency))
+        out[line_id] = min(line.total_price_net_amount, out.get(line_id, Decimal(0)) + share)
+    return out
+
+
+def _proportional(lines: dict[str, Any], amount: Decimal, currency: str) -> dict[str, Decimal]:
+    """An amount-only refund spread over the lines by their value; the last line takes the rounding rest."""
+    total = sum((line.total_price_net_amount for line in lines.values()), Decimal(0))
+    if not total or amount <= 0:
+        return {}
+    amount = min(amount, total)
+    out: dict[str, Decimal] = {}
+    left = amount
+    items = list(lines.items())
+    for n, (line_id, line) in enumerate(items):
+        share = left if n == len(items) - 1 else (amount * line.total_price_net_amount / total).quantize(
+            quantum(currency))
+        out[line_id] = share
+        left -= share
+    return out
+
+
+def customer_registered(user: Any) -> list[dict[str, Any]]:
+    """accountRegister(metadata: [{key: livedist_visitor | livedist_ref}]) reaches the new customer."""
+    meta = _metadata(user)
+    identity = of_user(user)
+    at = (getattr(user, "date_joined", None) or timezone.now()).isoformat()
+    events: list[dict[str, Any]] = []
+    visitor = visitor_from_metadata(meta)
+    ref = ref_from_metadata(meta)
+    if ref is not None:
+        events.append({"id": f"saleor:customer:{user.pk}:ref", "type": "link.clicked", "at": at,
+                       "distributor": ref["distributor"], "visitor": identity, "target": ref["target"]})
+    events.append({"id": f"saleor:customer:{user.pk}:registered", "type": "customer.registered", "at": at,
+                   "customer": identity, **({"visitor": visitor} if visitor else {})})
+    return events

@@ -1,0 +1,47 @@
+"""Hand-off from Saleor's hooks: the hook only enqueues (order id, what happened, when); the worker maps
+the order and submits the events. Without a broker (or with CELERY_TASK_ALWAYS_EAGER) it runs inline."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from .. import processing
+from . import mapping
+
+ORDER_KINDS = ("created", "paid", "fulfilled", "cancelled", "refunded", "fully_refunded")
+
+
+def order_events(kind: str, order: Any, at: datetime | None) -> list[dict[str, Any]]:
+    if kind == "created":
+        return [mapping.order_created(order)]
+    if kind in ("refunded", "fully_refunded"):
+        return mapping.order_refunds(order, full=kind == "fully_refunded")
+    return [mapping.order_lifecycle(kind, order, at)]
+
+
+@shared_task(name="saleor_livedist.saleor_order_event", acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=8)
+def order_event(kind: str, order_pk: str, at: str | None = None) -> int:
+    from saleor.order.models import Order
+
+    order = Order.objects.filter(pk=order_pk).select_related("user", "channel").first()
+    if order is None:
+        return 0
+    submitted = 0
+    for event in order_events(kind, order, datetime.fromisoformat(at) if at else None):
+        submitted += processing.submit(event)
+    return submitted
+
+
+@shared_task(name="saleor_livedist.saleor_customer_event", acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=8)
+def customer_event(user_pk: Any) -> int:
+    from saleor.account.models import User
+
+    user = User.objects.filter(pk=user_pk).first()
+    if user is None:
+        return 0
+    return sum(processing.submit(event) for event in mapping.customer_registered(user))
