@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 LOCK_KEY = 0x11FED157  # the advisory lock that makes the engine a single writer
 MAX_ATTEMPTS = 3
-BATCH = 500
+BATCH = 2000  # events per transaction: larger batches amortize the round trips (bench/bench_db.py)
 
 _rules_lock = threading.Lock()
 _rules: DirectoryRules | None = None
@@ -75,6 +75,17 @@ def record_rule_version(source: DirectoryRules) -> None:
         key = "rejected-" + str(abs(hash(tuple(str(p) for p in source.problems))))[:16]
         RuleVersion.objects.get_or_create(version=key, defaults={"files": {}, "problems": [
             p.render() for p in source.problems]})
+
+
+_recorded: set[tuple[str, int]] = set()
+
+
+def _record_once(source: DirectoryRules) -> None:
+    """Keep each rules version (and each rejected change) in RuleVersion the first time a process uses it."""
+    key = (source.current().version, len(source.problems))
+    if key not in _recorded:
+        record_rule_version(source)
+        _recorded.add(key)
 
 
 # ---------------------------------------------------------------------- submitting
@@ -174,7 +185,9 @@ def _parse(rows: Sequence[InboxEvent]) -> tuple[list[Event], dict[int, str]]:
 def apply(events: Sequence[Event], now: datetime | None = None, source: Any = None) -> Engine:
     """Apply events with the engine on the database, inside the caller's transaction (which must hold the
     processing lock). Returns the engine (for its notices)."""
-    source = source or rules_source()
+    if source is None:
+        source = rules_source()
+        _record_once(source)
     store = DbStore()
     store.prefetch(events)
     engine = Engine(store, source)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from bisect import insort
 from collections.abc import Callable, Iterable
 from dataclasses import fields
+from itertools import chain
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, Protocol
@@ -85,10 +86,11 @@ class MemoryStore:
     """
 
     def __init__(self) -> None:
-        self._processed: set[str] = set()
+        # Dictionaries of strings to None rather than sets: the garbage collector skips them entirely.
+        self._processed: dict[str, None] = {}
         self._alias: dict[str, str] = {}
         self._aliases_of: dict[str, tuple[str, ...]] = {}
-        self._clicks: dict[str, tuple[tuple[Any, ...], ...]] = {}  # oldest first, ties in arrival order
+        self._clicks: dict[str, tuple[Any, ...]] = {}  # click rows end to end: oldest first, ties in arrival order
         self._bindings: dict[str, tuple[Any, ...]] = {}
         self._distributors: dict[str, tuple[Any, ...]] = {}
         self._lives: dict[str, tuple[Any, ...]] = {}
@@ -96,18 +98,19 @@ class MemoryStore:
         self._watches: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._watched: dict[str, tuple[str, ...]] = {}
         self._progress: dict[tuple[str, str, str], tuple[Any, ...]] = {}
-        self._completed: dict[str, tuple[tuple[Any, ...], ...]] = {}
+        self._completed: dict[str, tuple[Any, ...]] = {}  # task progress rows end to end
         self._qualified: set[tuple[str, str, str]] = set()
-        self._paying: set[str] = set()
-        self._orders: dict[str, tuple[Any, ...]] = {}
-        self._entries: dict[str, tuple[tuple[Any, ...], ...]] = {}
+        self._paying: dict[str, None] = {}
+        self._orders: dict[str, tuple[Any, ...]] = {}  # (id, paid_at, approve_at, has_pending, *lifecycle entries)
+        self._snapshots: dict[str, tuple[Any, ...]] = {}
+        self._entries: dict[str, tuple[Any, ...]] = {}  # ledger entry rows end to end
         self._points: dict[str, PointsGrant] = {}
-        self._last_snapshot: tuple[OrderSnapshot | None, tuple[Any, ...] | None] = (None, None)
+        self._last_snapshot: tuple[str, OrderSnapshot | None] = ("", None)
 
     def mark_processed(self, event_id: str) -> bool:
         if event_id in self._processed:
             return False
-        self._processed.add(event_id)
+        self._processed[event_id] = None
         return True
 
     def resolve(self, identity: str) -> str:
@@ -120,16 +123,16 @@ class MemoryStore:
         self._aliases_of[customer] = self._aliases_of.get(customer, ()) + (visitor,)
 
     def add_click(self, identity: str, click: Click) -> None:
-        clicks = list(self._clicks.get(identity, ()))
+        clicks = _groups(self._clicks.get(identity, ()), _CLICK)
         insort(clicks, _rows.click(click), key=_first)  # after clicks at the same time: arrival order
-        self._clicks[identity] = tuple(clicks)
+        self._clicks[identity] = _flat(clicks)
 
     def clicks(self, identity: str) -> list[Click]:
-        found = [Click(*row) for row in self._clicks.get(identity, ())]
+        found = _records(Click, self._clicks.get(identity, ()), _CLICK)
         aliases = self._aliases_of.get(identity)
         if aliases:
             for alias in aliases:
-                found.extend(Click(*row) for row in self._clicks.get(alias, ()))
+                found.extend(_records(Click, self._clicks.get(alias, ()), _CLICK))
             found.sort(key=_click_time)  # stable: the identity's own clicks first on equal times
         return found
 
@@ -191,10 +194,10 @@ class MemoryStore:
         previous = self._progress.get(key)
         row = self._progress[key] = _rows.progress(record)
         if record.completed_at is not None and (previous is None or previous[4] is None):
-            self._completed[record.distributor] = self._completed.get(record.distributor, ()) + (row,)
+            self._completed[record.distributor] = self._completed.get(record.distributor, ()) + row
 
     def completed_tasks(self, distributor: str) -> list[TaskProgress]:
-        return [TaskProgress(*row) for row in self._completed.get(distributor, ())]
+        return _records(TaskProgress, self._completed.get(distributor, ()), _PROGRESS)
 
     def add_qualified(self, task: str, scope_key: str, invitee: str) -> bool:
         key = (task, scope_key, invitee)
@@ -206,7 +209,7 @@ class MemoryStore:
     def add_paying_customer(self, customer: str) -> bool:
         if customer in self._paying:
             return False
-        self._paying.add(customer)
+        self._paying[customer] = None
         return True
 
     def is_paying_customer(self, customer: str) -> bool:
@@ -216,36 +219,38 @@ class MemoryStore:
         row = self._orders.get(order_id)
         if row is None:
             return None
-        snapshot = None if row[1] is None else _rows.to_snapshot(row[1])
-        self._last_snapshot = (snapshot, row[1])  # so that writing the record back does not encode it again
-        return OrderRecord(row[0], snapshot, list(row[2]), row[3], row[4], row[5])
+        snapshot_row = self._snapshots.get(order_id)
+        snapshot = None if snapshot_row is None else _rows.to_snapshot(snapshot_row)
+        self._last_snapshot = (order_id, snapshot)  # writing the record back then need not encode it again
+        return OrderRecord(order_id, snapshot, _groups(row[4:], _LIFECYCLE), row[1], row[2], row[3])
 
     def put_order(self, record: OrderRecord) -> None:
+        # A snapshot never changes once the order is created: the one just read need not be written again.
         snapshot = record.snapshot
+        last_id, last = self._last_snapshot
         if snapshot is None:
-            snapshot_row = None
-        else:
-            last, last_row = self._last_snapshot
-            snapshot_row = last_row if snapshot is last else _rows.snapshot(snapshot)  # snapshots never change
-        self._orders[record.id] = (record.id, snapshot_row, tuple(record.lifecycle), record.paid_at,
-                                   record.approve_at, record.has_pending)
+            self._snapshots.pop(record.id, None)
+        elif snapshot is not last or record.id != last_id:
+            self._snapshots[record.id] = _rows.snapshot(snapshot)
+        self._orders[record.id] = (record.id, record.paid_at, record.approve_at, record.has_pending,
+                                   *_flat(record.lifecycle))
 
     def order_ids(self) -> list[str]:
         return list(self._orders)
 
     def orders_due(self, now: datetime) -> list[str]:
         return [
-            order_id for order_id, (_, _, _, _, approve_at, has_pending) in self._orders.items()
+            order_id for order_id, (_, _, approve_at, has_pending, *_) in self._orders.items()
             if has_pending and approve_at is not None and approve_at <= now
         ]
 
     def replace_entries(self, order_id: str, entries: list[LedgerEntry]) -> None:
-        self._entries[order_id] = tuple(map(_rows.entry, entries))
+        self._entries[order_id] = _flat(map(_rows.entry, entries))
 
     def entries(self, order_id: str | None = None) -> list[LedgerEntry]:
         if order_id is not None:
-            return [LedgerEntry(*row) for row in self._entries.get(order_id, ())]
-        return [LedgerEntry(*row) for rows in self._entries.values() for row in rows]
+            return _records(LedgerEntry, self._entries.get(order_id, ()), _ENTRY)
+        return [entry for rows in self._entries.values() for entry in _records(LedgerEntry, rows, _ENTRY)]
 
     def add_points(self, grant: PointsGrant) -> bool:
         if grant.key in self._points:
@@ -265,13 +270,28 @@ def _first(row: tuple[Any, ...]) -> Any:
     return row[0]
 
 
-class _rows:
-    """Records to rows (tuples of their fields, in declaration order) and back. A record with a list or a
-    nested record is written out by hand; every other record is read with one attrgetter of all its fields."""
+def _flat(rows: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """Rows of one size end to end in one tuple (see _rows for why)."""
+    return tuple(chain.from_iterable(rows))
 
-    @staticmethod
-    def _all_fields(cls: type) -> Callable[[Any], tuple[Any, ...]]:
-        return attrgetter(*(f.name for f in fields(cls)))  # type: ignore[no-any-return]
+
+def _groups(flat: tuple[Any, ...], size: int) -> list[tuple[Any, ...]]:
+    return [flat[i:i + size] for i in range(0, len(flat), size)]
+
+
+def _records(cls: Callable[..., Any], flat: tuple[Any, ...], size: int) -> list[Any]:
+    return [cls(*flat[i:i + size]) for i in range(0, len(flat), size)]
+
+
+def _all_fields(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    return attrgetter(*(f.name for f in fields(cls)))  # type: ignore[no-any-return]
+
+
+class _rows:
+    """Records to rows and back. A row is a tuple of the record's fields in declaration order, flattened:
+    a nested record or a list is written out in place rather than as a tuple in the tuple. The garbage
+    collector stops following a tuple once everything in it is untracked, but it untracks nested tuples
+    one level per pass, so deeper rows would reach its oldest generation and trigger full passes."""
 
     click = _all_fields(Click)
     binding = _all_fields(BindingRecord)
@@ -279,29 +299,50 @@ class _rows:
     watch = _all_fields(WatchRecord)
     progress = _all_fields(TaskProgress)
     entry = _all_fields(LedgerEntry)
-    share = _all_fields(Share)
-    line = _all_fields(Line)
-    attribution = _all_fields(Attribution)
+    _share = _all_fields(Share)
+    _line = _all_fields(Line)
+    _attribution = _all_fields(Attribution)
+    _SHARE, _LINE, _ATTRIBUTION = len(fields(Share)), len(fields(Line)), len(fields(Attribution))
 
     @staticmethod
     def distributor(r: DistributorRecord) -> tuple[Any, ...]:
-        return (r.id, r.upline, r.joined_at, tuple(r.ranks), r.last_sale_at, r.paying_invitees)
+        """(id, upline, joined_at, last_sale_at, paying_invitees, since, rank, since, rank, ...)"""
+        row: list[Any] = [r.id, r.upline, r.joined_at, r.last_sale_at, r.paying_invitees]
+        for since, rank in r.ranks:
+            row += (since, rank)
+        return tuple(row)
 
     @staticmethod
     def to_distributor(row: tuple[Any, ...]) -> DistributorRecord:
-        return DistributorRecord(row[0], row[1], row[2], list(row[3]), row[4], row[5])
+        return DistributorRecord(row[0], row[1], row[2], list(zip(row[5::2], row[6::2])), row[3], row[4])
 
     @staticmethod
     def snapshot(s: OrderSnapshot) -> tuple[Any, ...]:
-        share = _rows.share
-        return (s.id, s.customer, s.channel, s.currency, s.at,
-                tuple([(_rows.line(p.line), tuple(map(share, p.shares))) for p in s.lines]),
-                _rows.attribution(s.attribution), s.rules_version)
+        """(id, customer, channel, currency, at, rules_version, *attribution, then per line: *line, the number
+        of shares, *share, *share...)"""
+        line, share = _rows._line, _rows._share
+        row = [s.id, s.customer, s.channel, s.currency, s.at, s.rules_version, *_rows._attribution(s.attribution)]
+        for priced in s.lines:
+            row += line(priced.line)
+            row.append(len(priced.shares))
+            for one in priced.shares:
+                row += share(one)
+        return tuple(row)
 
     @staticmethod
     def to_snapshot(row: tuple[Any, ...]) -> OrderSnapshot:
-        return OrderSnapshot(
-            row[0], row[1], row[2], row[3], row[4],
-            tuple([PricedLine(Line(*line), tuple([Share(*share) for share in shares])) for line, shares in row[5]]),
-            Attribution(*row[6]), row[7],
-        )
+        n_line, n_share = _rows._LINE, _rows._SHARE
+        i = start = 6 + _rows._ATTRIBUTION
+        lines = []
+        while i < len(row):
+            line = Line(*row[i:i + n_line])
+            i += n_line + 1
+            end = i + row[i - 1] * n_share
+            lines.append(PricedLine(line, tuple([Share(*row[j:j + n_share]) for j in range(i, end, n_share)])))
+            i = end
+        return OrderSnapshot(row[0], row[1], row[2], row[3], row[4], tuple(lines), Attribution(*row[6:start]),
+                             row[5])
+
+
+_CLICK, _PROGRESS, _ENTRY = len(fields(Click)), len(fields(TaskProgress)), len(fields(LedgerEntry))
+_LIFECYCLE = 5  # OrderRecord.lifecycle entries: (at, type rank, event id, type, refunded lines)

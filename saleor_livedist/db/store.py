@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+import json
 from copy import copy
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from django.db import connection
 
 
 from .. import models as m
@@ -27,6 +30,32 @@ from .codec import (
 )
 
 _MISSING = object()
+
+
+def _upsert(model: type, columns: list[str], rows: list[tuple[Any, ...]], conflict: list[str] | None = None,
+            json_columns: tuple[str, ...] = ()) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE for many rows with executemany (psycopg 3 pipelines it and prepares the
+    statement once). Django's bulk_create sends these through array parameters, several times slower for
+    our JSON-heavy rows."""
+    if not rows:
+        return
+    table = model._meta.db_table
+    cast = ["%s::jsonb" if c in json_columns else "%s" for c in columns]
+    row_sql = "(" + ", ".join(cast) + ")"
+    quoted = ", ".join('"' + c + '"' for c in columns)
+    head = f'INSERT INTO "{table}" ({quoted}) VALUES '
+    tail = ""
+    if conflict:
+        updates = [c for c in columns if c not in conflict]
+        keys = ", ".join('"' + c + '"' for c in conflict)
+        sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in updates)
+        tail = f" ON CONFLICT ({keys}) " + (f"DO UPDATE SET {sets}" if updates else "DO NOTHING")
+    params = [
+        tuple(json.dumps(value) if columns[n] in json_columns else value for n, value in enumerate(row))
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(head + row_sql + tail, params)
 
 
 def _binding(row: m.Binding) -> BindingRecord:
@@ -84,6 +113,7 @@ class DbStore:
         self._replays: dict[str, Any] = {}
         self._dirty_replays: dict[str, None] = {}
         self._watches: dict[tuple[str, str], Any] = {}
+        self._watched: dict[str, list[str]] = {}  # viewer -> lives, in first-watched order
         self._dirty_watches: dict[tuple[str, str], None] = {}
         self._progress: dict[tuple[str, str, str], Any] = {}
         self._dirty_progress: dict[tuple[str, str, str], None] = {}
@@ -148,6 +178,13 @@ class DbStore:
             found.sort(key=lambda c: c.at)
             self._clicks[identity] = found
         self._load_distributors((people | distributors), depth=3)
+        for identity in people:
+            self._watched.setdefault(identity, [])
+            self._paying.setdefault(identity, False)
+        for viewer, live in m.Watch.objects.filter(viewer__in=people).order_by("id").values_list("viewer", "live"):
+            self._watched[viewer].append(live)
+        for customer in m.PayingCustomer.objects.filter(customer__in=people).values_list("customer", flat=True):
+            self._paying[customer] = True
         for order_id in orders:
             self._orders.setdefault(order_id, None)
         for row in m.Order.objects.filter(id__in=orders):
@@ -165,6 +202,14 @@ class DbStore:
             for i in todo:
                 self._distributors[i] = None
             uplines = set()
+            fresh = [i for i in todo if i not in self._completed]
+            for distributor in fresh:
+                self._completed[distributor] = []
+            completed = m.TaskProgress.objects.filter(distributor__in=fresh, completed_at__isnull=False)
+            for r in completed.order_by("completed_at", "id"):
+                self._completed[r.distributor].append(TaskProgress(
+                    task=r.task, distributor=r.distributor, scope_key=r.scope_key, qualified=r.qualified,
+                    completed_at=r.completed_at))
             for row in m.Distributor.objects.filter(id__in=todo):
                 self._distributors[row.id] = _distributor(row)
                 if row.upline:
@@ -193,7 +238,7 @@ class DbStore:
 
     def _flush_processed(self) -> None:
         if self._new_processed:
-            m.ProcessedEvent.objects.bulk_create([m.ProcessedEvent(event_id=i) for i in self._new_processed])
+            _upsert(m.ProcessedEvent, ["event_id"], [(i,) for i in self._new_processed])
             self._new_processed = []
 
     def _flush_aliases(self) -> None:
@@ -206,10 +251,8 @@ class DbStore:
 
     def _flush_clicks(self) -> None:
         if self._new_clicks:
-            m.Click.objects.bulk_create([
-                m.Click(identity=i, at=c.at, distributor=c.distributor, kind=c.kind, target=c.target)
-                for i, c in self._new_clicks
-            ])
+            _upsert(m.Click, ["identity", "at", "distributor", "kind", "target"],
+                    [(i, c.at, c.distributor, c.kind, c.target) for i, c in self._new_clicks])
             self._new_clicks = []
 
     def _flush_bindings(self) -> None:
@@ -219,26 +262,17 @@ class DbStore:
         drop = [i for i in self._dirty_bindings if self._bindings.get(i) is None]
         if drop:
             m.Binding.objects.filter(identity__in=drop).delete()
-        if keep:
-            m.Binding.objects.bulk_create(
-                [m.Binding(identity=b.identity, distributor=b.distributor, at=b.at, expires_at=b.expires_at, via=b.via)
-                 for b in keep],
-                update_conflicts=True, unique_fields=["identity"], update_fields=["distributor", "at", "expires_at", "via"],
-            )
+        _upsert(m.Binding, ["identity", "distributor", "at", "expires_at", "via"],
+                [(b.identity, b.distributor, b.at, b.expires_at, b.via) for b in keep], conflict=["identity"])
         self._dirty_bindings = {}
 
     def _flush_distributors(self) -> None:
         if not self._dirty_distributors:
             return
-        rows = [
-            m.Distributor(id=d.id, upline=d.upline, joined_at=d.joined_at, rank=d.rank, ranks=ranks_to_json(d.ranks),
-                          last_sale_at=d.last_sale_at, paying_invitees=d.paying_invitees)
-            for i in self._dirty_distributors if (d := self._distributors[i]) is not None
-        ]
-        m.Distributor.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["id"],
-            update_fields=["upline", "joined_at", "rank", "ranks", "last_sale_at", "paying_invitees"],
-        )
+        _upsert(m.Distributor, ["id", "upline", "joined_at", "rank", "ranks", "last_sale_at", "paying_invitees"],
+                [(d.id, d.upline, d.joined_at, d.rank, ranks_to_json(d.ranks), d.last_sale_at, d.paying_invitees)
+                 for i in self._dirty_distributors if (d := self._distributors[i]) is not None],
+                conflict=["id"], json_columns=("ranks",))
         self._dirty_distributors = {}
 
     def _flush_lives(self) -> None:
@@ -289,7 +323,7 @@ class DbStore:
                 [m.QualifiedInvitee(task=t, scope_key=s, invitee=i) for t, s, i in self._new_qualified])
             self._new_qualified = []
         if self._new_paying:
-            m.PayingCustomer.objects.bulk_create([m.PayingCustomer(customer=c) for c in self._new_paying])
+            _upsert(m.PayingCustomer, ["customer"], [(c,) for c in self._new_paying])
             self._new_paying = []
 
     def _flush_orders(self) -> None:
@@ -298,16 +332,11 @@ class DbStore:
         rows = []
         for i in self._dirty_orders:
             o = self._orders[i]
-            rows.append(m.Order(
-                id=o.id, customer=o.snapshot.customer if o.snapshot else "",
-                snapshot=snapshot_to_json(o.snapshot) if o.snapshot else None,
-                lifecycle=lifecycle_to_json(o.lifecycle), paid_at=o.paid_at, approve_at=o.approve_at,
-                has_pending=o.has_pending,
-            ))
-        m.Order.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["id"],
-            update_fields=["customer", "snapshot", "lifecycle", "paid_at", "approve_at", "has_pending"],
-        )
+            rows.append((o.id, o.snapshot.customer if o.snapshot else "",
+                         snapshot_to_json(o.snapshot) if o.snapshot else None, lifecycle_to_json(o.lifecycle),
+                         o.paid_at, o.approve_at, o.has_pending))
+        _upsert(m.Order, ["id", "customer", "snapshot", "lifecycle", "paid_at", "approve_at", "has_pending"], rows,
+                conflict=["id"], json_columns=("snapshot", "lifecycle"))
         self._dirty_orders = {}
 
     def _flush_entries(self) -> None:
@@ -315,14 +344,12 @@ class DbStore:
             return
         orders = list(self._dirty_entries)
         m.LedgerEntry.objects.filter(order__in=orders).delete()
-        m.LedgerEntry.objects.bulk_create([
-            m.LedgerEntry(
-                id=e.id, order=e.order, line=e.line, beneficiary=e.beneficiary, kind=e.kind, level=e.level,
-                amount=e.amount, currency=e.currency, status=e.status, percent=e.percent, rule_ids=list(e.rule_ids),
-                rules_version=e.rules_version, at=e.at, seq=n,
-            )
-            for order in orders for n, e in enumerate(self._entries[order])
-        ])
+        _upsert(m.LedgerEntry, ["id", "order", "line", "beneficiary", "kind", "level", "amount", "currency", "status",
+                                "percent", "rule_ids", "rules_version", "at", "seq"],
+                [(e.id, e.order, e.line, e.beneficiary, e.kind, e.level, e.amount, e.currency, e.status, e.percent,
+                  list(e.rule_ids), e.rules_version, e.at, n)
+                 for order in orders for n, e in enumerate(self._entries[order])],
+                json_columns=("rule_ids",))
         self._dirty_entries = {}
 
     def _flush_points(self) -> None:
@@ -450,6 +477,9 @@ class DbStore:
 
     def put_watch(self, record: WatchRecord) -> None:
         key = (record.live, record.viewer)
+        if self._watches.get(key) is None and record.viewer in self._watched:
+            if record.live not in self._watched[record.viewer]:
+                self._watched[record.viewer].append(record.live)
         self._watches[key] = record
         self._dirty_watches[key] = None
 
@@ -459,8 +489,11 @@ class DbStore:
         return [self.get_watch(r.live, r.viewer) for r in rows]  # type: ignore[misc]
 
     def lives_watched(self, viewer: str) -> list[str]:
-        self._flush_watches()
-        return list(m.Watch.objects.filter(viewer=viewer).order_by("id").values_list("live", flat=True))
+        if viewer not in self._watched:
+            self._flush_watches()
+            self._watched[viewer] = list(m.Watch.objects.filter(viewer=viewer).order_by("id")
+                                         .values_list("live", flat=True))
+        return list(self._watched[viewer])
 
     def get_task_progress(self, task: str, distributor: str, scope_key: str) -> TaskProgress | None:
         key = (task, distributor, scope_key)
