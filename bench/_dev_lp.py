@@ -13,6 +13,8 @@ gc.disable()
 lp = LineProfiler()
 for f in [E.Engine._on_order_created, E.Engine._chain, E.Engine._project, E.Engine._on_first_payment, E.Engine._on_order_lifecycle,
           E.Engine.process, P.price_lines, P.build_facts, L.project, L._Book.add, A.attribute, A.live_context]:
+    pass
+for f in [E.Engine.process, E.Engine._on_order_created, E.Engine._on_order_lifecycle, E.Engine._project]:
     lp.add_function(f)
 e = Engine(MemoryStore(), StaticRules(load_rules(), sys.argv[1]))
 for ev in streams.network_events(10000) + streams.live_events(): e.process(ev)

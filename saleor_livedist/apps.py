@@ -10,3 +10,23 @@ class LiveDistConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+
+        add_periodic_tasks()
+
+
+def add_periodic_tasks() -> None:
+    """Merge our periodic tasks (inbox sweep, settlement) into the host's Celery beat schedule, keeping any
+    entry the host already defines under the same name."""
+    import logging
+
+    from .tasks import BEAT_SCHEDULE
+
+    try:
+        from celery import current_app
+
+        schedule = dict(current_app.conf.beat_schedule or {})
+        for name, entry in BEAT_SCHEDULE.items():
+            schedule.setdefault(name, entry)
+        current_app.conf.beat_schedule = schedule
+    except Exception:  # no Celery app configured: the management command still settles
+        logging.getLogger(__name__).debug("could not add livedist periodic tasks", exc_info=True)
