@@ -28,6 +28,7 @@ class InboxEvent(models.Model):
         choices=[(PENDING, "pending"), (DONE, "done"), (FAILED, "failed")],
     )
     attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)  # backoff after a failure
     error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
@@ -52,6 +53,7 @@ class Alias(models.Model):
 
     visitor = models.CharField(max_length=ID, primary_key=True)
     customer = models.CharField(max_length=ID, db_index=True)
+    position = models.PositiveIntegerField(default=0)  # the customer's visitor ids in the order they were linked
 
     class Meta:
         db_table = "livedist_alias"

@@ -8,7 +8,10 @@ Why it is exactly once:
 - the engine's own processed-event table is written in that same transaction, so a worker killed between
   evaluating and writing leaves nothing behind and the batch is simply processed again;
 - an event that fails is isolated (the batch is re-run one event per transaction), recorded on its inbox row
-  with the error, retried, and after MAX_ATTEMPTS left as `failed` for the merchant to see and re-run.
+  with the error, retried with backoff, and after MAX_ATTEMPTS left as `failed` for the merchant to see and
+  re-run; a database error is not the event's fault and goes back to the caller (Celery retries the task);
+- a redelivered task message (the worker died) is processed carefully: one event per transaction, its
+  attempt committed first, so an event that kills the worker every time ends up `failed`, not in a loop.
 """
 from __future__ import annotations
 
@@ -16,10 +19,11 @@ import logging
 import threading
 import traceback
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .core.engine import Engine
@@ -33,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 LOCK_KEY = 0x11FED157  # the advisory lock that makes the engine a single writer
 MAX_ATTEMPTS = 3
+RETRY_BACKOFF_SECONDS = 10  # a failed event waits 10 s, then 40 s, before its next try
 BATCH = 2000  # events per transaction: larger batches amortize the round trips (bench/bench_db.py)
 
 _rules_lock = threading.Lock()
@@ -120,8 +125,8 @@ def schedule() -> None:
     if broker_configured():
         def enqueue() -> None:
             try:
-                process_events.delay()
-            except Exception:  # the broker is down: the event waits in the inbox for the periodic sweep
+                process_events.apply_async(retry=False)  # never stall a request on a broker that is down
+            except Exception:  # the event waits in the inbox for the periodic sweep
                 logger.exception("could not enqueue livedist processing; the periodic sweep will pick it up")
 
         transaction.on_commit(enqueue)
@@ -132,44 +137,61 @@ def schedule() -> None:
 # ---------------------------------------------------------------------- processing
 
 
-def _lock() -> None:
+class Busy(Exception):
+    """Another worker holds the processing lock (it drains the inbox; try again shortly)."""
+
+
+def _lock(wait: bool = True) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+            return
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            raise Busy()
 
 
-def process_pending(limit: int = BATCH, rounds: int = 1000) -> int:
-    """Process pending inbox events, a batch per transaction, until none is left. Returns events applied."""
+def _pending() -> Any:
+    return InboxEvent.objects.filter(status=InboxEvent.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
+
+
+def process_pending(limit: int = BATCH, rounds: int = 1000, wait: bool = True, careful: bool = False) -> int:
+    """Process pending inbox events until none is due, a batch per transaction. Returns events applied.
+
+    wait=False: raise Busy at once if another worker holds the lock (Celery tasks retry shortly instead of
+    occupying a worker slot). careful=True: one event per transaction, its attempt counted and committed
+    before it is applied, so an event that crashes the worker itself ends up `failed`, not in a loop."""
     done = 0
     for _ in range(rounds):
-        applied, more = _process_batch(limit)
+        applied, more = _process_one_by_one(limit, wait) if careful else _process_batch(limit, wait)
         done += applied
         if not more:
             break
     return done
 
 
-def _process_batch(limit: int) -> tuple[int, bool]:
+def _process_batch(limit: int, wait: bool) -> tuple[int, bool]:
     try:
         with transaction.atomic():
-            _lock()
-            rows = list(InboxEvent.objects.select_for_update().filter(status=InboxEvent.PENDING)
-                        .order_by("received_at", "id")[:limit])
+            _lock(wait)
+            rows = list(_pending().select_for_update().order_by("received_at", "id")[:limit])
             if not rows:
                 return 0, False
             events, bad = _parse(rows)
             apply(events)
             now = timezone.now()
-            InboxEvent.objects.filter(id__in=[r.id for r in rows if r.id not in bad]).update(
+            _pending().filter(id__in=[r.id for r in rows if r.id not in bad]).update(
                 status=InboxEvent.DONE, processed_at=now, error="")
             for row_id, error in bad.items():
                 InboxEvent.objects.filter(id=row_id).update(status=InboxEvent.FAILED, error=error,
                                                             attempts=MAX_ATTEMPTS, processed_at=now)
             return len(events), len(rows) == limit
-    except EventError:
-        raise
+    except (Busy, DatabaseError):
+        raise  # not the events' fault: the caller (a Celery task) retries with backoff
     except Exception:
         logger.warning("a batch of livedist events failed; re-running it one event at a time", exc_info=True)
-        return _process_one_by_one(limit), True
+        return _process_one_by_one(limit, wait)
 
 
 def _parse(rows: Sequence[InboxEvent]) -> tuple[list[Event], dict[int, str]]:
@@ -199,43 +221,67 @@ def apply(events: Sequence[Event], now: datetime | None = None, source: Any = No
     return engine
 
 
-def _process_one_by_one(limit: int) -> int:
-    ids = list(InboxEvent.objects.filter(status=InboxEvent.PENDING).order_by("received_at", "id")
-               .values_list("id", flat=True)[:limit])
+def _process_one_by_one(limit: int, wait: bool) -> tuple[int, bool]:
+    ids = list(_pending().order_by("received_at", "id").values_list("id", flat=True)[:limit])
     applied = 0
     for row_id in ids:
+        if not _count_attempt(row_id):
+            continue
         try:
             with transaction.atomic():
-                _lock()
+                _lock(wait)
                 row = InboxEvent.objects.select_for_update().get(id=row_id)
                 if row.status != InboxEvent.PENDING:
                     continue
                 apply([parse_event(row.payload)])
-                row.status, row.processed_at, row.error = InboxEvent.DONE, timezone.now(), ""
-                row.save(update_fields=["status", "processed_at", "error"])
+                row.status, row.processed_at, row.error, row.next_attempt_at = (
+                    InboxEvent.DONE, timezone.now(), "", None)
+                row.save(update_fields=["status", "processed_at", "error", "next_attempt_at"])
                 applied += 1
+        except (Busy, DatabaseError):
+            raise
         except Exception as exc:
             _record_failure(row_id, exc)
-    return applied
+    return applied, len(ids) == limit
+
+
+def _count_attempt(row_id: int) -> bool:
+    """Count the attempt in its own committed transaction before trying; False if the event is out of tries
+    (it is marked failed: a worker died on it MAX_ATTEMPTS times)."""
+    with transaction.atomic():
+        row = InboxEvent.objects.select_for_update().filter(id=row_id, status=InboxEvent.PENDING).first()
+        if row is None:
+            return False
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = InboxEvent.FAILED
+            row.error = row.error or "the worker stopped while applying this event, every time it tried"
+            row.save(update_fields=["status", "error"])
+            logger.error("livedist event %s is left failed after %d attempts", row.event_id, row.attempts)
+            return False
+        row.attempts += 1
+        row.save(update_fields=["attempts"])
+        return True
 
 
 def _record_failure(row_id: int, exc: BaseException) -> None:
+    """The event raised: keep the error; retry later with backoff, or leave it failed for a re-run."""
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     with transaction.atomic():
         row = InboxEvent.objects.select_for_update().get(id=row_id)
-        row.attempts += 1
         row.error = detail
         if row.attempts >= MAX_ATTEMPTS:
             row.status = InboxEvent.FAILED
             logger.error("livedist event %s failed %d times and is left for a re-run: %s", row.event_id,
                          row.attempts, detail)
-        row.save(update_fields=["attempts", "error", "status"])
+        else:
+            row.next_attempt_at = timezone.now() + timedelta(seconds=RETRY_BACKOFF_SECONDS * 4 ** (row.attempts - 1))
+        row.save(update_fields=["error", "status", "next_attempt_at"])
 
 
 def rerun(event_ids: Sequence[str]) -> int:
     """Put failed events back in the queue (the admin's re-run action)."""
     count = InboxEvent.objects.filter(event_id__in=event_ids, status=InboxEvent.FAILED).update(
-        status=InboxEvent.PENDING, attempts=0, error="")
+        status=InboxEvent.PENDING, attempts=0, error="", next_attempt_at=None)
     if count:
         schedule()
     return count

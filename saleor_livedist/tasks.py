@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 
@@ -18,25 +18,32 @@ BEAT_SCHEDULE = {
 
 
 def broker_configured() -> bool:
-    """A broker is configured and tasks are not run eagerly in-process."""
-    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+    """The current Celery app has a broker and does not run tasks eagerly in-process."""
+    conf = current_app.conf
+    if conf.task_always_eager or getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
         return False
-    return bool(getattr(settings, "CELERY_BROKER_URL", "") or getattr(settings, "BROKER_URL", ""))
+    return bool(conf.broker_url or getattr(settings, "CELERY_BROKER_URL", ""))
 
 
-@shared_task(
-    name="saleor_livedist.process_events", bind=True, acks_late=True, reject_on_worker_lost=True,
-    autoretry_for=(DatabaseError, InterfaceError), retry_backoff=True, retry_backoff_max=300, max_retries=8,
-)
+RETRY = {"acks_late": True, "reject_on_worker_lost": True, "autoretry_for": (DatabaseError, InterfaceError),
+         "retry_backoff": True, "retry_backoff_max": 300, "max_retries": 8, "soft_time_limit": 600}
+
+
+@shared_task(name="saleor_livedist.process_events", bind=True, **RETRY)
 def process_events(self: Any) -> int:
     """Drain the inbox. A database outage retries with backoff; an event that keeps failing is recorded on
-    its inbox row (admin: Live + distribution > events) and can be re-run from there."""
-    from .processing import process_pending
+    its inbox row (admin: Live + distribution > events) and can be re-run from there. If another worker is
+    draining, this one does not wait for it: it tries again in a few seconds."""
+    from .processing import Busy, process_pending
 
-    return process_pending()
+    careful = bool((self.request.delivery_info or {}).get("redelivered"))  # the last worker died on it
+    try:
+        return process_pending(wait=False, careful=careful)
+    except Busy:
+        raise self.retry(countdown=2, max_retries=30) from None
 
 
-@shared_task(name="saleor_livedist.settle", acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True)
+@shared_task(name="saleor_livedist.settle", **RETRY)
 def settle() -> int:
     """Approve matured commissions; idempotent."""
     from .processing import settle as run

@@ -24,7 +24,7 @@ _CURRENCY = re.compile(r"[A-Z]{3}", re.ASCII)
 ORDER_LIFECYCLE = ("order.paid", "order.fulfilled", "order.cancelled", "order.refunded")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: built for every order line, read back by stores
 class Line:
     line: str
     product: str

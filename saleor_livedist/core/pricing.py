@@ -160,13 +160,20 @@ def price_lines(
                 cache.clear()
             terms = cache[key] = _terms(compiled, key)
         shares = []
+        if cap is None:
+            for who in chain:
+                term = terms.get(who.level)
+                if term is not None:
+                    shares.append(Share(who.level, who.distributor, *term))
+            priced.append(PricedLine(line, tuple(shares)))
+            continue
         total = ZERO
         for who in chain:
             term = terms.get(who.level)
             if term is None:
                 continue
             percent, rule_ids, actions = term
-            if cap is not None and total + percent > cap:
+            if total + percent > cap:
                 # The cap trims the highest level first: the seller's own commission is never cut for an upline.
                 allowed = cap - total
                 if allowed <= ZERO:

@@ -233,7 +233,7 @@ class MemoryStore:
         elif snapshot is not last or record.id != last_id:
             self._snapshots[record.id] = _rows.snapshot(snapshot)
         self._orders[record.id] = (record.id, record.paid_at, record.approve_at, record.has_pending,
-                                   *_flat(record.lifecycle))
+                                   *chain.from_iterable(record.lifecycle))
 
     def order_ids(self) -> list[str]:
         return list(self._orders)
@@ -314,7 +314,8 @@ class _rows:
 
     @staticmethod
     def to_distributor(row: tuple[Any, ...]) -> DistributorRecord:
-        return DistributorRecord(row[0], row[1], row[2], list(zip(row[5::2], row[6::2])), row[3], row[4])
+        ranks = [(row[5], row[6])] if len(row) == 7 else list(zip(row[5::2], row[6::2]))
+        return DistributorRecord(row[0], row[1], row[2], ranks, row[3], row[4])
 
     @staticmethod
     def snapshot(s: OrderSnapshot) -> tuple[Any, ...]:

@@ -7,7 +7,7 @@ read always sees the batch's own writes. The caller holds the processing lock fo
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from bisect import insort
 from collections.abc import Iterable
 import json
 from copy import copy
@@ -30,6 +30,10 @@ from .codec import (
 )
 
 _MISSING = object()
+
+
+def _click_time(click: Click) -> datetime:
+    return click.at
 
 
 def _upsert(model: type, columns: list[str], rows: list[tuple[Any, ...]], conflict: list[str] | None = None,
@@ -101,8 +105,9 @@ class DbStore:
         self._checked: set[str] = set()  # ids whose presence in the database is already known
         self._new_processed: list[str] = []
         self._alias: dict[str, str | None] = {}
-        self._new_alias: dict[str, str] = {}
-        self._clicks: dict[str, list[Click]] = {}
+        self._new_alias: dict[str, tuple[str, int]] = {}
+        self._own_clicks: dict[str, list[Click]] = {}  # per identity: by time, ties in arrival order
+        self._aliases_of: dict[str, list[str]] = {}  # per customer: visitor ids in the order they were linked
         self._new_clicks: list[tuple[str, Click]] = []
         self._bindings: dict[str, Any] = {}
         self._dirty_bindings: dict[str, None] = {}
@@ -163,20 +168,17 @@ class DbStore:
         people |= {c for c in self._alias.values() if c}
         for identity in people:
             self._bindings.setdefault(identity, None)
-            self._clicks.setdefault(identity, [])
+            self._aliases_of.setdefault(identity, [])
         for row in m.Binding.objects.filter(identity__in=people):
             self._bindings[row.identity] = _binding(row)
-        aliases_of = defaultdict(list)
-        for row in m.Alias.objects.filter(customer__in=people):
-            aliases_of[row.customer].append(row.visitor)
-        everyone = people | {v for vs in aliases_of.values() for v in vs}
-        raw = defaultdict(list)
+        for row in m.Alias.objects.filter(customer__in=people).order_by("position", "visitor"):
+            self._aliases_of[row.customer].append(row.visitor)
+        everyone = people | {v for vs in self._aliases_of.values() for v in vs}
+        for identity in everyone:
+            self._own_clicks.setdefault(identity, [])
         for row in m.Click.objects.filter(identity__in=everyone).order_by("at", "id"):
-            raw[row.identity].append(Click(at=row.at, distributor=row.distributor, kind=row.kind, target=row.target))
-        for identity in people:
-            found = raw.get(identity, []) + [c for alias in aliases_of.get(identity, ()) for c in raw.get(alias, [])]
-            found.sort(key=lambda c: c.at)
-            self._clicks[identity] = found
+            self._own_clicks[row.identity].append(
+                Click(at=row.at, distributor=row.distributor, kind=row.kind, target=row.target))
         self._load_distributors((people | distributors), depth=3)
         for identity in people:
             self._watched.setdefault(identity, [])
@@ -243,10 +245,8 @@ class DbStore:
 
     def _flush_aliases(self) -> None:
         if self._new_alias:
-            m.Alias.objects.bulk_create(
-                [m.Alias(visitor=v, customer=c) for v, c in self._new_alias.items()],
-                update_conflicts=True, unique_fields=["visitor"], update_fields=["customer"],
-            )
+            _upsert(m.Alias, ["visitor", "customer", "position"],
+                    [(v, c, n) for v, (c, n) in self._new_alias.items()], conflict=["visitor"])
             self._new_alias = {}
 
     def _flush_clicks(self) -> None:
@@ -384,28 +384,39 @@ class DbStore:
     def link_identity(self, visitor: str, customer: str) -> None:
         if visitor == customer or self.resolve(visitor) == customer:
             return
+        aliases = self._aliases(customer)
         self._alias[visitor] = customer
-        self._new_alias[visitor] = customer
-        self._clicks.pop(customer, None)  # the customer's clicks now include the visitor's: reload on next read
+        self._new_alias[visitor] = (customer, len(aliases))
+        aliases.append(visitor)
+
+    def _aliases(self, customer: str) -> list[str]:
+        if customer not in self._aliases_of:
+            self._flush_aliases()
+            self._aliases_of[customer] = list(m.Alias.objects.filter(customer=customer).order_by("position", "visitor")
+                                              .values_list("visitor", flat=True))
+        return self._aliases_of[customer]
+
+    def _own(self, identity: str) -> list[Click]:
+        if identity not in self._own_clicks:
+            self._flush_clicks()
+            self._own_clicks[identity] = [
+                Click(at=r.at, distributor=r.distributor, kind=r.kind, target=r.target)
+                for r in m.Click.objects.filter(identity=identity).order_by("at", "id")
+            ]
+        return self._own_clicks[identity]
 
     def add_click(self, identity: str, click: Click) -> None:
-        if identity in self._clicks:
-            clicks = self._clicks[identity]
-            clicks.append(click)
-            if len(clicks) > 1 and clicks[-2].at > click.at:
-                clicks.sort(key=lambda c: c.at)
+        insort(self._own(identity), click, key=_click_time)  # after clicks at the same time: arrival order
         self._new_clicks.append((identity, click))
 
     def clicks(self, identity: str) -> list[Click]:
-        if identity not in self._clicks:
-            self._flush_aliases()
-            self._flush_clicks()
-            visitors = [identity, *m.Alias.objects.filter(customer=identity).values_list("visitor", flat=True)]
-            self._clicks[identity] = [
-                Click(at=r.at, distributor=r.distributor, kind=r.kind, target=r.target)
-                for r in m.Click.objects.filter(identity__in=visitors).order_by("at", "id")
-            ]
-        return list(self._clicks[identity])
+        found = list(self._own(identity))
+        aliases = self._aliases(identity)
+        if aliases:
+            for alias in aliases:
+                found.extend(self._own(alias))
+            found.sort(key=_click_time)  # stable: the identity's own clicks first on equal times
+        return found
 
     def get_binding(self, identity: str) -> BindingRecord | None:
         found = self._bindings.get(identity, _MISSING)

@@ -39,10 +39,12 @@ Predicate = Callable[[dict[str, Any]], bool]
 
 
 class _Source:
-    """Translates a condition document into one Python expression over the fact `f`."""
+    """Translates a condition document into one Python expression over the fact `f`; `get` is how the
+    expression reads a key (f.get, or a local bound to it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, get: str = "f.get") -> None:
         self.names = 0
+        self.get = get
 
     def expr(self, condition: Condition) -> str:
         if len(condition) != 1:
@@ -54,7 +56,7 @@ class _Source:
             return "(" + " or ".join(self.expr(c) for c in body) + ")"
         if op == "$iany":
             ((key, item),) = body.items()
-            return f"({item['$i']!r} in (f.get({key!r}) or ()))"
+            return f"({item['$i']!r} in ({self.get}({key!r}) or ()))"
         if op == "$ex":
             ((key, _),) = body.items()
             return f"({key!r} in f)"
@@ -64,17 +66,17 @@ class _Source:
                 raise ValueError(f"{op} needs a number, got {bound!r}")
             v = self._name()
             # A missing key or a non-number never satisfies a comparison, as in durable-rules.
-            return (f"(({v} := f.get({key!r})) is not None and {v} is not True and {v} is not False "
+            return (f"(({v} := {self.get}({key!r})) is not None and {v} is not True and {v} is not False "
                     f"and {v} {_COMPARE[op]} {bound!r})")
         if op.startswith("$"):
             raise ValueError(f"unsupported operator {op}")
         if isinstance(body, bool):
-            return f"(f.get({op!r}) is {body!r})"
+            return f"({self.get}({op!r}) is {body!r})"
         if isinstance(body, str):
-            return f"(f.get({op!r}) == {body!r})"
+            return f"({self.get}({op!r}) == {body!r})"
         if isinstance(body, (int, float)):
             v = self._name()
-            return f"(({v} := f.get({op!r})) is not True and {v} is not False and {v} == {body!r})"
+            return f"(({v} := {self.get}({op!r})) is not True and {v} is not False and {v} == {body!r})"
         raise ValueError(f"unsupported value {body!r}")
 
     def _name(self) -> str:
@@ -167,8 +169,8 @@ def _compile_matcher(compiled: CompiledRules) -> Callable[[dict[str, Any]], set[
         else:
             group.always.append((rule.index, rest))
     namespace: dict[str, Any] = {"__builtins__": {}, "_str": str, "_set": set}
-    source = _Source()
-    lines = ["def match_fact(f):", "    hits = _set()", "    add = hits.add"]
+    source = _Source("g")
+    lines = ["def match_fact(f):", "    g = f.get", "    hits = _set()", "    add = hits.add"]
 
     def tests(rules: list[tuple[int, list[Condition]]], indent: str) -> list[str]:
         out = []
@@ -179,7 +181,7 @@ def _compile_matcher(compiled: CompiledRules) -> Callable[[dict[str, Any]], set[
 
     lines += tests(unindexed, "    ")
     for n, (key, group) in enumerate(sorted(groups.items())):
-        lines.append(f"    if f.get({key!r}) is True:")
+        lines.append(f"    if g({key!r}) is True:")
         lines += tests(group.always, "        ") or ["        pass"]
         for indexed, by_value in group.by_value.items():
             if not by_value:
@@ -188,7 +190,7 @@ def _compile_matcher(compiled: CompiledRules) -> Callable[[dict[str, Any]], set[
             namespace[table] = {value: _bucket(rules) for value, rules in by_value.items()}
             namespace[table + "_all"] = _bucket([r for rules in by_value.values() for r in rules])
             lines += [
-                f"        v = f.get({indexed!r})",
+                f"        v = g({indexed!r})",
                 "        if v is not None:",  # the key is absent: no equality on it holds
                 f"            test = {table}.get(v) if v.__class__ is _str else {table}_all",
                 "            if test is not None:",
@@ -201,10 +203,10 @@ def _compile_matcher(compiled: CompiledRules) -> Callable[[dict[str, Any]], set[
 
 def _bucket(rules: list[tuple[int, list[Condition]]]) -> Callable[..., None]:
     """A function adding the index of each of these rules whose remaining parts hold."""
-    source = _Source()
+    source = _Source("g")
     body = [f"    if {' and '.join(source.expr(p) for p in parts)}:\n        add({index})" for index, parts in rules]
     local: dict[str, Any] = {}
-    exec(compile("def test(f, add):\n" + "\n".join(body), "<livedist-rules>", "exec"),  # noqa: S102
+    exec(compile("def test(f, add):\n    g = f.get\n" + "\n".join(body), "<livedist-rules>", "exec"),  # noqa: S102
          {"__builtins__": {}}, local)
     return local["test"]  # type: ignore[no-any-return]
 

@@ -6,10 +6,33 @@ from datetime import datetime
 from typing import Any
 
 from celery import shared_task
+from celery.signals import task_postrun, task_prerun
 from django.db import DatabaseError
 
 from .. import processing
 from . import mapping
+
+_writer_access: dict[str, Any] = {}
+
+
+@task_prerun.connect(weak=False)
+def _allow_writer(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    """Saleor's task class (RestrictWriterDBTask) raises, or logs a traceback, on every query to the writer
+    database outside `allow_writer()`. All our tasks write, so they say so, without each knowing Saleor."""
+    if task_id is None or not getattr(task, "name", "").startswith("saleor_livedist."):
+        return
+    from saleor.core.db.connection import allow_writer
+
+    guard = allow_writer()
+    guard.__enter__()
+    _writer_access[task_id] = guard
+
+
+@task_postrun.connect(weak=False)
+def _restore_writer(task_id: str | None = None, **_: Any) -> None:
+    guard = _writer_access.pop(task_id, None) if task_id is not None else None
+    if guard is not None:
+        guard.__exit__(None, None, None)
 
 ORDER_KINDS = ("created", "paid", "fulfilled", "cancelled", "refunded", "fully_refunded")
 

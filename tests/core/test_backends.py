@@ -131,3 +131,42 @@ def test_between_bounds_are_half_open() -> None:
     assert matcher.match([dict(fact, at_ms=epoch_ms(start))]) == [{0}]
     assert matcher.match([dict(fact, at_ms=epoch_ms(end) - 1)]) == [{0}]
     assert matcher.match([dict(fact, at_ms=epoch_ms(end))]) == [set()]
+
+
+class _Name(str):
+    """A product id that is a str subclass: the index must not assume plain strings."""
+
+
+@st.composite
+def odd_facts(draw: st.DrawFn, compiled: CompiledRules) -> list[dict[str, Any]]:
+    """facts_for, plus keys missing or holding values no rule names (None, a number, a str subclass)."""
+    facts = draw(facts_for(compiled))
+    for fact in facts:
+        for key in ("product", "category"):
+            choice = draw(st.integers(0, 5))
+            if choice == 0:
+                fact.pop(key, None)
+            elif choice == 1:
+                fact[key] = None
+            elif choice == 2:
+                fact[key] = 7
+            elif choice == 3 and key in fact and fact[key] is not None:
+                fact[key] = _Name(fact[key])
+        if draw(st.booleans()):
+            fact["lv1"] = draw(st.sampled_from([False, 1, "yes"]))
+    return facts
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules=rulesets(), data=st.data())
+def test_python_matcher_index_tests_a_fact_as_every_predicate_would(rules: RuleSet, data: st.DataObject) -> None:
+    """The Python backend only evaluates the rules a fact can match (by level, product, category); the answer
+    is the one of evaluating every rule's predicate on every fact."""
+    from saleor_livedist.rules.backends import compile_predicate
+
+    compiled = compile_rules(rules)
+    matcher = PythonMatcher(compiled)
+    predicates = [(rule.index, compile_predicate(rule.condition)) for rule in compiled.rules]
+    for _ in range(5):
+        facts = data.draw(odd_facts(compiled))
+        assert matcher.match(facts) == [{i for i, test in predicates if test(f)} for f in facts]

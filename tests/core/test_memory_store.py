@@ -1,0 +1,116 @@
+"""MemoryStore keeps rows, not objects: every record comes back equal to what was written, as a new object,
+whatever its fields hold (nested records, several ranks, refunds, actions)."""
+from __future__ import annotations
+
+import gc
+from dataclasses import fields
+from datetime import timedelta
+from decimal import Decimal
+
+from saleor_livedist.core.events import Line
+from saleor_livedist.core.records import (
+    Attribution, BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, OrderRecord, OrderSnapshot,
+    PricedLine, Share, TaskProgress, WatchRecord,
+)
+from saleor_livedist.core.store import MemoryStore
+from tests.builders import T0
+
+ACTIONS = (("double_points", (("factor", 2),)),)
+
+
+def snapshot(order: str = "o1") -> OrderSnapshot:
+    return OrderSnapshot(
+        id=order, customer="c1", channel="default", currency="CNY", at=T0,
+        lines=(
+            PricedLine(Line("1", "p1", "shoes", ("summer", "sale"), 2, Decimal("99.90")), (
+                Share(1, "d1", Decimal("7.5"), ("direct", "first-live-hour"), ACTIONS),
+                Share(2, "d0", Decimal("2"), ("leader-level-2",)),
+            )),
+            PricedLine(Line("2", "p2", None, (), 1, Decimal("0.01")), ()),
+            PricedLine(Line("3", "p3", "bags", (), 1, Decimal("10")), (Share(1, "d1", Decimal("5"), ("direct",)),)),
+        ),
+        attribution=Attribution(paid_to="d1", last_click="d2", assists=("d3", "d4"), lives_watched=("L1",),
+                                context="live", live="L1", reason="bound to d1 by click"),
+        rules_version="v1",
+    )
+
+
+def test_every_record_comes_back_equal_and_new() -> None:
+    store = MemoryStore()
+    distributor = DistributorRecord("d1", "d0", T0, [(T0, "distributor"), (T0 + timedelta(1), "leader"),
+                                                     (T0 + timedelta(2), "director")], T0 + timedelta(3), 7)
+    live = LiveRecord("L1", T0, frozenset({"p1", "p2"}), "host", T0, T0 + timedelta(hours=1))
+    watch = WatchRecord("L1", "c1", 2, T0, 30.5)
+    progress = TaskProgress("t1", "d1", "L1", 10, T0)
+    binding = BindingRecord("c1", "d1", T0, T0 + timedelta(30), "click")
+    order = OrderRecord("o1", snapshot(), [(T0, 1, "e2", "order.paid", ()),
+                                           (T0 + timedelta(1), 3, "e3", "order.refunded", (("1", Decimal("5")),))],
+                        T0, T0 + timedelta(7), True)
+    entries = [LedgerEntry(f"o1:1:{n}:1", "o1", "1", "d1", "commission", n, Decimal("7.49"), "CNY", "pending",
+                           Decimal("7.5"), ("direct",), "v1", T0) for n in (1, 2)]
+    store.put_distributor(distributor)
+    store.put_live(live)
+    store.put_watch(watch)
+    store.put_task_progress(progress)
+    store.put_binding(binding)
+    store.put_order(order)
+    store.replace_entries("o1", entries)
+    gc.collect()  # rows are untracked by the collector: nothing may depend on the objects written
+    for written, read in [
+        (distributor, store.get_distributor("d1")), (live, store.get_live("L1")), (watch, store.get_watch("L1", "c1")),
+        (progress, store.get_task_progress("t1", "d1", "L1")), (binding, store.get_binding("c1")),
+        (order, store.get_order("o1")), (entries, store.entries("o1")), (entries, store.entries()),
+        ([progress], store.completed_tasks("d1")), ([watch], store.open_watches("L1")),
+        ([distributor], list(store.distributors())),
+    ]:
+        assert read == written
+        assert read is not written
+    read = store.get_order("o1")
+    assert read is not None and read.snapshot == order.snapshot and read.lifecycle == order.lifecycle
+    assert store.orders_due(T0 + timedelta(7)) == ["o1"] and store.orders_due(T0 + timedelta(6)) == []
+
+
+def test_records_read_are_copies() -> None:
+    store = MemoryStore()
+    store.put_distributor(DistributorRecord("d1", None, T0, [(T0, "distributor")]))
+    store.put_order(OrderRecord("o1", snapshot()))
+    distributor = store.get_distributor("d1")
+    order = store.get_order("o1")
+    assert distributor is not None and order is not None
+    distributor.ranks.append((T0, "leader"))
+    distributor.paying_invitees = 5
+    order.lifecycle.append((T0, 1, "e1", "order.paid", ()))
+    assert store.get_distributor("d1") == DistributorRecord("d1", None, T0, [(T0, "distributor")])
+    assert store.get_order("o1") == OrderRecord("o1", snapshot())
+
+
+def test_a_snapshot_read_then_written_back_is_kept_and_a_new_one_replaces_it() -> None:
+    store = MemoryStore()
+    store.put_order(OrderRecord("o1", snapshot("o1")))
+    store.put_order(OrderRecord("o2", snapshot("o2")))
+    record = store.get_order("o1")
+    assert record is not None
+    store.put_order(OrderRecord("o2", record.snapshot))  # the snapshot just read, written under another order
+    read = store.get_order("o2")
+    assert read is not None and read.snapshot == snapshot("o1")
+    store.put_order(OrderRecord("o2"))
+    assert store.get_order("o2") == OrderRecord("o2")
+
+
+def test_clicks_come_back_by_time_ties_in_arrival_order_own_clicks_first() -> None:
+    store = MemoryStore()
+    store.add_click("c1", Click(T0 + timedelta(minutes=2), "d1", "live", "L1"))
+    store.add_click("c1", Click(T0, "d2", "product", "p1"))
+    store.add_click("v1", Click(T0, "d3", "product", "p1"))
+    store.add_click("c1", Click(T0, "d4", "clip", "k1"))
+    store.link_identity("v1", "c1")
+    assert [c.distributor for c in store.clicks("c1")] == ["d2", "d4", "d3", "d1"]
+    assert [c.distributor for c in store.clicks("v1")] == ["d3"]
+
+
+def test_rows_follow_the_records_fields() -> None:
+    """MemoryStore writes some records' rows by hand (store._rows). When this fails, a record gained or lost a
+    field: update its row there, populate the field in the tests above, then the counts here."""
+    assert [len(fields(cls)) for cls in (Click, BindingRecord, DistributorRecord, LiveRecord, WatchRecord,
+                                         TaskProgress, OrderRecord, OrderSnapshot, PricedLine, Share, Line,
+                                         Attribution, LedgerEntry)] == [4, 5, 6, 6, 5, 5, 6, 8, 2, 5, 6, 7, 13]
