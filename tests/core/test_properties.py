@@ -42,9 +42,11 @@ def test_backends_give_identical_ledgers(rules: RuleSet, raw: list[dict[str, Any
 def test_an_event_delivered_twice_changes_nothing(raw: list[dict[str, Any]], data: st.DataObject) -> None:
     again = data.draw(st.lists(st.sampled_from(raw), max_size=10))
     positions = data.draw(st.lists(st.integers(0, len(raw)), min_size=len(again), max_size=len(again)))
+    # Each copy goes somewhere after its original; insert from the back so positions stay meaningful.
+    placed = [(max(position, raw.index(event) + 1), event) for event, position in zip(again, positions)]
     noisy = list(raw)
-    for event, position in sorted(zip(again, positions), key=lambda p: -p[1]):
-        noisy.insert(max(position, raw.index(event) + 1), dict(event))
+    for position, event in sorted(placed, key=lambda p: -p[0]):
+        noisy.insert(position, dict(event))
     assert outcome(noisy, default_rules()) == outcome(raw, default_rules())
 
 
