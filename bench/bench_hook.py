@@ -36,7 +36,7 @@ PLUGIN_PATH = "saleor_livedist.saleor.plugin.LiveDistPlugin"
 MARK = "livedist-bench"
 DOMAIN = f"@{MARK}.invalid"
 DISTRIBUTOR = f"guest:distributor{DOMAIN}"
-WARMUP = 50
+WARMUP = 200  # calls per mode not timed: connection pools, caches, the first rules load
 
 
 def setup_django(broker: str) -> None:
@@ -50,6 +50,9 @@ def setup_django(broker: str) -> None:
 
     settings.DEBUG = False  # as in production: no per-query bookkeeping
     settings.PLUGINS = [PLUGIN_PATH]
+    import logging
+
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)  # one INFO line per eager task otherwise
 
 
 # ---------------------------------------------------------------------- data (created, then deleted)
@@ -177,6 +180,10 @@ def purge_broker() -> int:
 # ---------------------------------------------------------------------- report
 
 
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def machine(broker: str) -> list[str]:
     import celery
     import django
@@ -196,7 +203,7 @@ def machine(broker: str) -> list[str]:
         redis_version = f"unknown ({exc.__class__.__name__})"
     return [
         f"machine   {platform.node()} {platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cpu(s), "
-        f"load avg {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"load avg at start {load()}",
         f"software  Python {platform.python_version()}, Saleor {saleor.__version__}, Django {django.get_version()}, "
         f"Celery {celery.__version__}, PostgreSQL {postgres}, Redis {redis_version} at {broker}",
     ]
@@ -210,7 +217,7 @@ def main() -> int:
     args = parser.parse_args()
     setup_django(args.broker)
 
-    from saleor_livedist import processing
+    from saleor_livedist.models import InboxEvent
 
     lines = machine(args.broker)
     delete_everything()
@@ -226,12 +233,12 @@ def main() -> int:
         purged = purge_broker()
         with eager(True):  # every order is new to the engine: the full inline path each time
             inline = time_calls(lambda o: on.order_created(o, webhooks=set()), orders)[WARMUP:]
-        processed = processing.InboxEvent.objects.filter(
+        processed = InboxEvent.objects.filter(
             event_id__in=[f"saleor:order:{o.pk}:created" for o in orders], status="done").count()
     finally:
         delete_everything()
 
-    print("saleor-livedist: PluginsManager.order_created, per call, after", WARMUP, "warm-up calls")
+    print(f"saleor-livedist: PluginsManager.order_created, ms per call, {WARMUP} warm-up calls per mode not timed")
     for line in lines:
         print(line)
     print(summary("baseline", baseline), " (plugin off: Saleor's dispatch)")
@@ -240,7 +247,7 @@ def main() -> int:
     added = statistics.median(handoff) - statistics.median(baseline)
     p99 = statistics.quantiles(handoff, n=100, method="inclusive")[98]
     print(f"hand-off adds {added:.3f} ms at the median; p99 {p99:.3f} ms vs target 2 ms: "
-          f"{'OK' if p99 <= 2 else 'OVER'}")
+          f"{'OK' if p99 <= 2 else 'OVER'} (load avg at end {load()}; on a shared machine the tail is noisy)")
     return 0 if processed == len(orders) and purged >= len(orders) else 1
 
 

@@ -24,9 +24,12 @@ def add_periodic_tasks() -> None:
     try:
         from celery import current_app
 
-        schedule = dict(current_app.conf.beat_schedule or {})
+        conf = current_app.conf
+        schedule = dict(conf.beat_schedule or {})
         for name, entry in BEAT_SCHEDULE.items():
             schedule.setdefault(name, entry)
-        current_app.conf.beat_schedule = schedule
+        # A host configured from Django settings with a namespace (Saleor: CELERY) reads CELERY_BEAT_SCHEDULE
+        # before beat_schedule, so a plain `conf.beat_schedule = ...` would be shadowed there.
+        conf[f"{conf.prefix}BEAT_SCHEDULE" if conf.prefix else "beat_schedule"] = schedule
     except Exception:  # no Celery app configured: the management command still settles
         logging.getLogger(__name__).debug("could not add livedist periodic tasks", exc_info=True)

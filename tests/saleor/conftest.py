@@ -22,8 +22,17 @@ SKIP_REASON = (
 SALEOR_IMPORTABLE = importlib.util.find_spec("saleor") is not None
 
 
-def _saleor_dir_problem() -> str | None:
+def _setup_problem() -> str | None:
     """Why Saleor's fixtures cannot be loaded, or None. The fixtures live in the checkout, not in the package."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        saleor_settings = "saleor.plugins" in settings.INSTALLED_APPS
+    except ImproperlyConfigured:
+        saleor_settings = False
+    if not saleor_settings:
+        return "they need Saleor's test settings: add --ds=saleor.tests.settings"
     value = os.environ.get("SALEOR_DIR")
     if not value:
         return ("set SALEOR_DIR to the Saleor checkout whose fixtures these tests use (the directory holding "
@@ -52,23 +61,18 @@ def _is_fixture(value: Any) -> bool:
     return hasattr(value, "_fixture_function_marker") or hasattr(value, "_pytestfixturefunction")
 
 
-PROBLEM = _saleor_dir_problem() if SALEOR_IMPORTABLE else None
-_root_conftest = _load_root_conftest(Path(os.environ["SALEOR_DIR"]).resolve()) \
-    if SALEOR_IMPORTABLE and PROBLEM is None else None
-if _root_conftest is not None:
+_root_conftest: ModuleType | None = None
+if SALEOR_IMPORTABLE:
+    _problem = _setup_problem()
+    if _problem is not None:  # raised while pytest loads this file, so it prints just this message
+        raise pytest.UsageError(f"saleor-livedist contract tests: {_problem}")
+    _root_conftest = _load_root_conftest(Path(os.environ["SALEOR_DIR"]).resolve())
     globals().update({k: v for k, v in vars(_root_conftest).items() if _is_fixture(v)})
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not SALEOR_IMPORTABLE:
+    if _root_conftest is None:
         return
-    if PROBLEM is not None:
-        raise pytest.UsageError(f"saleor-livedist contract tests: {PROBLEM}")
-    from django.conf import settings
-
-    if "saleor.plugins" not in settings.INSTALLED_APPS:
-        raise pytest.UsageError(
-            "saleor-livedist contract tests need Saleor's test settings: add --ds=saleor.tests.settings")
     # Registered as plugins rather than through `pytest_plugins`, which pytest refuses in a conftest below
     # the rootdir once collection has started (e.g. `pytest tests`). Saleor's settings import some of them
     # first, so pytest cannot rewrite their asserts; that is harmless and only Saleor's own tests would care.
