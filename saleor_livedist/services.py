@@ -3,6 +3,7 @@ Each either succeeds or raises ServiceError with a field and a stable code, and 
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,9 @@ from django.utils import timezone
 
 from . import processing
 from .conf import get_setting
-from .links import LinkError, ShareTarget, make_share_token, new_visitor_id, read_share_token, read_visitor
+from .links import (
+    LinkError, ShareTarget, make_share_token, new_visitor_id, read_share_token, read_visitor, sign_visitor,
+)
 from .models import Binding, Distributor, ShareLink
 
 
@@ -38,7 +41,20 @@ def _now() -> datetime:
 
 
 def storefront_url(token: str, kind: str, target: str) -> str:
+    """Where a click on the share link lands: the STOREFRONT_URL template filled in."""
     return str(get_setting("STOREFRONT_URL")).format(kind=kind, target=target, token=token)
+
+
+def landing_url(token: str, kind: str, target: str, visitor: str) -> str:
+    """The storefront URL plus the signed visitor id (`livedist_visitor`), so a storefront on another domain
+    than the API (which cannot read our cookie) can keep it in checkout metadata too."""
+    url = storefront_url(token, kind, target)
+    fragment = ""
+    if "#" in url:
+        url, fragment = url.split("#", 1)
+        fragment = "#" + fragment
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}livedist_visitor={quote(sign_visitor(visitor), safe='')}{fragment}"
 
 
 def create_share_link(distributor: str, kind: str, target: str) -> ShareLink:
@@ -70,7 +86,7 @@ def record_click(token: str, signed_visitor: str | None, viewer: str | None = No
     with transaction.atomic():
         ShareLink.objects.filter(token=token).update(clicks=F("clicks") + 1)
         processing.submit(_click_event(share, visitor))
-    return ClickResult(redirect_url=storefront_url(token, share.kind, share.target), visitor=visitor)
+    return ClickResult(redirect_url=landing_url(token, share.kind, share.target, visitor), visitor=visitor)
 
 
 def _click_event(share: ShareTarget, visitor: str) -> dict[str, Any]:

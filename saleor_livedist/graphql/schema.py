@@ -103,13 +103,25 @@ class ShareLinkType(graphene.ObjectType):
         name = "ShareLink"
 
     token = graphene.String(required=True)
-    url = graphene.String(required=True, description="The link to share: it lands on the storefront.")
+    url = graphene.String(required=True, description="The link to share: our click endpoint, which records the "
+                                                     "click, binds the visitor and redirects to landingUrl.")
+    landing_url = graphene.String(required=True, description="Where a click lands on the storefront.")
     kind = graphene.String(required=True)
     target = graphene.String(required=True)
     clicks = graphene.Int(required=True)
     created_at = graphene.DateTime(required=True)
 
     def resolve_url(root: ShareLink, info: Any) -> str:
+        request = info.context.request
+        path = f"click/{root.token}"
+        if request is None:
+            return path
+        # The API is served at <prefix>/graphql/ (Saleor: /plugins/global/saleor_livedist/graphql/), the click
+        # endpoint at <prefix>/click/<token>.
+        prefix = request.path.rsplit("graphql", 1)[0]
+        return request.build_absolute_uri(prefix + path)
+
+    def resolve_landing_url(root: ShareLink, info: Any) -> str:
         return services.storefront_url(root.token, root.kind, root.target)
 
 

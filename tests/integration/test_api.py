@@ -3,6 +3,7 @@ clicks that bind, `me` with masked people, and authorization (A can never read B
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qs, urlsplit
 from decimal import Decimal
 from typing import Any
 
@@ -36,7 +37,7 @@ def gql(client: Client, query: str, who: Any = None, **variables: Any) -> dict[s
 
 JOIN = "mutation($c: Boolean!) { becomeDistributor(consent: $c) { distributor { id rank } errors { field code } } }"
 SHARE = """mutation($k: String!, $t: String!) { createShareLink(kind: $k, target: $t) {
-    shareLink { token url kind target } errors { field code message } } }"""
+    shareLink { token url landingUrl kind target } errors { field code message } } }"""
 ME = """{ me { rank upline { name } downline { name orders } customers { name orders }
     balances { currency pending approved } ledger { order amount ruleIds } points shareLinks { token } } }"""
 
@@ -76,10 +77,13 @@ def test_share_link_click_binds_the_visitor_and_the_order_pays_the_distributor()
     client, amy, ben = Client(), user("amy"), user("ben")
     join(client, amy)
     link = share(client, amy, "live", "L1")
-    assert link["url"].startswith("http://localhost:3000/live/L1?livedist_ref=")
-    response = client.get(f"/click/{link['token']}")
-    assert response.status_code == 302 and response["Location"] == link["url"]
+    assert link["url"] == f"http://testserver/click/{link['token']}"  # the link to share records the click
+    assert link["landingUrl"].startswith("http://localhost:3000/live/L1?livedist_ref=")
+    response = client.get(link["url"])
+    assert response.status_code == 302 and response["Location"].startswith(link["landingUrl"] + "&livedist_visitor=")
     visitor = read_visitor(response.cookies[VISITOR_COOKIE].value)
+    signed_in_url = parse_qs(urlsplit(response["Location"]).query)["livedist_visitor"][0]
+    assert read_visitor(signed_in_url) == visitor  # a storefront on another domain gets it from the URL
     assert Click.objects.filter(identity=visitor, distributor=of_user(amy), kind="live", target="L1").exists()
     order(ben, "o1", "200.00", visitor=visitor)  # the visitor checks out as ben: stitched, bound, paid
     me = gql(client, ME, amy)["data"]["me"]
