@@ -124,3 +124,59 @@ class InboxEventAdmin(ReadOnlyAdmin):
         self.message_user(request, f"{count} event(s) queued again"
                           + (f"; {skipped} skipped (only failed events are re-run)" if skipped else ""),
                           messages.SUCCESS if count else messages.WARNING)
+
+
+class LiveReplayInline(admin.TabularInline):
+    model = m.LiveReplay
+    extra = 0
+    readonly_fields = ("id", "url", "available_from", "available_until")
+    can_delete = False
+
+
+class LiveClipInline(admin.TabularInline):
+    model = m.LiveClip
+    extra = 0
+
+
+@admin.register(m.LiveSession)
+class LiveSessionAdmin(admin.ModelAdmin):
+    """Lives are created here or through the API; starting and ending go through actions so that the engine
+    is told at the right second (editing the status field by hand would not tell it)."""
+
+    list_display = ("id", "title", "status", "scheduled_start", "actual_start", "actual_end", "channel")
+    list_filter = ("status", "channel")
+    search_fields = ("id", "title")
+    readonly_fields = ("status", "actual_start", "actual_end", "created_at")
+    inlines = [LiveReplayInline, LiveClipInline]
+    actions = ["start", "end"]
+
+    def save_model(self, request: HttpRequest, obj: m.LiveSession, form: Any, change: bool) -> None:
+        from .lives import schedule_live
+
+        if change:
+            super().save_model(request, obj, form, change)
+        else:  # a new live is scheduled through the service, so the engine hears of it
+            schedule_live(obj.id, obj.title, obj.scheduled_start, obj.featured_products, host=obj.host,
+                          channel=obj.channel, stream_url=obj.stream_url)
+
+    def _run(self, request: HttpRequest, queryset: QuerySet[m.LiveSession], step: Any, verb: str) -> None:
+        from .services import ServiceError
+
+        for live in queryset:
+            try:
+                step(live.id)
+                self.message_user(request, f"{live.id} {verb}", messages.SUCCESS)
+            except ServiceError as exc:
+                self.message_user(request, f"{live.id}: {exc.message}", messages.ERROR)
+
+    @admin.action(description="Start the selected lives (now)")
+    def start(self, request: HttpRequest, queryset: QuerySet[m.LiveSession]) -> None:
+        from .lives import start_live
+
+        self._run(request, queryset, start_live, "started")
+
+    @admin.action(description="End the selected lives (now)")
+    def end(self, request: HttpRequest, queryset: QuerySet[m.LiveSession]) -> None:
+        from .lives import end_live
+
+        self._run(request, queryset, end_live, "ended")

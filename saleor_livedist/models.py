@@ -247,3 +247,59 @@ class ShareLink(models.Model):
     class Meta:
         db_table = "livedist_share_link"
         ordering = ["-created_at"]
+
+
+# ---------------------------------------------------------------------- the live room (edited by staff)
+
+
+class LiveSession(models.Model):
+    """A live session as staff schedule and run it. Starting and ending it hands `live.started` /
+    `live.ended` to the engine, so live rates and first-hour bonuses apply from that second."""
+
+    SCHEDULED, LIVE, ENDED = "scheduled", "live", "ended"
+
+    id = models.SlugField(max_length=100, primary_key=True)
+    title = models.CharField(max_length=255)
+    host = models.CharField(max_length=ID, blank=True, help_text="The host's identity, e.g. user:12.")
+    channel = models.CharField(max_length=ID, blank=True, help_text="Saleor channel slug.")
+    scheduled_start = models.DateTimeField()
+    actual_start = models.DateTimeField(null=True, blank=True)
+    actual_end = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, default=SCHEDULED,
+                              choices=[(SCHEDULED, "scheduled"), (LIVE, "live"), (ENDED, "ended")])
+    featured_products = models.JSONField(default=list, blank=True, help_text="Product slugs featured on air.")
+    stream_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "livedist_live_session"
+        ordering = ["-scheduled_start"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.status})"
+
+
+class LiveReplay(models.Model):
+    id = models.SlugField(max_length=100, primary_key=True)
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="replays")
+    url = models.URLField(max_length=500)
+    available_from = models.DateTimeField(default=timezone.now)
+    available_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "livedist_live_replay"
+
+
+class LiveClip(models.Model):
+    """A segment of a live or of its replay, shareable like them."""
+
+    id = models.SlugField(max_length=100, primary_key=True)
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="clips")
+    replay = models.ForeignKey(LiveReplay, null=True, blank=True, on_delete=models.SET_NULL, related_name="clips")
+    title = models.CharField(max_length=255, blank=True)
+    start_seconds = models.PositiveIntegerField()
+    end_seconds = models.PositiveIntegerField()
+    url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "livedist_live_clip"

@@ -16,6 +16,7 @@ from .. import services
 from ..core.money import round_money
 from ..db.store import plain
 from ..identity import display_name
+from .live import LiveQueries, live_mutations
 from ..models import Binding, Distributor, LedgerEntry, Order, PointsGrant, RuleVersion, ShareLink
 
 MAX_PAGE = 200
@@ -217,7 +218,7 @@ class RuleVersionType(graphene.ObjectType):
         return sorted(root.files)
 
 
-class Query(graphene.ObjectType):
+class Query(LiveQueries, graphene.ObjectType):
     me = graphene.Field(DistributorType, description="The signed-in distributor; null if not a distributor.")
     distributors = graphene.List(graphene.NonNull(DistributorType), required=True, rank=graphene.String(),
                                  first=graphene.Int(), offset=graphene.Int(), description="Staff only.")
@@ -283,7 +284,7 @@ class BecomeDistributor(graphene.Mutation):
         return BecomeDistributor(distributor=distributor, errors=[])
 
 
-class Mutation(graphene.ObjectType):
+class Mutation(live_mutations(), graphene.ObjectType):  # type: ignore[misc]
     create_share_link = CreateShareLink.Field()
     become_distributor = BecomeDistributor.Field()
 

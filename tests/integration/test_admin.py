@@ -71,3 +71,19 @@ def test_a_failed_event_is_rerun_from_the_admin(staff: Client) -> None:
         "action": "rerun", "_selected_action": [row.pk]}, follow=True)
     assert "1 event(s) queued again" in response.content.decode()
     assert InboxEvent.objects.get(event_id="late").status == InboxEvent.DONE
+
+
+def test_lives_are_scheduled_and_started_from_the_admin(staff: Client) -> None:
+    from saleor_livedist.models import Live, LiveSession
+
+    page = staff.post("/admin/saleor_livedist/livesession/add/", {
+        "id": "l9", "title": "Night market", "host": "", "channel": "default",
+        "scheduled_start_0": "2026-12-01", "scheduled_start_1": "20:00:00", "featured_products": '["p1"]',
+        "stream_url": "", "replays-TOTAL_FORMS": "0", "replays-INITIAL_FORMS": "0",
+        "clips-TOTAL_FORMS": "0", "clips-INITIAL_FORMS": "0"}, follow=True)
+    assert page.status_code == 200 and LiveSession.objects.filter(id="l9").exists(), page.content[:2000]
+    assert Live.objects.get(id="l9").products == ["p1"]
+    response = staff.post("/admin/saleor_livedist/livesession/", {"action": "start", "_selected_action": ["l9"]},
+                          follow=True)
+    assert [m.message for m in response.context["messages"]] == ["l9 started"]
+    assert LiveSession.objects.get(id="l9").status == "live" and Live.objects.get(id="l9").started_at

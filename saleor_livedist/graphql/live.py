@@ -1,0 +1,128 @@
+"""The live room in the API: public reading of lives, replays and clips; staff mutations to run them."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import graphene
+
+from .. import lives
+from ..models import LiveClip, LiveReplay, LiveSession
+from ..services import ServiceError
+
+
+class ReplayType(graphene.ObjectType):
+    class Meta:
+        name = "LiveReplay"
+
+    id = graphene.String(required=True)
+    url = graphene.String(required=True)
+    available_from = graphene.DateTime(required=True)
+    available_until = graphene.DateTime()
+
+
+class ClipType(graphene.ObjectType):
+    class Meta:
+        name = "LiveClip"
+
+    id = graphene.String(required=True)
+    title = graphene.String(required=True)
+    start_seconds = graphene.Int(required=True)
+    end_seconds = graphene.Int(required=True)
+    url = graphene.String(required=True)
+    replay = graphene.Field(ReplayType)
+
+
+class LiveType(graphene.ObjectType):
+    class Meta:
+        name = "Live"
+
+    id = graphene.String(required=True)
+    title = graphene.String(required=True)
+    status = graphene.String(required=True, description="scheduled, live or ended")
+    channel = graphene.String(required=True)
+    scheduled_start = graphene.DateTime(required=True)
+    actual_start = graphene.DateTime()
+    actual_end = graphene.DateTime()
+    featured_products = graphene.List(graphene.NonNull(graphene.String), required=True)
+    stream_url = graphene.String(required=True)
+    replays = graphene.List(graphene.NonNull(ReplayType), required=True)
+    clips = graphene.List(graphene.NonNull(ClipType), required=True)
+
+    def resolve_replays(root: LiveSession, info: Any) -> Any:
+        return root.replays.order_by("available_from")
+
+    def resolve_clips(root: LiveSession, info: Any) -> Any:
+        return root.clips.order_by("start_seconds")
+
+
+class LiveQueries(graphene.ObjectType):
+    lives = graphene.List(graphene.NonNull(LiveType), required=True, status=graphene.String(),
+                          first=graphene.Int(), description="Lives, newest first (public).")
+    live = graphene.Field(LiveType, id=graphene.String(required=True))
+
+    def resolve_lives(root: Any, info: Any, status: str | None = None, first: int | None = None) -> Any:
+        rows = LiveSession.objects.all()
+        if status:
+            rows = rows.filter(status=status)
+        return rows[: min(max(first or 50, 1), 200)]
+
+    def resolve_live(root: Any, info: Any, id: str) -> Any:
+        return LiveSession.objects.filter(id=id).first()
+
+
+def _staff_mutation(name: str, arguments: dict[str, Any], field: str, output: Any,
+                    run: Callable[..., Any]) -> type:
+    """A staff-only mutation returning `{<field>, errors}` the Saleor way."""
+    from .schema import Error
+
+    def mutate(root: Any, info: Any, **kwargs: Any) -> Any:
+        if not info.context.is_staff:
+            return cls(errors=[Error(code="PERMISSION_DENIED", message="staff only")])
+        try:
+            return cls(**{field: run(**kwargs)}, errors=[])
+        except ServiceError as exc:
+            return cls(errors=[Error(field=exc.field, code=exc.code, message=exc.message)])
+
+    cls = type(name, (graphene.Mutation,), {
+        "Arguments": type("Arguments", (), arguments),
+        field: graphene.Field(output),
+        "errors": graphene.List(graphene.NonNull(Error), required=True),
+        "mutate": mutate,
+    })
+    return cls
+
+
+def live_mutations() -> type:
+    schedule = _staff_mutation(
+        "LiveSchedule", {
+            "id": graphene.String(required=True), "title": graphene.String(required=True),
+            "scheduled_start": graphene.DateTime(required=True),
+            "featured_products": graphene.List(graphene.NonNull(graphene.String), required=True),
+            "host": graphene.String(), "channel": graphene.String(), "stream_url": graphene.String(),
+        }, "live", LiveType,
+        lambda id, title, scheduled_start, featured_products, host="", channel="", stream_url="": lives.schedule_live(
+            id, title, scheduled_start, featured_products, host=host, channel=channel, stream_url=stream_url))
+    start = _staff_mutation("LiveStart", {"id": graphene.String(required=True)}, "live", LiveType,
+                            lambda id: lives.start_live(id))
+    end = _staff_mutation("LiveEnd", {"id": graphene.String(required=True)}, "live", LiveType,
+                          lambda id: lives.end_live(id))
+    replay = _staff_mutation(
+        "ReplayPublish", {"live_id": graphene.String(required=True), "id": graphene.String(required=True),
+                          "url": graphene.String(required=True), "available_until": graphene.DateTime()},
+        "replay", ReplayType,
+        lambda live_id, id, url, available_until=None: lives.publish_replay(live_id, id, url, available_until))
+    clip = _staff_mutation(
+        "ClipCreate", {"live_id": graphene.String(required=True), "id": graphene.String(required=True),
+                       "start_seconds": graphene.Int(required=True), "end_seconds": graphene.Int(required=True),
+                       "title": graphene.String(), "url": graphene.String(), "replay_id": graphene.String()},
+        "clip", ClipType,
+        lambda live_id, id, start_seconds, end_seconds, title="", url="", replay_id=None: lives.create_clip(
+            live_id, id, start_seconds, end_seconds, title=title, url=url, replay_id=replay_id))
+    return type("LiveMutations", (graphene.ObjectType,), {
+        "live_schedule": schedule.Field(), "live_start": start.Field(), "live_end": end.Field(),
+        "replay_publish": replay.Field(), "clip_create": clip.Field(),
+    })
+
+
+__all__ = ["LiveQueries", "live_mutations", "LiveType", "LiveReplay", "LiveClip"]

@@ -1,0 +1,98 @@
+"""Running the live room: schedule, start and end a live, publish its replay, cut clips. Every step that
+matters to commissions is handed to the engine as an event (docs/events.md), at the server's time."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import processing
+from .models import LiveClip, LiveReplay, LiveSession
+from .services import ServiceError
+
+
+def _submit(event_id: str, etype: str, at: datetime, **fields: Any) -> None:
+    processing.submit({"id": event_id, "type": etype, "at": at.isoformat(), **fields})
+
+
+@transaction.atomic
+def schedule_live(live_id: str, title: str, scheduled_start: datetime, featured_products: list[str],
+                  host: str = "", channel: str = "", stream_url: str = "") -> LiveSession:
+    if not live_id or not title:
+        raise ServiceError("id" if not live_id else "title", "REQUIRED", "a live needs an id and a title")
+    if scheduled_start.tzinfo is None:
+        raise ServiceError("scheduledStart", "INVALID", "the start time needs a UTC offset")
+    if LiveSession.objects.filter(id=live_id).exists():
+        raise ServiceError("id", "UNIQUE", f"a live with id {live_id!r} exists already")
+    live = LiveSession.objects.create(id=live_id, title=title, scheduled_start=scheduled_start, host=host,
+                                      channel=channel, featured_products=list(featured_products),
+                                      stream_url=stream_url)
+    _submit(f"live:{live_id}:scheduled", "live.scheduled", timezone.now(), live=live_id,
+            starts_at=scheduled_start.isoformat(), products=list(featured_products), **({"host": host} if host else {}))
+    return live
+
+
+def _locked(live_id: str) -> LiveSession:
+    live = LiveSession.objects.select_for_update().filter(id=live_id).first()
+    if live is None:
+        raise ServiceError("id", "NOT_FOUND", f"no live {live_id!r}")
+    return live
+
+
+@transaction.atomic
+def start_live(live_id: str) -> LiveSession:
+    """scheduled -> live. Starting twice is refused, so the engine's clock for the live is set once."""
+    live = _locked(live_id)
+    if live.status != LiveSession.SCHEDULED:
+        raise ServiceError("id", "INVALID_STATE", f"the live is {live.status}; only a scheduled live can start")
+    live.status, live.actual_start = LiveSession.LIVE, timezone.now()
+    live.save(update_fields=["status", "actual_start"])
+    _submit(f"live:{live_id}:started", "live.started", live.actual_start, live=live_id)
+    return live
+
+
+@transaction.atomic
+def end_live(live_id: str) -> LiveSession:
+    live = _locked(live_id)
+    if live.status != LiveSession.LIVE:
+        raise ServiceError("id", "INVALID_STATE", f"the live is {live.status}; only a live on air can end")
+    live.status, live.actual_end = LiveSession.ENDED, timezone.now()
+    live.save(update_fields=["status", "actual_end"])
+    _submit(f"live:{live_id}:ended", "live.ended", live.actual_end, live=live_id)
+    return live
+
+
+@transaction.atomic
+def publish_replay(live_id: str, replay_id: str, url: str, available_until: datetime | None = None) -> LiveReplay:
+    live = _locked(live_id)
+    if live.status != LiveSession.ENDED:
+        raise ServiceError("liveId", "INVALID_STATE", "a replay is published once the live has ended")
+    if LiveReplay.objects.filter(id=replay_id).exists():
+        raise ServiceError("id", "UNIQUE", f"a replay with id {replay_id!r} exists already")
+    now = timezone.now()
+    if available_until is not None and available_until <= now:
+        raise ServiceError("availableUntil", "INVALID", "the replay must stay available after now")
+    replay = LiveReplay.objects.create(id=replay_id, live=live, url=url, available_from=now,
+                                       available_until=available_until)
+    extra = {"until": available_until.isoformat()} if available_until else {}
+    _submit(f"replay:{replay_id}:published", "replay.published", now, live=live_id, replay=replay_id, **extra)
+    return replay
+
+
+@transaction.atomic
+def create_clip(live_id: str, clip_id: str, start_seconds: int, end_seconds: int, title: str = "",
+                url: str = "", replay_id: str | None = None) -> LiveClip:
+    live = _locked(live_id)
+    if start_seconds < 0 or end_seconds <= start_seconds:
+        raise ServiceError("endSeconds", "INVALID", "a clip ends after it starts")
+    if LiveClip.objects.filter(id=clip_id).exists():
+        raise ServiceError("id", "UNIQUE", f"a clip with id {clip_id!r} exists already")
+    replay = None
+    if replay_id is not None:
+        replay = LiveReplay.objects.filter(id=replay_id, live=live).first()
+        if replay is None:
+            raise ServiceError("replayId", "NOT_FOUND", f"no replay {replay_id!r} of this live")
+    return LiveClip.objects.create(id=clip_id, live=live, replay=replay, title=title, start_seconds=start_seconds,
+                                   end_seconds=end_seconds, url=url)

@@ -1,0 +1,84 @@
+"""The live room run by staff through the API: schedule, start (the engine's live clock starts at that
+second), end, replay, clips; state checks and staff-only access."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from saleor_livedist import processing
+from saleor_livedist.models import LedgerEntry, Live, LiveSession, Replay
+from tests.integration.test_api import gql, join, share, user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCHEDULE = """mutation($id: String!, $start: DateTime!) { liveSchedule(id: $id, title: "Autumn dresses",
+    scheduledStart: $start, featuredProducts: ["p-dress"]) { live { id status } errors { field code } } }"""
+START = "mutation($id: String!) { liveStart(id: $id) { live { status actualStart } errors { field code } } }"
+END = "mutation($id: String!) { liveEnd(id: $id) { live { status } errors { field code } } }"
+REPLAY = """mutation($id: String!) { replayPublish(liveId: $id, id: "r1", url: "https://v.example.com/r1") {
+    replay { id url } errors { field code } } }"""
+CLIP = """mutation($s: Int!, $e: Int!) { clipCreate(liveId: "l1", id: "c1", startSeconds: $s, endSeconds: $e,
+    title: "the blue dress") { clip { id } errors { field code } } }"""
+
+
+def staff() -> Any:
+    return get_user_model().objects.create_user("boss", "boss@example.com", "x", is_staff=True)
+
+
+def order(customer: str, order_id: str, product: str) -> None:
+    now = timezone.now().isoformat()
+    processing.submit({"id": f"c-{order_id}", "type": "order.created", "at": now, "order": order_id,
+                       "customer": customer, "channel": "default", "currency": "CNY",
+                       "lines": [{"line": "1", "product": product, "amount": "100.00"}]})
+    processing.submit({"id": f"p-{order_id}", "type": "order.paid", "at": now, "order": order_id})
+
+
+def test_a_live_from_schedule_to_replay_drives_the_engine() -> None:
+    client, boss, amy = Client(), staff(), user("amy")
+    start = (timezone.now() + timedelta(hours=1)).isoformat()
+    assert gql(client, SCHEDULE, boss, id="l1", start=start)["data"]["liveSchedule"] == {
+        "live": {"id": "l1", "status": "scheduled"}, "errors": []}
+    assert Live.objects.get(id="l1").products == ["p-dress"]  # the engine knows the featured products
+    join(client, amy)
+    link = share(client, amy, "live", "l1")
+    client.get(link["url"])  # a viewer clicks amy's live link...
+    viewer = "visitor:" + "0" * 24
+    processing.submit({"id": "k1", "type": "link.clicked", "at": timezone.now().isoformat(),
+                       "distributor": "user:%d" % amy.pk, "visitor": viewer, "target": {"live": "l1"}})
+    started = gql(client, START, boss, id="l1")["data"]["liveStart"]
+    assert started["live"]["status"] == "live" and started["errors"] == []
+    assert Live.objects.get(id="l1").started_at is not None
+    order(viewer, "o1", "p-dress")  # in the first hour of the live, featured: 10% + 2%
+    entry = LedgerEntry.objects.get(order="o1")
+    assert (entry.amount, entry.rule_ids) == (Decimal("12.0000"), ["live-featured", "first-live-hour"])
+    assert gql(client, START, boss, id="l1")["data"]["liveStart"]["errors"] == [
+        {"field": "id", "code": "INVALID_STATE"}]  # starting twice is refused
+    assert gql(client, END, boss, id="l1")["data"]["liveEnd"]["live"]["status"] == "ended"
+    assert gql(client, REPLAY, boss, id="l1")["data"]["replayPublish"]["replay"] == {
+        "id": "r1", "url": "https://v.example.com/r1"}
+    assert Replay.objects.get(id="r1").live == "l1"
+    public = gql(client, '{ live(id: "l1") { status featuredProducts replays { id } } }')["data"]["live"]
+    assert public == {"status": "ended", "featuredProducts": ["p-dress"], "replays": [{"id": "r1"}]}
+
+
+def test_live_mutations_are_for_staff_and_check_their_input() -> None:
+    client, boss, amy = Client(), staff(), user("amy")
+    start = (timezone.now() + timedelta(hours=1)).isoformat()
+    assert gql(client, SCHEDULE, amy, id="l1", start=start)["data"]["liveSchedule"]["errors"][0]["code"] == \
+        "PERMISSION_DENIED"
+    assert not LiveSession.objects.exists()
+    gql(client, SCHEDULE, boss, id="l1", start=start)
+    assert gql(client, SCHEDULE, boss, id="l1", start=start)["data"]["liveSchedule"]["errors"] == [
+        {"field": "id", "code": "UNIQUE"}]
+    assert gql(client, END, boss, id="l1")["data"]["liveEnd"]["errors"][0]["code"] == "INVALID_STATE"
+    assert gql(client, REPLAY, boss, id="l1")["data"]["replayPublish"]["errors"][0]["code"] == "INVALID_STATE"
+    assert gql(client, CLIP, boss, s=50, e=20)["data"]["clipCreate"]["errors"] == [
+        {"field": "endSeconds", "code": "INVALID"}]
+    assert gql(client, CLIP, boss, s=20, e=50)["data"]["clipCreate"] == {"clip": {"id": "c1"}, "errors": []}
+    assert gql(client, START, boss, id="nope")["data"]["liveStart"]["errors"][0]["code"] == "NOT_FOUND"
