@@ -46,7 +46,6 @@ TEMPLATES = [
 DATABASES = {"default": database_settings()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STATIC_URL = "/static/"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 5.x transitional setting (the 6.0 default); ignored by 4.2
 
 # No broker by default: events are processed inline after commit. Set CELERY_BROKER_URL to use workers.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
