@@ -348,27 +348,31 @@ def test_a_task_killed_mid_flight_is_redelivered_to_another_worker(
 
     settings.CELERY_BROKER_URL = BROKER
     queue, url, raw = _unique_queue(), _database_url(), scenario()
-    # Hold the processing lock so the worker's task blocks mid-flight, inside its transaction.
-    holder = psycopg.connect(url, autocommit=True)
-    holder.execute("SELECT pg_advisory_lock(%s)", [processing.LOCK_KEY])
+    # Lock the inbox rows so the worker's task blocks mid-flight, inside its transaction (it takes the
+    # processing lock, then waits for the rows).
+    holder = psycopg.connect(url)
     first = Worker("first", SANDBOX_APP, queue, url, pool="prefork")
     second: Worker | None = None
     try:
         first.wait_ready()
-        with publishing_to(queue):  # the hook stores a batch of events and schedules their processing once
-            for event in raw:
-                assert processing.submit(event, process=event is raw[-1]) is True
+        for event in raw:  # the hook stores a batch of events...
+            assert processing.submit(event, process=False) is True
+        holder.execute("SELECT id FROM livedist_inbox FOR UPDATE")
+        with publishing_to(queue):  # ...and schedules their processing once
+            processing.schedule()
         sent = list(published)
         assert len(sent) == 1  # so the one message taken by the first worker is the only way to process them
 
         def waiting_backend() -> int | None:
-            row = holder.execute(
-                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid::bigint = %s "
-                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-                [processing.LOCK_KEY & 0xFFFFFFFF]).fetchone()
+            watcher = psycopg.connect(url, autocommit=True)
+            try:
+                row = watcher.execute(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted").fetchone()
+            finally:
+                watcher.close()
             return row[0] if row else None
 
-        blocked = wait_until(waiting_backend, "the worker's task to wait for the processing lock", first)
+        blocked = wait_until(waiting_backend, "the worker's task to wait for the inbox rows", first)
         wait_until(lambda: first.received(sent[0]), "the first worker to log the message", first)
         assert first.succeeded(sent[0]) == 0
         first.kill()  # the whole worker (parent and child), as when its machine or container is lost
@@ -376,7 +380,7 @@ def test_a_task_killed_mid_flight_is_redelivered_to_another_worker(
             assert sent[0] in _redis_unacked_task_ids()
             assert _redis_queue_length(queue) == 0
         holder.execute("SELECT pg_terminate_backend(%s)", [blocked])  # the dead worker's session
-        holder.execute("SELECT pg_advisory_unlock(%s)", [processing.LOCK_KEY])
+        holder.rollback()  # let the rows go
         assert ledger() == [] and not all_done(raw)  # the killed task wrote nothing
 
         second = Worker("second", RESCUE_APP, queue, url)
