@@ -19,7 +19,7 @@ NETWORK_START = LIVE_START - timedelta(days=10)
 PRODUCTS = [f"p{i}" for i in range(200)]
 CATEGORIES = [f"c{i}" for i in range(20)]
 FEATURED = PRODUCTS[:20]
-FANOUT = 8  # average direct downline per distributor: 10,000 distributors are 5 levels deep
+FANOUT = 8  # average direct downline per distributor: most of 10,000 distributors are 5 levels deep
 
 
 def category_of(product: str) -> str:
@@ -83,11 +83,12 @@ class Order:
 
 
 def orders(count: int, distributors: int, seed: int = 11) -> Iterator[Order]:
-    """Orders spread from 30 minutes before the live to 3 hours after its start (about a third in its first
+    """Orders spread evenly from 30 minutes before the live to 3 hours after its start (28.6% in its first
     hour). A new customer first clicks a distributor's live link (60%) or product link; a fifth of them click
     as an anonymous visitor who is stitched to the customer at checkout. A quarter of the orders come from
     returning customers, half of whom click another distributor's live link first (the first binding is kept).
-    1-3 lines, 30% of them featured products. Generated (and parsed) one order at a time, as events arrive."""
+    1-3 lines, 30% of them drawn from the featured products. Generated (and parsed) one order at a time, as
+    events arrive."""
     rng = random.Random(seed)
     span = timedelta(hours=3, minutes=30).total_seconds()
     start = LIVE_START - timedelta(minutes=30)
@@ -98,11 +99,12 @@ def orders(count: int, distributors: int, seed: int = 11) -> Iterator[Order]:
         order_id = f"o{n}"
         mark = f"{order_id}:"  # event ids unique across the whole stream
         visitor = None
+        clicked = at - timedelta(seconds=1)
         if customers and rng.random() < 0.25:
             customer = rng.choice(customers)
             if rng.random() < 0.5:
-                _event(raw, "link.clicked", at - timedelta(seconds=1), mark, distributor=f"d{rng.randrange(distributors)}",
-                       visitor=customer, target={"live": "L1"})
+                seller = f"d{rng.randrange(distributors)}"
+                _event(raw, "link.clicked", clicked, mark, distributor=seller, visitor=customer, target={"live": "L1"})
         else:
             customer = f"u{len(customers)}"
             customers.append(customer)
@@ -110,13 +112,14 @@ def orders(count: int, distributors: int, seed: int = 11) -> Iterator[Order]:
             if rng.random() < 0.2:
                 visitor = clicker = f"v{len(customers)}"
             target = {"live": "L1"} if rng.random() < 0.6 else {"product": rng.choice(PRODUCTS)}
-            _event(raw, "link.clicked", at - timedelta(seconds=1), mark, distributor=f"d{rng.randrange(distributors)}",
-                   visitor=clicker, target=target)
+            seller = f"d{rng.randrange(distributors)}"
+            _event(raw, "link.clicked", clicked, mark, distributor=seller, visitor=clicker, target=target)
         lines = []
         for k in range(rng.randint(1, 3)):
             product = rng.choice(FEATURED) if rng.random() < 0.3 else rng.choice(PRODUCTS)
+            quantity, cents = rng.randint(1, 3), rng.randrange(990, 99900)
             lines.append({"line": str(k + 1), "product": product, "category": category_of(product),
-                          "quantity": rng.randint(1, 3), "amount": f"{rng.randrange(990, 99900) / 100:.2f}"})
+                          "quantity": quantity, "amount": f"{cents // 100}.{cents % 100:02d}"})
         _event(raw, "order.created", at, mark, order=order_id, customer=customer, visitor=visitor, channel="default",
                currency="CNY", lines=lines)
         _event(raw, "order.paid", at + timedelta(milliseconds=100), mark, order=order_id)

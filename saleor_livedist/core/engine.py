@@ -333,7 +333,7 @@ class Engine:
             self.store.add_paying_customer(snapshot.customer)
         for live_id in self.store.lives_watched(snapshot.customer):
             self._qualify(active, live_id, snapshot.customer, paid_at)
-        for priced in snapshot.lines:  # the snapshot's own rules version decides, not the one active now
+        for priced in snapshot.lines:
             for share in priced.shares:
                 for name, params in share.actions:
                     booked = sum(

@@ -88,11 +88,9 @@ def build_facts(ctx: OrderContext, chain: list[Beneficiary], compiled: CompiledR
     featured = ctx.featured
     customs = compiled.customs
     for k, line in enumerate(ctx.lines):
-        fact = common.copy()
-        fact["k"] = k
-        fact["product"] = line.product
-        fact["featured"] = line.product in featured
-        fact["collections"] = list(line.collections)
+        product = line.product
+        fact = {**common, "k": k, "product": product, "featured": product in featured,
+                "collections": list(line.collections)}
         if line.category is not None:
             fact["category"] = line.category
         for check in customs:

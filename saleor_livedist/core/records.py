@@ -1,9 +1,9 @@
 """Plain records the engine reads and writes through a Store: the business state, never the rule engine's.
 
-They are slots dataclasses, and those made for every order are not frozen: a frozen dataclass sets each field
-through object.__setattr__, which made building them a fifth of the engine's time per order. Nothing mutates
-a Click, BindingRecord, Share, PricedLine, Attribution, OrderSnapshot or LedgerEntry once built; they stay
-hashable by value (unsafe_hash) as they were when frozen.
+They are slots dataclasses, and those built for every order are not frozen: a frozen dataclass sets each field
+through object.__setattr__, about four times the cost of a plain one (2.2 against 0.5 us for 13 fields). Nothing
+mutates a Click, BindingRecord, Share, PricedLine, Attribution, OrderSnapshot or LedgerEntry once built (stores
+rely on it); they stay hashable by value (unsafe_hash) as they were when frozen.
 """
 from __future__ import annotations
 

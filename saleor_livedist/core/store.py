@@ -79,7 +79,7 @@ class Store(Protocol):
 class MemoryStore:
     """The Store in dictionaries: for `livedist simulate`, tests, benchmarks and replays of past events.
 
-    Like a database it keeps rows, not objects: each record as a tuple of its fields (see `_rows`), and every
+    Like a database it keeps rows, not objects: each record as a tuple of its fields (see `_Rows`), and every
     read builds a new record, so an engine that forgets to write a change back fails here too. Tuples of plain
     values are not followed by Python's garbage collector, whose full passes over hundreds of thousands of
     stored records otherwise cost more than the engine itself (docs/performance.md).
@@ -124,7 +124,7 @@ class MemoryStore:
 
     def add_click(self, identity: str, click: Click) -> None:
         clicks = _groups(self._clicks.get(identity, ()), _CLICK)
-        insort(clicks, _rows.click(click), key=_first)  # after clicks at the same time: arrival order
+        insort(clicks, _Rows.click(click), key=_first)  # after clicks at the same time: arrival order
         self._clicks[identity] = _flat(clicks)
 
     def clicks(self, identity: str) -> list[Click]:
@@ -141,27 +141,27 @@ class MemoryStore:
         return None if row is None else BindingRecord(*row)
 
     def put_binding(self, binding: BindingRecord) -> None:
-        self._bindings[binding.identity] = _rows.binding(binding)
+        self._bindings[binding.identity] = _Rows.binding(binding)
 
     def drop_binding(self, identity: str) -> None:
         self._bindings.pop(identity, None)
 
     def get_distributor(self, distributor_id: str) -> DistributorRecord | None:
         row = self._distributors.get(distributor_id)
-        return None if row is None else _rows.to_distributor(row)
+        return None if row is None else _Rows.to_distributor(row)
 
     def put_distributor(self, record: DistributorRecord) -> None:
-        self._distributors[record.id] = _rows.distributor(record)
+        self._distributors[record.id] = _Rows.distributor(record)
 
     def distributors(self) -> Iterable[DistributorRecord]:
-        return [_rows.to_distributor(row) for row in self._distributors.values()]
+        return [_Rows.to_distributor(row) for row in self._distributors.values()]
 
     def get_live(self, live_id: str) -> LiveRecord | None:
         row = self._lives.get(live_id)
         return None if row is None else LiveRecord(*row)
 
     def put_live(self, record: LiveRecord) -> None:
-        self._lives[record.id] = _rows.live(record)
+        self._lives[record.id] = _Rows.live(record)
 
     def get_replay(self, replay_id: str) -> ReplayRecord | None:
         return self._replays.get(replay_id)  # frozen: shared safely
@@ -177,7 +177,7 @@ class MemoryStore:
         key = (record.live, record.viewer)
         if key not in self._watches:
             self._watched[record.viewer] = self._watched.get(record.viewer, ()) + (record.live,)
-        self._watches[key] = _rows.watch(record)
+        self._watches[key] = _Rows.watch(record)
 
     def open_watches(self, live_id: str) -> list[WatchRecord]:
         return [WatchRecord(*row) for (live, _), row in self._watches.items() if live == live_id and row[2] > 0]
@@ -192,7 +192,7 @@ class MemoryStore:
     def put_task_progress(self, record: TaskProgress) -> None:
         key = (record.task, record.distributor, record.scope_key)
         previous = self._progress.get(key)
-        row = self._progress[key] = _rows.progress(record)
+        row = self._progress[key] = _Rows.progress(record)
         if record.completed_at is not None and (previous is None or previous[4] is None):
             self._completed[record.distributor] = self._completed.get(record.distributor, ()) + row
 
@@ -220,7 +220,7 @@ class MemoryStore:
         if row is None:
             return None
         snapshot_row = self._snapshots.get(order_id)
-        snapshot = None if snapshot_row is None else _rows.to_snapshot(snapshot_row)
+        snapshot = None if snapshot_row is None else _Rows.to_snapshot(snapshot_row)
         self._last_snapshot = (order_id, snapshot)  # writing the record back then need not encode it again
         return OrderRecord(order_id, snapshot, _groups(row[4:], _LIFECYCLE), row[1], row[2], row[3])
 
@@ -230,8 +230,10 @@ class MemoryStore:
         last_id, last = self._last_snapshot
         if snapshot is None:
             self._snapshots.pop(record.id, None)
+            self._last_snapshot = ("", None)
         elif snapshot is not last or record.id != last_id:
-            self._snapshots[record.id] = _rows.snapshot(snapshot)
+            self._snapshots[record.id] = _Rows.snapshot(snapshot)
+            self._last_snapshot = (record.id, snapshot)
         self._orders[record.id] = (record.id, record.paid_at, record.approve_at, record.has_pending,
                                    *chain.from_iterable(record.lifecycle))
 
@@ -245,7 +247,7 @@ class MemoryStore:
         ]
 
     def replace_entries(self, order_id: str, entries: list[LedgerEntry]) -> None:
-        self._entries[order_id] = _flat(map(_rows.entry, entries))
+        self._entries[order_id] = _flat(map(_Rows.entry, entries))
 
     def entries(self, order_id: str | None = None) -> list[LedgerEntry]:
         if order_id is not None:
@@ -271,7 +273,7 @@ def _first(row: tuple[Any, ...]) -> Any:
 
 
 def _flat(rows: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
-    """Rows of one size end to end in one tuple (see _rows for why)."""
+    """Rows of one size end to end in one tuple (see _Rows for why)."""
     return tuple(chain.from_iterable(rows))
 
 
@@ -287,7 +289,7 @@ def _all_fields(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     return attrgetter(*(f.name for f in fields(cls)))  # type: ignore[no-any-return]
 
 
-class _rows:
+class _Rows:
     """Records to rows and back. A row is a tuple of the record's fields in declaration order, flattened:
     a nested record or a list is written out in place rather than as a tuple in the tuple. The garbage
     collector stops following a tuple once everything in it is untracked, but it untracks nested tuples
@@ -321,8 +323,8 @@ class _rows:
     def snapshot(s: OrderSnapshot) -> tuple[Any, ...]:
         """(id, customer, channel, currency, at, rules_version, *attribution, then per line: *line, the number
         of shares, *share, *share...)"""
-        line, share = _rows._line, _rows._share
-        row = [s.id, s.customer, s.channel, s.currency, s.at, s.rules_version, *_rows._attribution(s.attribution)]
+        line, share = _Rows._line, _Rows._share
+        row = [s.id, s.customer, s.channel, s.currency, s.at, s.rules_version, *_Rows._attribution(s.attribution)]
         for priced in s.lines:
             row += line(priced.line)
             row.append(len(priced.shares))
@@ -332,8 +334,8 @@ class _rows:
 
     @staticmethod
     def to_snapshot(row: tuple[Any, ...]) -> OrderSnapshot:
-        n_line, n_share = _rows._LINE, _rows._SHARE
-        i = start = 6 + _rows._ATTRIBUTION
+        n_line, n_share = _Rows._LINE, _Rows._SHARE
+        i = start = 6 + _Rows._ATTRIBUTION
         lines = []
         while i < len(row):
             line = Line(*row[i:i + n_line])

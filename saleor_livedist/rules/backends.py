@@ -11,6 +11,7 @@ version (name@version) and freed when no longer used.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -268,6 +269,8 @@ class DurableMatcher:
         # Facts are sent with only the keys some rule tests (and 'k'): a rule never sees another key, so the
         # result is the same, and less JSON goes to durable-rules and comes back with each fired rule.
         self._keys = _tested_keys(compiled)
+        if self._keys is not None:
+            self._keys -= {"k"}  # sent first, separately
         with self._lock:
             self._host.register_rulesets({self._name: definition})
             self._ruleset = self._host.get_ruleset(self._name)
@@ -277,7 +280,10 @@ class DurableMatcher:
         from durable.engine import MessageObservedException
 
         keys = self._keys
-        sent = facts if keys is None else [{k: v for k, v in f.items() if k in keys} for f in facts]
+        # 'k' first: durable-rules hands each fired rule's fact back as it was sent, so 'k' can be read off
+        # the start of the message (see _fired)
+        sent = facts if keys is None else [{"k": f["k"], **{k: v for k, v in f.items() if k in keys}}
+                                           for f in facts]
         payload = _to_json(sent)
         result: list[set[int]] = [set() for _ in facts]
         position = {f["k"]: n for n, f in enumerate(facts)}
@@ -296,12 +302,13 @@ class DurableMatcher:
                 message = started[1] if started else None
                 while message:
                     if not message.startswith(_SEEN_PREFIX):
-                        ((name, frame),) = json.loads(message).items()
-                        result[position[frame["m"]["k"]]].add(rule_of[name])
+                        name, k = _fired(message)
+                        result[position[k]].add(rule_of[name])
                     message = engine.complete_and_start_action(handle, state)
             except BaseException:
                 if state is not None:
-                    engine.abandon_action(handle, state)
+                    with contextlib.suppress(Exception):  # the first error is the one to report
+                        engine.abandon_action(handle, state)
                 raise
             finally:
                 engine.delete_state(handle, "0")
@@ -320,6 +327,17 @@ _SEEN = "seen"
 _SEEN_PREFIX = '{"seen":'  # how durable-rules starts the message of an action of the rule named 'seen'
 _NOT_HANDLED, _OBSERVED, _DEFERRED = 1, 2, 3  # durable-rules' result codes of assert_facts
 _to_json = json.JSONEncoder(ensure_ascii=False).encode  # as durable.engine serialises, without a new encoder per call
+_FIRED = re.compile(r'\{"(r[0-9]+)":\{"m":\{"k": ([0-9]+)[,}]')
+
+
+def _fired(message: str) -> tuple[str, int]:
+    """(rule name, fact 'k') of a fired rule's message, {"r3":{"m":{"k": 0, ...}}}: read off its start, or
+    parsed as JSON when it does not start that way."""
+    found = _FIRED.match(message)
+    if found is not None:
+        return found[1], int(found[2])
+    ((name, frame),) = json.loads(message).items()
+    return name, frame["m"]["k"]
 
 
 def _tested_keys(compiled: CompiledRules) -> frozenset[str] | None:

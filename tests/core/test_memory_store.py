@@ -95,6 +95,11 @@ def test_a_snapshot_read_then_written_back_is_kept_and_a_new_one_replaces_it() -
     assert read is not None and read.snapshot == snapshot("o1")
     store.put_order(OrderRecord("o2"))
     assert store.get_order("o2") == OrderRecord("o2")
+    record = store.get_order("o1")
+    assert record is not None and record.snapshot is not None
+    store.put_order(OrderRecord("o1"))
+    store.put_order(record)  # the snapshot read before the order was written without one
+    assert store.get_order("o1") == OrderRecord("o1", snapshot("o1"))
 
 
 def test_clicks_come_back_by_time_ties_in_arrival_order_own_clicks_first() -> None:
@@ -109,7 +114,7 @@ def test_clicks_come_back_by_time_ties_in_arrival_order_own_clicks_first() -> No
 
 
 def test_rows_follow_the_records_fields() -> None:
-    """MemoryStore writes some records' rows by hand (store._rows). When this fails, a record gained or lost a
+    """MemoryStore writes some records' rows by hand (store._Rows). When this fails, a record gained or lost a
     field: update its row there, populate the field in the tests above, then the counts here."""
     assert [len(fields(cls)) for cls in (Click, BindingRecord, DistributorRecord, LiveRecord, WatchRecord,
                                          TaskProgress, OrderRecord, OrderSnapshot, PricedLine, Share, Line,

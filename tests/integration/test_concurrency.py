@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from saleor_livedist import processing
 from saleor_livedist.models import InboxEvent, LedgerEntry, ProcessedEvent
@@ -153,6 +154,14 @@ def test_a_failing_event_is_recorded_retried_and_can_be_rerun(monkeypatch: pytes
         return real(self, event)
 
     monkeypatch.setattr(Engine, "process", process)
+    processing.process_pending()
+    row = InboxEvent.objects.get(event_id=poisoned)
+    assert (row.status, row.attempts) == ("pending", 1) and row.next_attempt_at > timezone.now()  # backing off
+    processing.process_pending()
+    assert InboxEvent.objects.get(event_id=poisoned).attempts == 1  # not retried before its time
+    monkeypatch.setattr(processing, "RETRY_BACKOFF_SECONDS", 0)
+    InboxEvent.objects.filter(event_id=poisoned).update(next_attempt_at=timezone.now())
+    processing.process_pending()
     processing.process_pending()
     row = InboxEvent.objects.get(event_id=poisoned)
     assert (row.status, row.attempts) == ("failed", processing.MAX_ATTEMPTS)
