@@ -104,7 +104,7 @@ def main() -> None:
           f"PostgreSQL {server} ({'DATABASE_URL' if os.environ.get('DATABASE_URL', '').find('livedist_bench') < 0 else 'embedded/URL'})")
     print(f"stream: {args.orders} paid orders (order.created + order.paid + a click each), 2 lines, "
           f"levels paid {levels}, {entries} ledger entries")
-    print(f"database path (inbox -> processing, batches of {args.batch}, python backend: "
+    print(f"database path (inbox -> processing, batches of {args.batch}, rule backend "
           f"{processing.rules_source().current().matcher.name}): {args.orders / db_seconds:,.0f} paid orders/s "
           f"({db_seconds:.2f} s)")
     print(f"in-memory engine, same stream: {args.orders / memory_seconds:,.0f} paid orders/s "

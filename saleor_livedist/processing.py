@@ -179,7 +179,7 @@ def _process_batch(limit: int, wait: bool) -> tuple[int, bool]:
             if not rows:
                 return 0, False
             events, bad = _parse(rows)
-            apply(events)
+            apply(events, from_inbox=True)
             now = timezone.now()
             _pending().filter(id__in=[r.id for r in rows if r.id not in bad]).update(
                 status=InboxEvent.DONE, processed_at=now, error="")
@@ -204,13 +204,15 @@ def _parse(rows: Sequence[InboxEvent]) -> tuple[list[Event], dict[int, str]]:
     return events, bad
 
 
-def apply(events: Sequence[Event], now: datetime | None = None, source: Any = None) -> Engine:
+def apply(events: Sequence[Event], now: datetime | None = None, source: Any = None,
+          from_inbox: bool = False) -> Engine:
     """Apply events with the engine on the database, inside the caller's transaction (which must hold the
-    processing lock). Returns the engine (for its notices)."""
+    processing lock). Returns the engine (for its notices). from_inbox: the events are pending inbox rows
+    locked by the caller, which marks them done in the same transaction."""
     if source is None:
         source = rules_source()
         _record_once(source)
-    store = DbStore()
+    store = DbStore(inbox_dedupes=from_inbox)
     store.prefetch(events)
     engine = Engine(store, source)
     for event in events:
@@ -233,7 +235,7 @@ def _process_one_by_one(limit: int, wait: bool) -> tuple[int, bool]:
                 row = InboxEvent.objects.select_for_update().get(id=row_id)
                 if row.status != InboxEvent.PENDING:
                     continue
-                apply([parse_event(row.payload)])
+                apply([parse_event(row.payload)], from_inbox=True)
                 row.status, row.processed_at, row.error, row.next_attempt_at = (
                     InboxEvent.DONE, timezone.now(), "", None)
                 row.save(update_fields=["status", "processed_at", "error", "next_attempt_at"])
