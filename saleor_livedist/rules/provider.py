@@ -41,6 +41,9 @@ class StaticRules:
 
     def close(self) -> None:
         self._active.matcher.close()
+        if self._retired is not None:
+            self._retired.matcher.close()
+            self._retired = None
 
 
 class DirectoryRules:
@@ -63,6 +66,7 @@ class DirectoryRules:
         self._checked = time.monotonic()
         ruleset = self._load(self.directory)  # an invalid directory at start-up is fatal: nothing good to keep
         self._active = self._activate(ruleset)
+        self._retired: ActiveRules | None = None
 
     def _activate(self, ruleset: RuleSet) -> ActiveRules:
         compiled = compile_rules(ruleset)
@@ -105,9 +109,15 @@ class DirectoryRules:
             if ruleset.version == self._active.version:
                 return False
             previous, self._active = self._active, self._activate(ruleset)
-            previous.matcher.close()
+            # A thread may still be evaluating with the version just replaced: free the one before it instead.
+            if self._retired is not None:
+                self._retired.matcher.close()
+            self._retired = previous
             logger.info("rules version %s active (was %s)", ruleset.version, previous.version)
             return True
 
     def close(self) -> None:
         self._active.matcher.close()
+        if self._retired is not None:
+            self._retired.matcher.close()
+            self._retired = None

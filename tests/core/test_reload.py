@@ -74,3 +74,18 @@ def test_an_invalid_directory_at_start_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "r.yaml").write_text("schema: livedist/v9\n")
     with pytest.raises(RuleFileError):
         DirectoryRules(tmp_path, "python")
+
+
+def test_a_thread_still_using_the_replaced_version_can_finish(rules_dir: Path, backend: str) -> None:
+    """The version just replaced stays usable (a worker thread may be mid-evaluation with it); the one
+    before it is freed."""
+    source = DirectoryRules(rules_dir, backend, interval=0)
+    first = source.current()
+    edit(rules_dir / "commission.yaml", "      rate: 5\n", "      rate: 6\n")
+    assert source.current() is not first
+    fact = {"k": 0, "lv1": True, "rank1": "distributor", "tasks1": [], "product": "p", "channel": "c",
+            "currency": "CNY", "context": "none", "featured": False, "collections": [], "at_ms": 0}
+    assert first.matcher.match([fact]) == [{0}]  # still answers after the reload
+    edit(rules_dir / "commission.yaml", "      rate: 6\n", "      rate: 7\n")
+    assert rate(source, "direct") == "7"
+    source.close()
