@@ -1,5 +1,5 @@
 """The plugin's HTTP endpoints, served by Saleor under /plugins/global/saleor_livedist/<path> and by the
-sandbox at /<path>: graphql/ (the API) and click/<token> (share links)."""
+sandbox at /<path>: graphql/ (the API), click/<token> (share links) and viewer/ (join, heartbeat, leave)."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from .graphql.view import Authenticator, execute
 from .identity import of_user
 from .links import VISITOR_COOKIE, LinkError, sign_visitor
+from .viewers import viewer_endpoint
 
 SANDBOX_TOKEN_SALT = "saleor_livedist.sandbox.token"
 LINK_ERROR_STATUS = {"tampered": 400, "invalid": 400, "expired": 410, "unknown": 404}
@@ -39,6 +40,8 @@ def handle(request: HttpRequest, path: str, authenticate: Authenticator) -> Http
         return execute(request, authenticate)
     if path.startswith("click/"):
         return click(request, path[len("click/"):].strip("/"), authenticate)
+    if path.rstrip("/") == "viewer":
+        return viewer_endpoint(request, authenticate)
     return JsonResponse({"errors": [{"message": f"no endpoint at {path!r}"}]}, status=404)
 
 

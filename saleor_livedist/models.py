@@ -303,3 +303,40 @@ class LiveClip(models.Model):
 
     class Meta:
         db_table = "livedist_live_clip"
+
+
+class LiveStat(models.Model):
+    """One distributor's standing in one live (the leaderboard), kept up to date by the engine."""
+
+    live = models.CharField(max_length=ID)
+    distributor = models.CharField(max_length=ID)
+    invited = models.PositiveIntegerField(default=0)
+    qualified = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+    gmv = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    currency = models.CharField(max_length=3, blank=True)
+
+    class Meta:
+        db_table = "livedist_live_stat"
+        constraints = [models.UniqueConstraint(fields=["live", "distributor"], name="livedist_live_stat_unique")]
+        indexes = [models.Index(fields=["live", "-gmv"], name="livedist_live_stat_gmv")]
+
+
+class LiveInvitation(models.Model):
+    live = models.CharField(max_length=ID)
+    distributor = models.CharField(max_length=ID)
+    viewer = models.CharField(max_length=ID)
+
+    class Meta:
+        db_table = "livedist_live_invitation"
+        constraints = [models.UniqueConstraint(fields=["live", "distributor", "viewer"],
+                                               name="livedist_live_invitation_unique")]
+
+
+class LiveQualifiedViewer(models.Model):
+    live = models.CharField(max_length=ID)
+    viewer = models.CharField(max_length=ID)
+
+    class Meta:
+        db_table = "livedist_live_qualified"
+        constraints = [models.UniqueConstraint(fields=["live", "viewer"], name="livedist_live_qualified_unique")]

@@ -114,6 +114,9 @@ class Engine:
         self.store.put_replay(ReplayRecord(id=d["replay"], live=d["live"], available_from=event.at, until=d["until"]))
 
     def _on_live_joined(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        live = self.store.get_live(d["live"])
+        if live is not None and live.ended_at is not None and event.at >= live.ended_at:
+            return self._notice(event, f"live {live.id} had ended at {live.ended_at.isoformat()}")
         viewer = self.store.resolve(d["viewer"])
         watch = self.store.get_watch(d["live"], viewer) or WatchRecord(live=d["live"], viewer=viewer)
         if watch.open_count == 0:
@@ -153,8 +156,14 @@ class Engine:
         target = d["target"]
         self.store.add_click(visitor, Click(at=event.at, distributor=distributor, kind=target["kind"],
                                             target=target["id"]))
+        self._count_invitation(target, distributor, visitor)
         if active.ruleset.binding.bind_on == "click":
             bind(self.store, active.ruleset.binding, visitor, distributor, event.at, via="click")
+
+    def _count_invitation(self, target: dict[str, str], distributor: str, viewer: str) -> None:
+        """For the live's leaderboard: a viewer invited by this distributor counts once."""
+        if target["kind"] == "live" and self.store.add_live_invitation(target["id"], distributor, viewer):
+            self.store.bump_live_stat(target["id"], distributor, invited=1)
 
     def _on_customer_registered(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
         customer = d["customer"]
@@ -252,6 +261,7 @@ class Engine:
             return
         self.store.add_click(customer, Click(at=event.at, distributor=distributor, kind=target["kind"],
                                              target=target["id"]))
+        self._count_invitation(target, distributor, customer)
         if active.ruleset.binding.bind_on in ("click", "first_order"):
             bind(self.store, active.ruleset.binding, customer, distributor, event.at, via="click")
 
@@ -331,6 +341,10 @@ class Engine:
                 self.store.put_distributor(record)
         else:
             self.store.add_paying_customer(snapshot.customer)
+        a = snapshot.attribution
+        if a.context == "live" and a.live is not None and seller is not None:
+            amount = sum((p.line.amount for p in snapshot.lines), Decimal(0))
+            self.store.bump_live_stat(a.live, seller, orders=1, gmv=amount, currency=snapshot.currency)
         for live_id in self.store.lives_watched(snapshot.customer):
             self._qualify(active, live_id, snapshot.customer, paid_at)
         for priced in snapshot.lines:
@@ -394,6 +408,8 @@ class Engine:
             scope_key = live_id if task.scope == "live" else ""
             if not self.store.add_qualified(task.id, scope_key, viewer):
                 continue
+            if task.scope == "live" and self.store.add_live_qualified(live_id, viewer):
+                self.store.bump_live_stat(live_id, inviter, qualified=1)
             self._task_progress(active, task, inviter, scope_key, viewer, live_id, at)
 
     def _task_progress(

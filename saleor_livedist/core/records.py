@@ -190,3 +190,16 @@ class PointsGrant:
     at: datetime
     live: str | None = None
     invitee: str | None = None
+
+
+@dataclass(slots=True)
+class LiveStat:
+    """One distributor's standing in one live, for the leaderboard."""
+
+    live: str
+    distributor: str
+    invited: int = 0  # distinct viewers who clicked their link to the live
+    qualified: int = 0  # of those, viewers who qualified for a live-scoped invite task
+    orders: int = 0  # paid orders placed in the live (on air) and attributed to them
+    gmv: Decimal = Decimal(0)  # net amount of those orders
+    currency: str = ""

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from bisect import insort
 from collections.abc import Callable, Iterable
-from dataclasses import fields
+from dataclasses import fields, replace
+from decimal import Decimal
 from itertools import chain
 from datetime import datetime
 from operator import attrgetter
@@ -16,8 +17,8 @@ from typing import Any, Protocol
 
 from .events import Line
 from .records import (
-    Attribution, BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, OrderRecord, OrderSnapshot,
-    PointsGrant, PricedLine, ReplayRecord, Share, TaskProgress, WatchRecord,
+    Attribution, BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, LiveStat, OrderRecord,
+    OrderSnapshot, PointsGrant, PricedLine, ReplayRecord, Share, TaskProgress, WatchRecord,
 )
 
 
@@ -75,6 +76,17 @@ class Store(Protocol):
 
     def points(self) -> list[PointsGrant]: ...
 
+    # the live leaderboard
+    def add_live_invitation(self, live: str, distributor: str, viewer: str) -> bool:
+        """Record that the viewer came to the live through the distributor's link; False if already."""
+
+    def add_live_qualified(self, live: str, viewer: str) -> bool:
+        """Record that the viewer qualified for a task of this live; False if already."""
+
+    def bump_live_stat(self, live: str, distributor: str, invited: int = 0, qualified: int = 0, orders: int = 0,
+                       gmv: Decimal = Decimal(0), currency: str = "") -> None: ...
+    def live_stats(self, live: str) -> list[LiveStat]: ...
+
 
 class MemoryStore:
     """The Store in dictionaries: for `livedist simulate`, tests, benchmarks and replays of past events.
@@ -105,6 +117,9 @@ class MemoryStore:
         self._snapshots: dict[str, tuple[Any, ...]] = {}
         self._entries: dict[str, tuple[Any, ...]] = {}  # ledger entry rows end to end
         self._points: dict[str, PointsGrant] = {}
+        self._invitations: dict[tuple[str, str, str], None] = {}
+        self._live_qualified: dict[tuple[str, str], None] = {}
+        self._live_stats: dict[tuple[str, str], LiveStat] = {}
         self._last_snapshot: tuple[str, OrderSnapshot | None] = ("", None)
 
     def mark_processed(self, event_id: str) -> bool:
@@ -262,6 +277,32 @@ class MemoryStore:
 
     def points(self) -> list[PointsGrant]:
         return list(self._points.values())
+
+    def add_live_invitation(self, live: str, distributor: str, viewer: str) -> bool:
+        key = (live, distributor, viewer)
+        if key in self._invitations:
+            return False
+        self._invitations[key] = None
+        return True
+
+    def add_live_qualified(self, live: str, viewer: str) -> bool:
+        key = (live, viewer)
+        if key in self._live_qualified:
+            return False
+        self._live_qualified[key] = None
+        return True
+
+    def bump_live_stat(self, live: str, distributor: str, invited: int = 0, qualified: int = 0, orders: int = 0,
+                       gmv: Decimal = Decimal(0), currency: str = "") -> None:
+        stat = self._live_stats.setdefault((live, distributor), LiveStat(live=live, distributor=distributor))
+        stat.invited += invited
+        stat.qualified += qualified
+        stat.orders += orders
+        stat.gmv += gmv
+        stat.currency = stat.currency or currency
+
+    def live_stats(self, live: str) -> list[LiveStat]:
+        return [replace(s) for (lv, _), s in sorted(self._live_stats.items()) if lv == live]
 
 
 def _click_time(click: Click) -> datetime:

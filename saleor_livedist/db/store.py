@@ -22,7 +22,7 @@ from .. import models as m
 from ..core.events import Event
 from ..core.money import round_money
 from ..core.records import (
-    BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, OrderRecord, PointsGrant, ReplayRecord,
+    BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, LiveStat, OrderRecord, PointsGrant, ReplayRecord,
     TaskProgress, WatchRecord,
 )
 from .codec import (
@@ -136,6 +136,12 @@ class DbStore:
         self._entries: dict[str, list[LedgerEntry]] = {}
         self._dirty_entries: dict[str, None] = {}
         self._points: dict[str, Any] = {}
+        self._invitations: dict[tuple[str, str, str], bool] = {}
+        self._new_invitations: list[tuple[str, str, str]] = []
+        self._live_qualified: dict[tuple[str, str], bool] = {}
+        self._new_live_qualified: list[tuple[str, str]] = []
+        self._stat_deltas: dict[tuple[str, str], list[Any]] = {}  # (live, distributor) -> [invited, qualified,
+        # orders, gmv, currency], added to the rows at flush
         self._new_points: list[PointsGrant] = []
 
     # ------------------------------------------------------------------ batch helpers
@@ -243,6 +249,7 @@ class DbStore:
         self._flush_orders()
         self._flush_entries()
         self._flush_points()
+        self._flush_live_stats()
 
     def _flush_processed(self) -> None:
         if self._new_processed:
@@ -367,6 +374,27 @@ class DbStore:
                 for g in self._new_points
             ])
             self._new_points = []
+
+    def _flush_live_stats(self) -> None:
+        if self._new_invitations:
+            _upsert(m.LiveInvitation, ["live", "distributor", "viewer"], self._new_invitations)
+            self._new_invitations = []
+        if self._new_live_qualified:
+            _upsert(m.LiveQualifiedViewer, ["live", "viewer"], self._new_live_qualified)
+            self._new_live_qualified = []
+        if self._stat_deltas:
+            rows = [(live, who, *delta) for (live, who), delta in self._stat_deltas.items()]
+            table = m.LiveStat._meta.db_table
+            sql = (
+                f'INSERT INTO "{table}" (live, distributor, invited, qualified, orders, gmv, currency) '
+                "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (live, distributor) DO UPDATE SET "
+                f'invited = "{table}".invited + EXCLUDED.invited, qualified = "{table}".qualified + EXCLUDED.qualified, '
+                f'orders = "{table}".orders + EXCLUDED.orders, gmv = "{table}".gmv + EXCLUDED.gmv, '
+                f'currency = COALESCE(NULLIF("{table}".currency, \'\'), EXCLUDED.currency)'
+            )
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, rows)
+            self._stat_deltas = {}
 
     # ------------------------------------------------------------------ the Store protocol
 
@@ -620,3 +648,43 @@ class DbStore:
     def points(self) -> list[PointsGrant]:
         self._flush_points()
         return [_grant(r) for r in m.PointsGrant.objects.order_by("at", "key")]
+
+    def add_live_invitation(self, live: str, distributor: str, viewer: str) -> bool:
+        key = (live, distributor, viewer)
+        known = self._invitations.get(key)
+        if known is None:
+            known = m.LiveInvitation.objects.filter(live=live, distributor=distributor, viewer=viewer).exists()
+        self._invitations[key] = True
+        if known:
+            return False
+        self._new_invitations.append(key)
+        return True
+
+    def add_live_qualified(self, live: str, viewer: str) -> bool:
+        key = (live, viewer)
+        known = self._live_qualified.get(key)
+        if known is None:
+            known = m.LiveQualifiedViewer.objects.filter(live=live, viewer=viewer).exists()
+        self._live_qualified[key] = True
+        if known:
+            return False
+        self._new_live_qualified.append(key)
+        return True
+
+    def bump_live_stat(self, live: str, distributor: str, invited: int = 0, qualified: int = 0, orders: int = 0,
+                       gmv: Decimal = Decimal(0), currency: str = "") -> None:
+        delta = self._stat_deltas.setdefault((live, distributor), [0, 0, 0, Decimal(0), ""])
+        delta[0] += invited
+        delta[1] += qualified
+        delta[2] += orders
+        delta[3] += gmv
+        delta[4] = delta[4] or currency
+
+    def live_stats(self, live: str) -> list[LiveStat]:
+        self._flush_live_stats()
+        return [
+            LiveStat(live=r.live, distributor=r.distributor, invited=r.invited, qualified=r.qualified,
+                     orders=r.orders, gmv=round_money(r.gmv, r.currency) if r.currency else plain(r.gmv),
+                     currency=r.currency)
+            for r in m.LiveStat.objects.filter(live=live).order_by("distributor")
+        ]

@@ -56,10 +56,50 @@ class LiveType(graphene.ObjectType):
         return root.clips.order_by("start_seconds")
 
 
+class LeaderboardRow(graphene.ObjectType):
+    rank = graphene.Int(required=True)
+    name = graphene.String(required=True, description="The distributor, masked.")
+    invited = graphene.Int(required=True, description="Viewers who came through their link.")
+    qualified = graphene.Int(required=True, description="Of those, viewers who qualified for an invite task.")
+    orders = graphene.Int(required=True, description="Paid orders placed on air through them.")
+    gmv = graphene.Decimal(required=True)
+    currency = graphene.String(required=True)
+
+
+LEADERBOARD_ORDER = {"gmv": ("-gmv", "-orders", "-invited"), "orders": ("-orders", "-gmv", "-invited"),
+                     "invited": ("-invited", "-qualified", "-gmv"), "qualified": ("-qualified", "-invited", "-gmv")}
+
+
+def leaderboard(live: str, by: str = "gmv", first: int = 20) -> list[LeaderboardRow]:
+    """One indexed query over the counters the engine keeps (LiveStat); names masked."""
+    from ..core.money import round_money
+    from ..db.store import plain
+    from ..identity import display_name
+    from ..models import LiveStat
+
+    rows = LiveStat.objects.filter(live=live).order_by(*LEADERBOARD_ORDER[by], "distributor")[: max(1, min(first, 100))]
+    return [
+        LeaderboardRow(rank=n, name=display_name(r.distributor), invited=r.invited, qualified=r.qualified,
+                       orders=r.orders, gmv=round_money(r.gmv, r.currency) if r.currency else plain(r.gmv),
+                       currency=r.currency)
+        for n, r in enumerate(rows, 1)
+    ]
+
+
 class LiveQueries(graphene.ObjectType):
+    leaderboard = graphene.List(
+        graphene.NonNull(LeaderboardRow), required=True, live=graphene.String(required=True),
+        by=graphene.String(description="gmv (default), orders, invited or qualified"), first=graphene.Int(),
+        description="Distributors of a live ranked by GMV, orders, invited or qualified viewers (public, masked).")
     lives = graphene.List(graphene.NonNull(LiveType), required=True, status=graphene.String(),
                           first=graphene.Int(), description="Lives, newest first (public).")
     live = graphene.Field(LiveType, id=graphene.String(required=True))
+
+    def resolve_leaderboard(root: Any, info: Any, live: str, by: str | None = None, first: int | None = None) -> Any:
+        by = by or "gmv"
+        if by not in LEADERBOARD_ORDER:
+            raise ValueError(f"'by' must be one of {', '.join(LEADERBOARD_ORDER)}, got {by!r}")
+        return leaderboard(live, by, first or 20)
 
     def resolve_lives(root: Any, info: Any, status: str | None = None, first: int | None = None) -> Any:
         rows = LiveSession.objects.all()

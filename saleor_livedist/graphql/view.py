@@ -44,6 +44,8 @@ def _error(error: Exception) -> dict[str, Any]:
     original = getattr(error, "original_error", None)
     if isinstance(original, PermissionDenied):
         return {"message": str(original), "extensions": {"code": "PERMISSION_DENIED"}}
+    if isinstance(original, ValueError):  # a bad argument, explained by the resolver
+        return {"message": str(original), "extensions": {"code": "INVALID"}}
     if original is not None:  # a bug of ours: log it, do not leak internals
         logger.error("livedist GraphQL resolver failed", exc_info=original)
         return {"message": "internal error", "extensions": {"code": "INTERNAL_ERROR"}}

@@ -41,9 +41,6 @@ class StaticRules:
 
     def close(self) -> None:
         self._active.matcher.close()
-        if self._retired is not None:
-            self._retired.matcher.close()
-            self._retired = None
 
 
 class DirectoryRules:

@@ -211,3 +211,27 @@ def test_an_expired_binding_is_renewed_by_a_new_click_on_the_same_distributor(ba
     s.order("day41", "cust", day=41, lines=[("p-plain", "100.00")])
     engine = run(s, backend)
     assert [(e.order, e.beneficiary, e.amount) for e in engine.store.entries()] == [("day41", "bob", Decimal("5.00"))]
+
+
+def test_the_live_leaderboard_counts_invited_qualified_orders_and_gmv(backend: str) -> None:
+    from saleor_livedist.cli import default_fixture
+    from saleor_livedist.core.events import read_events
+
+    engine = run(list(read_events(default_fixture().read_text().splitlines())), backend)
+    stats = {s.distributor: s for s in engine.store.live_stats("live-1")}
+    bob = stats["bob"]
+    # 12 viewers clicked bob's live link, 10 watched 5 minutes; o-201, o-202 and o-203 were paid on air
+    assert (bob.invited, bob.qualified, bob.orders) == (12, 10, 3)
+    assert bob.gmv == Decimal("399.00") + Decimal("108.00") + Decimal("89.90") + Decimal("239.70")
+    assert set(stats) == {"bob"}  # the guest's order o-204 is nobody's
+
+
+def test_a_join_or_heartbeat_after_the_live_ended_counts_nothing(backend: str) -> None:
+    s = network()
+    s.live("L1", start=0, end=10)
+    s.click("bob", "v1", minute=-5, live="L1")
+    s.add("live.heartbeat", 11, live="L1", viewer="v1")  # arrived late, dated after the end
+    s.add("live.joined", 12, live="L1", viewer="v1")
+    engine = run(s, backend)
+    assert engine.store.get_watch("L1", "v1") is None and points(engine, "bob") == 0
+    assert any("had ended" in n for n in engine.notices)

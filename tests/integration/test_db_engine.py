@@ -34,14 +34,18 @@ def db_outcome() -> tuple[Any, ...]:
         (e.id, e.beneficiary, e.kind, e.level, e.amount, e.currency, e.status, e.percent, e.rule_ids, e.rules_version)
         for e in store.entries()
     )
-    return entries, grants, ranks
+    stats = sorted((x.live, x.distributor, x.invited, x.qualified, x.orders, x.gmv) for live in ("L0", "L1", "live-1")
+                   for x in store.live_stats(live))
+    return entries, grants, ranks, stats
 
 
 def memory_outcome(raw: list[dict[str, Any]], rules: Any, now: Any) -> tuple[Any, ...]:
     engine = run([parse_event(e) for e in raw], "python", rules, now=now)
     grants = sorted((g.key, g.beneficiary, g.points, g.rules_version) for g in engine.store.points())
     ranks = sorted((d.id, d.rank, d.upline) for d in engine.store.distributors())
-    return ledger(engine), grants, ranks
+    stats = sorted((x.live, x.distributor, x.invited, x.qualified, x.orders, x.gmv) for live in ("L0", "L1", "live-1")
+                   for x in engine.store.live_stats(live))
+    return ledger(engine), grants, ranks, stats
 
 
 @pytest.mark.parametrize("batch", [1, 7, 500])

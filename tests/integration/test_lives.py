@@ -82,3 +82,34 @@ def test_live_mutations_are_for_staff_and_check_their_input() -> None:
         {"field": "endSeconds", "code": "INVALID"}]
     assert gql(client, CLIP, boss, s=20, e=50)["data"]["clipCreate"] == {"clip": {"id": "c1"}, "errors": []}
     assert gql(client, START, boss, id="nope")["data"]["liveStart"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+LEADERBOARD = """query($live: String!, $by: String) { leaderboard(live: $live, by: $by) {
+    rank name invited qualified orders gmv currency } }"""
+
+
+def test_the_leaderboard_ranks_distributors_of_a_live_with_masked_names() -> None:
+    client, amy, ben = Client(), user("amy"), user("ben")
+    join(client, amy)
+    join(client, ben)
+    now = timezone.now()
+    events = [{"id": "ls", "type": "live.scheduled", "at": now.isoformat(), "live": "l2",
+               "starts_at": now.isoformat(), "products": ["p-dress"]},
+              {"id": "st", "type": "live.started", "at": now.isoformat(), "live": "l2"}]
+    for n, (who, viewer) in enumerate([(amy, "v1"), (amy, "v2"), (ben, "v3")]):
+        events.append({"id": f"k{n}", "type": "link.clicked", "at": now.isoformat(),
+                       "distributor": "user:%d" % who.pk, "visitor": viewer, "target": {"live": "l2"}})
+    for event in events:
+        processing.submit(event)
+    order("v3", "o1", "p-dress")  # ben's viewer buys on air
+    board = gql(client, LEADERBOARD, live="l2")["data"]["leaderboard"]
+    assert board == [
+        {"rank": 1, "name": "b***@example.com", "invited": 1, "qualified": 0, "orders": 1, "gmv": "100.00",
+         "currency": "CNY"},
+        {"rank": 2, "name": "a***@example.com", "invited": 2, "qualified": 0, "orders": 0, "gmv": "0",
+         "currency": ""},
+    ]
+    by_invited = gql(client, LEADERBOARD, live="l2", by="invited")["data"]["leaderboard"]
+    assert [row["name"] for row in by_invited] == ["a***@example.com", "b***@example.com"]
+    bad = gql(client, LEADERBOARD, live="l2", by="vibes")
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID" and "'by' must be one of" in bad["errors"][0]["message"]

@@ -158,3 +158,24 @@ def test_points(stores) -> None:
     for s in both(store, reopen):
         assert s.points() == [grant]
         assert s.add_points(grant) is False
+
+
+def test_live_leaderboard_counters(stores) -> None:
+    store, reopen = stores
+    assert store.add_live_invitation("L1", "d1", "v1") is True
+    assert store.add_live_invitation("L1", "d1", "v1") is False
+    assert store.add_live_invitation("L1", "d2", "v1") is True  # another distributor's invitation
+    assert store.add_live_qualified("L1", "v1") is True and store.add_live_qualified("L1", "v1") is False
+    store.bump_live_stat("L1", "d1", invited=2)
+    store.bump_live_stat("L1", "d1", qualified=1, orders=1, gmv=Decimal("10.50"), currency="CNY")
+    store.bump_live_stat("L2", "d1", invited=1)
+    for s in both(store, reopen):
+        [stat] = s.live_stats("L1")
+        assert (stat.distributor, stat.invited, stat.qualified, stat.orders, stat.gmv, stat.currency) == (
+            "d1", 2, 1, 1, Decimal("10.50"), "CNY")
+        assert s.add_live_invitation("L1", "d1", "v1") is False
+    writer = reopen()
+    writer.bump_live_stat("L1", "d1", orders=1, gmv=Decimal("1.00"), currency="CNY")
+    if isinstance(writer, DbStore):
+        writer.flush()
+    assert reopen().live_stats("L1")[0].gmv == Decimal("11.50")  # increments, not overwrites

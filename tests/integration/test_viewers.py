@@ -1,0 +1,302 @@
+"""The viewer endpoint in the sandbox, on real PostgreSQL: watch time from the server's clock, tabs counted once,
+repeated and late requests harmless, forged ids and bursts refused with nothing recorded, invite tasks granted
+once, and a viewer's anonymous watch time following them when they sign in."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone as tz
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse
+from django.test import Client
+from django.utils import timezone
+
+from saleor_livedist import processing, viewers
+from saleor_livedist.identity import of_user
+from saleor_livedist.links import VISITOR_COOKIE, read_visitor, sign_visitor
+from saleor_livedist.models import Alias, InboxEvent, PointsGrant, Watch
+from saleor_livedist.services import create_share_link
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+INVITE = "task invite-watcher"
+
+
+class Clock:
+    """The endpoint's clock, moved by hand; the client's clock plays no part."""
+
+    def __init__(self, start: datetime):
+        self.at = start
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits() -> None:
+    cache.clear()  # rate-limit counters live in the (per-process) cache
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Starts at the beginning of a heartbeat window a little after the real now (clicks, which use the real
+    clock, come before it); the live L1 is on air from a minute earlier."""
+    window = viewers.HEARTBEAT_SECONDS
+    start = datetime.fromtimestamp((int(timezone.now().timestamp()) // window + 2) * window, tz=tz.utc)
+    clock = Clock(start)
+    monkeypatch.setattr(viewers, "now", clock)
+    live_on_air("L1", start - timedelta(minutes=1))
+    return clock
+
+
+def live_on_air(live: str, at: datetime) -> None:
+    processing.submit({"id": f"s-{live}", "type": "live.scheduled", "at": (at - timedelta(hours=1)).isoformat(),
+                       "live": live, "starts_at": at.isoformat()})
+    processing.submit({"id": f"b-{live}", "type": "live.started", "at": at.isoformat(), "live": live})
+
+
+def post(client: Client, action: str, tab: str | None = "t1", live: str = "L1", **extra: Any) -> HttpResponse:
+    body: dict[str, Any] = {"live": live, "action": action, **({"tab": tab} if tab is not None else {})}
+    return client.post("/viewer/", body, content_type="application/json", **extra)
+
+
+def ok(response: HttpResponse) -> dict[str, Any]:
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def error(response: HttpResponse, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.content
+    return response.json()["errors"][0]
+
+
+def visitor_of(client: Client) -> str:
+    return read_visitor(client.cookies[VISITOR_COOKIE].value)
+
+
+def watch(viewer: str, live: str = "L1") -> Watch:
+    return Watch.objects.get(live=live, viewer=viewer)
+
+
+def watch_for(client: Client, clock: Clock, seconds: int, tab: str = "t1", every: int = 15) -> None:
+    """Heartbeats every `every` seconds for `seconds`, from the current clock."""
+    for _ in range(seconds // every):
+        clock.advance(every)
+        ok(post(client, "heartbeat", tab))
+
+
+def distributor_with_live_link(name: str, live: str = "L1") -> tuple[Any, str]:
+    person = get_user_model().objects.create_user(username=name, email=f"{name}@example.com", password="x")
+    processing.submit({"id": f"d-{name}", "type": "distributor.joined", "at": timezone.now().isoformat(),
+                       "customer": of_user(person)})
+    return person, create_share_link(of_user(person), "live", live).token
+
+
+def clicked(token: str) -> Client:
+    client = Client()
+    assert client.get(f"/click/{token}").status_code == 302
+    return client
+
+
+def test_watch_time_comes_from_the_servers_clock_not_the_clients(clock: Clock) -> None:
+    client = Client()
+    first = ok(client.post("/viewer/", {"live": "L1", "action": "join", "tab": "t1", "at": "2001-01-01T00:00:00Z"},
+                           content_type="application/json"))
+    visitor = visitor_of(client)
+    assert first["recorded"] and read_visitor(first["visitor"]) == visitor and first["next"] == 15
+    watch_for(client, clock, 195)
+    clock.advance(5)
+    done = ok(post(client, "leave"))
+    assert done["next"] is None and done["watchedSeconds"] == 200
+    assert watch(visitor).seconds == 200 and watch(visitor).open_count == 0
+    ats = sorted(InboxEvent.objects.filter(payload__viewer=visitor).values_list("at", flat=True))
+    assert ats[0] == clock.at - timedelta(seconds=200) and ats[-1] == clock.at  # server time, not 2001
+
+
+def test_overlapping_tabs_count_once(clock: Clock) -> None:
+    client = Client()
+    ok(post(client, "join", "A"))
+    visitor = visitor_of(client)
+    clock.advance(60)
+    ok(post(client, "join", "B"))
+    clock.advance(60)
+    ok(post(client, "leave", "A"))
+    watch_for(client, clock, 120, tab="B")
+    assert ok(post(client, "leave", "B"))["watchedSeconds"] == 240  # not 120 + 180
+    assert watch(visitor).seconds == 240
+
+
+def test_repeated_and_late_requests_change_nothing(clock: Clock) -> None:
+    client = Client()
+    ok(post(client, "join"))
+    visitor = visitor_of(client)
+    assert not ok(post(client, "join"))["recorded"]  # a retried join: the tab is open already
+    clock.advance(16)
+    assert ok(post(client, "heartbeat"))["recorded"]
+    events = InboxEvent.objects.count()
+    clock.advance(3)
+    assert not ok(post(client, "heartbeat"))["recorded"]  # same heartbeat window: the same event
+    assert InboxEvent.objects.count() == events
+    clock.advance(41)
+    assert ok(post(client, "leave"))["recorded"]
+    events = InboxEvent.objects.count()
+    clock.advance(2)
+    late = ok(post(client, "heartbeat"))  # sent before the leave, arrived after it
+    assert not late["recorded"] and late["watchedSeconds"] == 60
+    assert not ok(post(client, "leave"))["recorded"]
+    clock.advance(600)
+    assert not ok(post(client, "heartbeat"))["recorded"]
+    assert InboxEvent.objects.count() == events
+    assert watch(visitor).seconds == 60 and watch(visitor).open_count == 0 and watch(visitor).active_since is None
+    ok(post(client, "join"))  # the tab comes back: a new session of the same tab
+    clock.advance(30)
+    ok(post(client, "leave"))
+    assert watch(visitor).seconds == 90
+
+
+def test_a_leave_racing_heartbeats_still_closes_the_tab(clock: Clock) -> None:
+    client = Client()
+    ok(post(client, "join"))
+    visitor, cookie = visitor_of(client), client.cookies[VISITOR_COOKIE].value
+
+    def send(action: str) -> int:
+        other = Client()
+        other.cookies[VISITOR_COOKIE] = cookie
+        try:
+            return post(other, action).status_code
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(5):  # the tab's heartbeats and its leave arrive together, in any order
+            clock.advance(20)
+            assert list(pool.map(send, ["heartbeat", "leave", "heartbeat", "heartbeat"])) == [200] * 4
+            clock.advance(20)
+            ok(post(client, "join"))
+    clock.advance(20)
+    ok(post(client, "leave"))
+    assert watch(visitor).open_count == 0 and watch(visitor).seconds == 6 * 20
+
+
+def test_a_heartbeat_without_a_join_counts_from_the_heartbeat(clock: Clock) -> None:
+    client = Client()
+    visitor = visitor_of_join(client, tab="other")
+    clock.advance(30)
+    ok(post(client, "heartbeat", tab=None))  # no tab: one session for the viewer's tab-less requests
+    clock.advance(45)
+    ok(post(client, "leave", tab=None))
+    ok(post(client, "leave", tab="other"))
+    assert watch(visitor).seconds == 75
+
+
+def visitor_of_join(client: Client, tab: str) -> str:
+    ok(post(client, "join", tab))
+    return visitor_of(client)
+
+
+def test_forged_visitor_ids_and_bad_requests_are_refused_and_record_nothing(clock: Clock) -> None:
+    real = sign_visitor("visitor:0123456789abcdef01234567")
+    forged = [
+        "visitor:fake",  # not signed at all
+        signing.dumps("visitor:fake", salt="another-salt"),  # signed, not as a visitor id
+        signing.dumps("visitor:fake", key="not-our-secret", salt="saleor_livedist.visitor"),
+        real[:-3] + ("xyz" if not real.endswith("xyz") else "abc"),  # altered
+        sign_visitor("user:1"),  # ours, but not a visitor id: a visitor cannot pose as a customer
+    ]
+    before = InboxEvent.objects.count()
+    for value in forged:
+        for action in ("join", "heartbeat"):
+            client = Client()
+            client.cookies[VISITOR_COOKIE] = value
+            refused = post(client, action)
+            assert error(refused, 403)["code"] == "FORBIDDEN_VISITOR"
+            assert refused.cookies[VISITOR_COOKIE].value == ""  # dropped: the next join gets an id of ours
+        header = error(post(Client(), "heartbeat", HTTP_X_LIVEDIST_VISITOR=value), 403)
+        assert header["code"] == "FORBIDDEN_VISITOR"
+    assert error(post(Client(), "heartbeat"), 400)["code"] == "VISITOR_REQUIRED"
+    assert error(post(Client(), "join", live="nope"), 404)["code"] == "LIVE_NOT_FOUND"
+    processing.submit({"id": "s-L2", "type": "live.scheduled", "at": clock.at.isoformat(), "live": "L2",
+                       "starts_at": (clock.at + timedelta(hours=1)).isoformat()})
+    assert error(post(Client(), "join", live="L2"), 409)["code"] == "LIVE_NOT_STARTED"
+    processing.submit({"id": "e-L1", "type": "live.ended", "at": clock.at.isoformat(), "live": "L1"})
+    assert error(post(Client(), "join"), 409)["code"] == "LIVE_ENDED"
+    assert InboxEvent.objects.count() == before + 2  # the two live events above, nothing from a viewer
+    assert not Watch.objects.exists()
+    client = Client()
+    assert client.get("/viewer/").status_code == 405
+    assert error(client.post("/viewer/", "{not json", content_type="application/json"), 400)["code"] == "INVALID"
+    assert "'action' must be one of" in error(post(client, "pause"), 400)["message"]
+    assert error(post(client, "join", tab="x" * 65), 400)["code"] == "INVALID"
+
+
+def test_bursts_beyond_the_rate_limits_are_refused_and_record_nothing(clock: Clock,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    client = Client()
+    ok(post(client, "join", "t0"))  # issues the visitor id: not counted against them
+    before = InboxEvent.objects.count()
+    answers = [post(client, "join", f"t{n}") for n in range(1, 9)]  # 8 new tabs in the same instant
+    assert [a.status_code for a in answers] == [200] * viewers.VIEWER_LIMIT + [429] * 3
+    refused = answers[-1].json()["errors"][0]
+    assert refused["code"] == "RATE_LIMITED" and 1 <= refused["retryAfter"] <= viewers.VIEWER_WINDOW
+    assert answers[-1]["Retry-After"] == str(refused["retryAfter"])
+    assert InboxEvent.objects.count() == before + viewers.VIEWER_LIMIT  # the refused three left no trace
+    clock.advance(viewers.VIEWER_WINDOW)
+    assert ok(post(client, "join", "t9"))["recorded"]
+
+    monkeypatch.setattr(viewers, "IP_LIMIT", 3)
+    clock.advance(viewers.VIEWER_WINDOW)
+    statuses = [post(Client(), "join", REMOTE_ADDR="10.0.0.7").status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    assert post(Client(), "join", REMOTE_ADDR="10.0.0.8").status_code == 200  # another address is not affected
+
+
+def test_the_invite_task_is_granted_once_and_never_for_refused_viewers(clock: Clock) -> None:
+    amy, token = distributor_with_live_link("amy")
+    viewer = clicked(token)
+    ok(post(viewer, "join"))
+    for _ in range(7 * 4):  # 7 minutes, each heartbeat sent twice and replayed in a burst now and then
+        clock.advance(15)
+        ok(post(viewer, "heartbeat"))
+        assert not ok(post(viewer, "heartbeat"))["recorded"]
+    for _ in range(10):
+        assert post(viewer, "heartbeat").status_code in (200, 429)
+    assert sum(post(viewer, "heartbeat").status_code == 429 for _ in range(10)) > 0
+    clock.advance(viewers.VIEWER_WINDOW)
+    ok(post(viewer, "leave"))
+    grants = PointsGrant.objects.filter(beneficiary=of_user(amy))
+    assert [(g.reason, g.points, g.invitee) for g in grants] == [(INVITE, 5, visitor_of(viewer))]
+
+    cheat = clicked(token)  # a real click, then an id we never issued to fake a second viewer
+    clock.advance(1)
+    for _ in range(7 * 4):
+        clock.advance(15)
+        cheat.cookies[VISITOR_COOKIE] = "visitor:" + "f" * 24
+        assert error(post(cheat, "heartbeat"), 403)["code"] == "FORBIDDEN_VISITOR"
+    assert not Watch.objects.filter(viewer="visitor:" + "f" * 24).exists()
+    assert PointsGrant.objects.filter(beneficiary=of_user(amy)).count() == 1
+
+
+def test_a_viewer_who_signs_in_keeps_their_anonymous_watch_time(clock: Clock) -> None:
+    amy, token = distributor_with_live_link("amy")
+    ben = get_user_model().objects.create_user(username="ben", email="ben@example.com", password="x")
+    client = clicked(token)
+    visitor = visitor_of(client)
+    ok(post(client, "join"))
+    watch_for(client, clock, 180)  # three minutes anonymous, then ben signs in without reloading
+    client.force_login(ben)
+    watch_for(client, clock, 180)
+    ok(post(client, "leave"))
+    assert Alias.objects.get(visitor=visitor).customer == of_user(ben)
+    assert watch(of_user(ben)).seconds == 360 and watch(of_user(ben)).open_count == 0
+    assert watch(visitor).seconds == 0
+    assert InboxEvent.objects.filter(type="customer.registered").count() == 1  # stitched once
+    grants = PointsGrant.objects.filter(beneficiary=of_user(amy))
+    assert [(g.reason, g.invitee) for g in grants] == [(INVITE, of_user(ben))]
