@@ -66,3 +66,27 @@ def display_name(identity: str) -> str:
             name = user.get_username() if hasattr(user, "get_username") else ""
             return mask(name) if name else "***"
     return "visitor"
+
+
+def display_names(identities: list[str]) -> dict[str, str]:
+    """display_name for many identities, with one query for the accounts among them."""
+    from django.contrib.auth import get_user_model
+
+    pks = [pk for i in identities if (pk := user_pk(i)) is not None]
+    users = {str(u.pk): u for u in get_user_model().objects.filter(pk__in=pks)} if pks else {}
+    names = {}
+    for identity in identities:
+        pk = user_pk(identity)
+        if pk is None:
+            names[identity] = display_name(identity)
+            continue
+        user = users.get(pk)
+        email = getattr(user, "email", "") if user is not None else ""
+        if email:
+            names[identity] = mask_email(email)
+        elif user is not None:
+            name = user.get_username() if hasattr(user, "get_username") else ""
+            names[identity] = mask(name) if name else "***"
+        else:
+            names[identity] = "visitor"
+    return names

@@ -74,12 +74,14 @@ def leaderboard(live: str, by: str = "gmv", first: int = 20) -> list[Leaderboard
     """One indexed query over the counters the engine keeps (LiveStat); names masked."""
     from ..core.money import round_money
     from ..db.store import plain
-    from ..identity import display_name
+    from ..identity import display_names
     from ..models import LiveStat
 
-    rows = LiveStat.objects.filter(live=live).order_by(*LEADERBOARD_ORDER[by], "distributor")[: max(1, min(first, 100))]
+    rows = list(LiveStat.objects.filter(live=live).order_by(*LEADERBOARD_ORDER[by], "distributor")
+                [: max(1, min(first, 100))])
+    names = display_names([r.distributor for r in rows])
     return [
-        LeaderboardRow(rank=n, name=display_name(r.distributor), invited=r.invited, qualified=r.qualified,
+        LeaderboardRow(rank=n, name=names[r.distributor], invited=r.invited, qualified=r.qualified,
                        orders=r.orders, gmv=round_money(r.gmv, r.currency) if r.currency else plain(r.gmv),
                        currency=r.currency)
         for n, r in enumerate(rows, 1)
