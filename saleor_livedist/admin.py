@@ -180,3 +180,22 @@ class LiveSessionAdmin(admin.ModelAdmin):
         from .lives import end_live
 
         self._run(request, queryset, end_live, "ended")
+
+
+@admin.register(m.LiveQuestion)
+class LiveQuestionAdmin(admin.ModelAdmin):
+    list_display = ("live", "text", "status", "asked_by", "created_at", "answered_at")
+    list_filter = ("status", "live")
+    readonly_fields = ("live", "asked_by", "customer", "text", "created_at", "answered_at", "status")
+    actions = ["mark_answered"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Mark the selected questions answered")
+    def mark_answered(self, request: HttpRequest, queryset: QuerySet[m.LiveQuestion]) -> None:
+        from django.utils import timezone
+
+        count = queryset.filter(status=m.LiveQuestion.OPEN).update(status=m.LiveQuestion.ANSWERED,
+                                                                    answered_at=timezone.now())
+        self.message_user(request, f"{count} question(s) answered", messages.SUCCESS)

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import processing
-from .models import LiveClip, LiveReplay, LiveSession
+from .models import LiveClip, LiveQuestion, LiveReplay, LiveSession
 from .services import ServiceError
 
 
@@ -96,3 +96,40 @@ def create_clip(live_id: str, clip_id: str, start_seconds: int, end_seconds: int
             raise ServiceError("replayId", "NOT_FOUND", f"no replay {replay_id!r} of this live")
     return LiveClip.objects.create(id=clip_id, live=live, replay=replay, title=title, start_seconds=start_seconds,
                                    end_seconds=end_seconds, url=url)
+
+
+MAX_QUESTION = 500
+
+
+def ask_question(live_id: str, distributor: str, text: str, customer: str = "") -> LiveQuestion:
+    """A distributor queues a question for the host; only while the live is scheduled or on air."""
+    from .models import Distributor
+
+    text = text.strip()
+    if not Distributor.objects.filter(id=distributor).exists():
+        raise ServiceError(None, "NOT_A_DISTRIBUTOR", "only distributors queue questions for the host")
+    if not text or len(text) > MAX_QUESTION:
+        raise ServiceError("text", "INVALID", f"a question has 1 to {MAX_QUESTION} characters")
+    live = LiveSession.objects.filter(id=live_id).first()
+    if live is None:
+        raise ServiceError("live", "NOT_FOUND", f"no live {live_id!r}")
+    if live.status == LiveSession.ENDED:
+        raise ServiceError("live", "INVALID_STATE", "the live has ended")
+    return LiveQuestion.objects.create(live=live, asked_by=distributor, customer=customer, text=text)
+
+
+def can_host(live: LiveSession, identity: str | None, is_staff: bool) -> bool:
+    return is_staff or (identity is not None and identity == live.host)
+
+
+@transaction.atomic
+def answer_question(question_id: int, identity: str | None, is_staff: bool) -> LiveQuestion:
+    question = LiveQuestion.objects.select_for_update().select_related("live").filter(id=question_id).first()
+    if question is None:
+        raise ServiceError("id", "NOT_FOUND", "no such question")
+    if not can_host(question.live, identity, is_staff):
+        raise ServiceError(None, "PERMISSION_DENIED", "only the host or staff answer questions")
+    if question.status != LiveQuestion.ANSWERED:
+        question.status, question.answered_at = LiveQuestion.ANSWERED, timezone.now()
+        question.save(update_fields=["status", "answered_at"])
+    return question

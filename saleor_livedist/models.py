@@ -340,3 +340,22 @@ class LiveQualifiedViewer(models.Model):
     class Meta:
         db_table = "livedist_live_qualified"
         constraints = [models.UniqueConstraint(fields=["live", "viewer"], name="livedist_live_qualified_unique")]
+
+
+class LiveQuestion(models.Model):
+    """A customer's question a distributor queues for the host ("please show the blue dress")."""
+
+    OPEN, ANSWERED = "open", "answered"
+
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="questions")
+    asked_by = models.CharField(max_length=ID, help_text="The distributor who queued it.")
+    customer = models.CharField(max_length=ID, blank=True, help_text="Whose question it is, if known.")
+    text = models.CharField(max_length=500)
+    status = models.CharField(max_length=16, default=OPEN, choices=[(OPEN, "open"), (ANSWERED, "answered")])
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "livedist_live_question"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["live", "status", "created_at"], name="livedist_question_queue")]

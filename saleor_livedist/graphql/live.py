@@ -56,6 +56,29 @@ class LiveType(graphene.ObjectType):
         return root.clips.order_by("start_seconds")
 
 
+class QuestionType(graphene.ObjectType):
+    class Meta:
+        name = "LiveQuestion"
+
+    id = graphene.Int(required=True)
+    text = graphene.String(required=True)
+    status = graphene.String(required=True, description="open or answered")
+    asked_by = graphene.String(required=True, description="The distributor who queued it (masked).")
+    customer = graphene.String(description="Whose question it is (masked).")
+    created_at = graphene.DateTime(required=True)
+    answered_at = graphene.DateTime()
+
+    def resolve_asked_by(root: Any, info: Any) -> str:
+        from ..identity import display_name
+
+        return display_name(root.asked_by)
+
+    def resolve_customer(root: Any, info: Any) -> str | None:
+        from ..identity import display_name
+
+        return display_name(root.customer) if root.customer else None
+
+
 class LeaderboardRow(graphene.ObjectType):
     rank = graphene.Int(required=True)
     name = graphene.String(required=True, description="The distributor, masked.")
@@ -93,6 +116,10 @@ class LiveQueries(graphene.ObjectType):
         graphene.NonNull(LeaderboardRow), required=True, live=graphene.String(required=True),
         by=graphene.String(description="gmv (default), orders, invited or qualified"), first=graphene.Int(),
         description="Distributors of a live ranked by GMV, orders, invited or qualified viewers (public, masked).")
+    live_questions = graphene.List(
+        graphene.NonNull(QuestionType), required=True, live=graphene.String(required=True),
+        status=graphene.String(), description="The host (or staff) sees the live's queue; a distributor sees the "
+                                              "questions they queued.")
     lives = graphene.List(graphene.NonNull(LiveType), required=True, status=graphene.String(),
                           first=graphene.Int(), description="Lives, newest first (public).")
     live = graphene.Field(LiveType, id=graphene.String(required=True))
@@ -102,6 +129,23 @@ class LiveQueries(graphene.ObjectType):
         if by not in LEADERBOARD_ORDER:
             raise ValueError(f"'by' must be one of {', '.join(LEADERBOARD_ORDER)}, got {by!r}")
         return leaderboard(live, by, first or 20)
+
+    def resolve_live_questions(root: Any, info: Any, live: str, status: str | None = None) -> Any:
+        from ..models import LiveQuestion
+        from .schema import PermissionDenied
+
+        session = LiveSession.objects.filter(id=live).first()
+        identity, staff = info.context.identity, info.context.is_staff
+        if session is None:
+            return []
+        if not identity and not staff:
+            raise PermissionDenied("sign in to see questions")
+        rows = LiveQuestion.objects.filter(live=session)
+        if not lives.can_host(session, identity, staff):
+            rows = rows.filter(asked_by=identity)
+        if status:
+            rows = rows.filter(status=status)
+        return rows[:500]
 
     def resolve_lives(root: Any, info: Any, status: str | None = None, first: int | None = None) -> Any:
         rows = LiveSession.objects.all()
@@ -164,7 +208,39 @@ def live_mutations() -> type:
     return type("LiveMutations", (graphene.ObjectType,), {
         "live_schedule": schedule.Field(), "live_start": start.Field(), "live_end": end.Field(),
         "replay_publish": replay.Field(), "clip_create": clip.Field(),
+        "live_question_ask": _question_mutation("LiveQuestionAsk", ask=True).Field(),
+        "live_question_answer": _question_mutation("LiveQuestionAnswer", ask=False).Field(),
     })
+
+
+def _question_mutation(name: str, ask: bool) -> type:
+    """Distributors queue questions; the host or staff mark them answered."""
+    from .schema import Error
+
+    arguments = ({"live": graphene.String(required=True), "text": graphene.String(required=True),
+                  "customer": graphene.String(description="The customer's identity, if known.")} if ask
+                 else {"id": graphene.Int(required=True)})
+
+    def mutate(root: Any, info: Any, **kwargs: Any) -> Any:
+        identity = info.context.identity
+        if not identity:
+            return cls(errors=[Error(code="UNAUTHENTICATED", message="sign in first")])
+        try:
+            if ask:
+                question = lives.ask_question(kwargs["live"], identity, kwargs["text"], kwargs.get("customer") or "")
+            else:
+                question = lives.answer_question(kwargs["id"], identity, info.context.is_staff)
+        except ServiceError as exc:
+            return cls(errors=[Error(field=exc.field, code=exc.code, message=exc.message)])
+        return cls(question=question, errors=[])
+
+    cls = type(name, (graphene.Mutation,), {
+        "Arguments": type("Arguments", (), arguments),
+        "question": graphene.Field(QuestionType),
+        "errors": graphene.List(graphene.NonNull(Error), required=True),
+        "mutate": mutate,
+    })
+    return cls
 
 
 __all__ = ["LiveQueries", "live_mutations", "LiveType", "LiveReplay", "LiveClip"]

@@ -113,3 +113,36 @@ def test_the_leaderboard_ranks_distributors_of_a_live_with_masked_names() -> Non
     assert [row["name"] for row in by_invited] == ["a***@example.com", "b***@example.com"]
     bad = gql(client, LEADERBOARD, live="l2", by="vibes")
     assert bad["errors"][0]["extensions"]["code"] == "INVALID" and "'by' must be one of" in bad["errors"][0]["message"]
+
+
+ASK = """mutation($live: String!, $text: String!, $customer: String) { liveQuestionAsk(live: $live, text: $text,
+    customer: $customer) { question { id text status askedBy customer } errors { field code } } }"""
+ANSWER = "mutation($id: Int!) { liveQuestionAnswer(id: $id) { question { status } errors { code } } }"
+QUEUE = 'query($s: String) { liveQuestions(live: "l1", status: $s) { text status askedBy } }'
+
+
+def test_distributors_queue_questions_and_the_host_answers_them() -> None:
+    client, boss, amy, ben, cat = Client(), staff(), user("amy"), user("ben"), user("cat")
+    host = user("host")
+    start = (timezone.now() + timedelta(hours=1)).isoformat()
+    gql(client, SCHEDULE, boss, id="l1", start=start)
+    LiveSession.objects.filter(id="l1").update(host="user:%d" % host.pk)
+    join(client, amy)
+    join(client, ben)
+    asked = gql(client, ASK, amy, live="l1", text="please show the blue dress", customer="user:%d" % cat.pk)
+    question = asked["data"]["liveQuestionAsk"]["question"]
+    assert question["askedBy"] == "a***@example.com" and question["customer"] == "c***@example.com"
+    gql(client, ASK, ben, live="l1", text="is it machine washable?")
+    assert gql(client, ASK, cat, live="l1", text="hi")["data"]["liveQuestionAsk"]["errors"][0]["code"] == \
+        "NOT_A_DISTRIBUTOR"
+    assert gql(client, ASK, amy, live="l1", text=" ")["data"]["liveQuestionAsk"]["errors"] == [
+        {"field": "text", "code": "INVALID"}]
+    assert [q["text"] for q in gql(client, QUEUE, host)["data"]["liveQuestions"]] == [
+        "please show the blue dress", "is it machine washable?"]
+    assert [q["text"] for q in gql(client, QUEUE, ben)["data"]["liveQuestions"]] == ["is it machine washable?"]
+    assert gql(client, ANSWER, ben, id=question["id"])["data"]["liveQuestionAnswer"]["errors"][0]["code"] == \
+        "PERMISSION_DENIED"
+    assert gql(client, ANSWER, host, id=question["id"])["data"]["liveQuestionAnswer"]["question"] == {
+        "status": "answered"}
+    assert [q["text"] for q in gql(client, QUEUE, host, s="open")["data"]["liveQuestions"]] == [
+        "is it machine washable?"]
