@@ -10,6 +10,8 @@ environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists t
 | RELOAD_INTERVAL | 1.0                             | seconds between checks of the rules directory       |
 | STOREFRONT_URL  | http://localhost:3000/{kind}/{target}?livedist_ref={token} | where a share link's click lands |
 | LINK_MAX_AGE_DAYS | 365                           | how long a share link stays valid                   |
+| REMINDER_WEBHOOK_URL | ""                         | also send live reminders to this gateway (signed)   |
+| REMINDER_WEBHOOK_SECRET | ""                      | the key reminders to the gateway are signed with    |
 
 Inside Saleor, the plugin's configuration (dashboard) overrides these through `set_overrides`.
 """
@@ -26,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "RELOAD_INTERVAL": 1.0,
     "STOREFRONT_URL": "http://localhost:3000/{kind}/{target}?livedist_ref={token}",
     "LINK_MAX_AGE_DAYS": 365,
+    "REMINDER_WEBHOOK_URL": "",  # a gateway (SMS, WeChat official account) that receives signed reminders
+    "REMINDER_WEBHOOK_SECRET": "",  # HMAC-SHA256 key for the X-Livedist-Signature header
 }
 _overrides: dict[str, Any] = {}
 

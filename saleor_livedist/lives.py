@@ -50,6 +50,9 @@ def start_live(live_id: str) -> LiveSession:
     live.status, live.actual_start = LiveSession.LIVE, timezone.now()
     live.save(update_fields=["status", "actual_start"])
     _submit(f"live:{live_id}:started", "live.started", live.actual_start, live=live_id)
+    from .reminders import schedule
+
+    schedule(live_id)  # after commit, and after the engine has the click history it needs
     return live
 
 

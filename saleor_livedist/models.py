@@ -359,3 +359,27 @@ class LiveQuestion(models.Model):
         db_table = "livedist_live_question"
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["live", "status", "created_at"], name="livedist_question_queue")]
+
+
+class Reminder(models.Model):
+    """One reminder to one person for one live: the unique key makes it exactly once."""
+
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="reminders")
+    person = models.CharField(max_length=ID)
+    channel = models.CharField(max_length=16)  # email | webhook
+    status = models.CharField(max_length=16, default="sending")  # sending | sent | failed
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "livedist_reminder"
+        constraints = [models.UniqueConstraint(fields=["live", "person"], name="livedist_reminder_once")]
+
+
+class ReminderOptOut(models.Model):
+    person = models.CharField(max_length=ID, primary_key=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "livedist_reminder_opt_out"

@@ -284,9 +284,25 @@ class BecomeDistributor(graphene.Mutation):
         return BecomeDistributor(distributor=distributor, errors=[])
 
 
+class ReminderOptOut(graphene.Mutation):
+    class Arguments:
+        opt_out = graphene.Boolean(required=True, description="True: no more live reminders for me.")
+
+    opted_out = graphene.Boolean()
+    errors = graphene.List(graphene.NonNull(Error), required=True)
+
+    def mutate(root: Any, info: Any, opt_out: bool) -> ReminderOptOut:
+        from ..reminders import set_opt_out
+
+        if not info.context.identity:
+            return ReminderOptOut(errors=[Error(code="UNAUTHENTICATED", message="sign in first")])
+        return ReminderOptOut(opted_out=set_opt_out(info.context.identity, opt_out), errors=[])
+
+
 class Mutation(live_mutations(), graphene.ObjectType):  # type: ignore[misc]
     create_share_link = CreateShareLink.Field()
     become_distributor = BecomeDistributor.Field()
+    reminder_opt_out = ReminderOptOut.Field()
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation)
