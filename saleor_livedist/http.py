@@ -42,6 +42,8 @@ def handle(request: HttpRequest, path: str, authenticate: Authenticator) -> Http
         return click(request, path[len("click/"):].strip("/"), authenticate)
     if path.rstrip("/") == "viewer":
         return viewer_endpoint(request, authenticate)
+    if path.startswith("widget/leaderboard/"):
+        return leaderboard_widget(request, path[len("widget/leaderboard/"):].strip("/"))
     return JsonResponse({"errors": [{"message": f"no endpoint at {path!r}"}]}, status=404)
 
 
@@ -65,3 +67,21 @@ def click(request: HttpRequest, token: str, authenticate: Authenticator) -> Http
 def dispatch(request: HttpRequest, path: str) -> HttpResponse:
     """The sandbox's view (Saleor calls `handle` from the plugin's `webhook`)."""
     return handle(request, path, sandbox_authenticate)
+
+
+WIDGET_REFRESH_MS = 3000  # a few seconds' lag is fine for an overlay
+
+
+def leaderboard_widget(request: HttpRequest, live_id: str) -> HttpResponse:
+    """A small page for the live room's sidebar or a streaming overlay (OBS browser source): it polls the
+    public leaderboard query and redraws itself. Names are masked by the API."""
+    from django.shortcuts import render
+
+    from .models import LiveSession
+
+    live = LiveSession.objects.filter(id=live_id).first()
+    if live is None:
+        return JsonResponse({"errors": [{"code": "LIVE_NOT_FOUND", "message": f"no live {live_id!r}"}]}, status=404)
+    prefix = request.path.rsplit("widget/", 1)[0]
+    return render(request, "saleor_livedist/leaderboard.html",
+                  {"live": live, "endpoint": prefix + "graphql/", "interval_ms": WIDGET_REFRESH_MS})

@@ -7,5 +7,5 @@ from ..http import dispatch
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    re_path(r"^(?P<path>(graphql|click|viewer)/.*)$", dispatch),
+    re_path(r"^(?P<path>(graphql|click|viewer|widget)/.*)$", dispatch),
 ]

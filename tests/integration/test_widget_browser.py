@@ -1,0 +1,90 @@
+"""The leaderboard widget in a real headless Chromium: it renders masked names, and after new orders it
+redraws itself with the ranks changed (checked in the page and on screenshots)."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from saleor_livedist import processing
+from tests.integration.test_api import join, user
+from tests.integration.test_lives import order
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
+                       reason="Chromium is not installed: apt-get install chromium chromium-driver (.ci/run does)"),
+]
+
+
+@pytest.fixture
+def browser() -> Any:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=360,420"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def names(driver: Any) -> list[str]:
+    return [li.get_attribute("data-name") for li in driver.find_elements("css selector", "#rows li[data-name]")]
+
+
+def wait_for(condition: Any, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("the widget did not update in time")
+
+
+def test_the_widget_redraws_with_new_ranks_after_orders(live_server: Any, browser: Any, tmp_path: Path) -> None:
+    from django.test import Client
+
+    from saleor_livedist.models import LiveSession
+
+    client, amy, ben = Client(), user("amy"), user("ben")
+    join(client, amy)
+    join(client, ben)
+    now = timezone.now()
+    LiveSession.objects.create(id="l3", title="Night market", scheduled_start=now, status="live", actual_start=now)
+    for event in [
+        {"id": "ls", "type": "live.scheduled", "at": now.isoformat(), "live": "l3", "starts_at": now.isoformat(),
+         "products": ["p-dress"]},
+        {"id": "st", "type": "live.started", "at": now.isoformat(), "live": "l3"},
+        {"id": "k1", "type": "link.clicked", "at": now.isoformat(), "distributor": "user:%d" % amy.pk,
+         "visitor": "v1", "target": {"live": "l3"}},
+        {"id": "k2", "type": "link.clicked", "at": now.isoformat(), "distributor": "user:%d" % ben.pk,
+         "visitor": "v2", "target": {"live": "l3"}},
+    ]:
+        processing.submit(event)
+    order("v1", "o1", "p-dress")  # amy leads with 100.00
+    browser.get(f"{live_server.url}/widget/leaderboard/l3/")
+    wait_for(lambda: names(browser) == ["a***@example.com", "b***@example.com"])
+    before = tmp_path / "before.png"
+    browser.save_screenshot(str(before))
+    order("v2", "o2", "p-dress")
+    order("v2", "o3", "p-dress")  # ben overtakes with 200.00
+    wait_for(lambda: names(browser) == ["b***@example.com", "a***@example.com"])
+    after = tmp_path / "after.png"
+    browser.save_screenshot(str(after))
+    assert before.read_bytes() != after.read_bytes()  # what a viewer sees changed, not just the DOM
+    assert "CNY 200.00" in browser.find_element("css selector", "#rows li:first-child").text
+
+
+def test_an_unknown_live_has_no_widget(client: Any) -> None:
+    assert client.get("/widget/leaderboard/nope/").status_code == 404
