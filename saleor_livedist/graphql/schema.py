@@ -141,6 +141,51 @@ def balances(identity: str) -> list[Balance]:
             for c, s in sorted(sums.items())]
 
 
+class TaskProgressType(graphene.ObjectType):
+    class Meta:
+        name = "TaskProgress"
+
+    task = graphene.String(required=True)
+    description = graphene.String(required=True)
+    invited = graphene.Int(required=True, description="Viewers who came to the live through your link.")
+    entered = graphene.Int(required=True, description="Of those, viewers who joined the live.")
+    qualified = graphene.Int(required=True, description="Of those, viewers who qualified for this task.")
+    target = graphene.Int(description="Qualified invitees needed for the reward; null for per-invitee tasks.")
+    completed_at = graphene.DateTime()
+    points = graphene.Int(required=True, description="Points this task has granted you in this live.")
+
+
+def task_progress(distributor: str, live: str) -> list[TaskProgressType]:
+    """A distributor's progress on the live-scoped tasks of the active rules, for one live."""
+    from ..models import LiveInvitation, QualifiedInvitee, TaskProgress, Watch
+    from ..processing import rules_source
+
+    invited = list(LiveInvitation.objects.filter(live=live, distributor=distributor)
+                   .values_list("viewer", flat=True))
+    entered = Watch.objects.filter(live=live, viewer__in=invited).count()
+    out = []
+    for task in rules_source().current().ruleset.tasks:
+        if task.scope != "live":
+            continue
+        progress = TaskProgress.objects.filter(task=task.id, distributor=distributor, scope_key=live).first()
+        qualified = (progress.qualified if progress is not None else QualifiedInvitee.objects.filter(
+            task=task.id, scope_key=live, invitee__in=invited).count())
+        points = sum(PointsGrant.objects.filter(beneficiary=distributor, live=live, rule_ids=[task.id])
+                     .values_list("points", flat=True))
+        out.append(TaskProgressType(
+            task=task.id, description=_task_description(task), invited=len(invited), entered=entered,
+            qualified=qualified, target=task.target, completed_at=progress.completed_at if progress else None,
+            points=points))
+    return out
+
+
+def _task_description(task: Any) -> str:
+    q = task.qualify
+    needs = [f"watch {q.watched_minutes} min" if q.watched_minutes else "", "join" if q.entered else "",
+             "buy" if q.ordered else ""]
+    return " and ".join(n for n in needs if n) or "join"
+
+
 class DistributorType(graphene.ObjectType):
     """A distributor as they see themselves (through `me`) or as staff see them."""
 
@@ -161,6 +206,11 @@ class DistributorType(graphene.ObjectType):
     points = graphene.Int(required=True)
     points_grants = graphene.List(graphene.NonNull(PointsGrantType), required=True, first=graphene.Int())
     share_links = graphene.List(graphene.NonNull(ShareLinkType), required=True, first=graphene.Int())
+    tasks = graphene.List(graphene.NonNull(TaskProgressType), required=True, live=graphene.String(required=True),
+                          description="Your progress on the invite tasks of a live.")
+
+    def resolve_tasks(root: Distributor, info: Any, live: str) -> list[TaskProgressType]:
+        return task_progress(root.id, live)
 
     def resolve_upline(root: Distributor, info: Any) -> Person | None:
         if not root.upline:

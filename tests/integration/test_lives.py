@@ -146,3 +146,33 @@ def test_distributors_queue_questions_and_the_host_answers_them() -> None:
         "status": "answered"}
     assert [q["text"] for q in gql(client, QUEUE, host, s="open")["data"]["liveQuestions"]] == [
         "is it machine washable?"]
+
+
+TASKS = 'query($live: String!) { me { tasks(live: $live) { task invited entered qualified target completedAt points } } }'
+
+
+def test_a_distributor_sees_their_invite_task_progress_live() -> None:
+    client, amy = Client(), user("amy")
+    join(client, amy)
+    start = timezone.now() - timedelta(minutes=30)
+    events = [{"id": "ls", "type": "live.scheduled", "at": start.isoformat(), "live": "l4",
+               "starts_at": start.isoformat(), "products": []},
+              {"id": "st", "type": "live.started", "at": start.isoformat(), "live": "l4"}]
+    for n in range(12):  # 12 invited, 11 entered, 10 watched 6 minutes (the default task: 10 who watched >= 5)
+        viewer = f"v{n}"
+        events.append({"id": f"k{n}", "type": "link.clicked", "at": (start + timedelta(minutes=1)).isoformat(),
+                       "distributor": "user:%d" % amy.pk, "visitor": viewer, "target": {"live": "l4"}})
+        if n < 11:
+            events.append({"id": f"j{n}", "type": "live.joined", "at": (start + timedelta(minutes=2)).isoformat(),
+                           "live": "l4", "viewer": viewer})
+        if n < 10:
+            events.append({"id": f"h{n}", "type": "live.heartbeat", "live": "l4", "viewer": viewer,
+                           "at": (start + timedelta(minutes=8)).isoformat()})
+    for event in events:
+        processing.submit(event)
+    tasks = {t["task"]: t for t in gql(client, TASKS, amy, live="l4")["data"]["me"]["tasks"]}
+    assert tasks["invite-watcher"] | {"completedAt": None} == {
+        "task": "invite-watcher", "invited": 12, "entered": 11, "qualified": 10, "target": None,
+        "completedAt": None, "points": 50}
+    ten = tasks["ten-watchers"]
+    assert (ten["qualified"], ten["target"], ten["points"]) == (10, 10, 50) and ten["completedAt"] is not None
