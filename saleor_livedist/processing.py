@@ -15,6 +15,7 @@ Why it is exactly once:
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import traceback
@@ -77,7 +78,9 @@ def record_rule_version(source: DirectoryRules) -> None:
     RuleVersion.objects.update_or_create(version=active.version, defaults={"files": texts, "active": True})
     RuleVersion.objects.exclude(version=active.version).filter(active=True).update(active=False)
     if source.problems:
-        key = "rejected-" + str(abs(hash(tuple(str(p) for p in source.problems))))[:16]
+        # A stable key (hash() of a str differs between processes), so each rejected change is kept once.
+        digest = hashlib.sha256("\n".join(str(p) for p in source.problems).encode()).hexdigest()
+        key = "rejected-" + digest[:16]
         RuleVersion.objects.get_or_create(version=key, defaults={"files": {}, "problems": [
             p.render() for p in source.problems]})
 

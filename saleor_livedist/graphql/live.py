@@ -8,7 +8,7 @@ import graphene
 
 from .. import lives
 from ..models import LiveClip, LiveReplay, LiveSession
-from ..services import ServiceError
+from .payload import payload_mutation
 
 
 class ReplayType(graphene.ObjectType):
@@ -159,24 +159,7 @@ class LiveQueries(graphene.ObjectType):
 
 def _staff_mutation(name: str, arguments: dict[str, Any], field: str, output: Any,
                     run: Callable[..., Any]) -> type:
-    """A staff-only mutation returning `{<field>, errors}` the Saleor way."""
-    from .schema import Error
-
-    def mutate(root: Any, info: Any, **kwargs: Any) -> Any:
-        if not info.context.is_staff:
-            return cls(errors=[Error(code="PERMISSION_DENIED", message="staff only")])
-        try:
-            return cls(**{field: run(**kwargs)}, errors=[])
-        except ServiceError as exc:
-            return cls(errors=[Error(field=exc.field, code=exc.code, message=exc.message)])
-
-    cls = type(name, (graphene.Mutation,), {
-        "Arguments": type("Arguments", (), arguments),
-        field: graphene.Field(output),
-        "errors": graphene.List(graphene.NonNull(Error), required=True),
-        "mutate": mutate,
-    })
-    return cls
+    return payload_mutation(name, arguments, field, output, lambda context, **kw: run(**kw), staff=True)
 
 
 def live_mutations() -> type:
@@ -215,32 +198,16 @@ def live_mutations() -> type:
 
 def _question_mutation(name: str, ask: bool) -> type:
     """Distributors queue questions; the host or staff mark them answered."""
-    from .schema import Error
-
-    arguments = ({"live": graphene.String(required=True), "text": graphene.String(required=True),
-                  "customer": graphene.String(description="The customer's identity, if known.")} if ask
-                 else {"id": graphene.Int(required=True)})
-
-    def mutate(root: Any, info: Any, **kwargs: Any) -> Any:
-        identity = info.context.identity
-        if not identity:
-            return cls(errors=[Error(code="UNAUTHENTICATED", message="sign in first")])
-        try:
-            if ask:
-                question = lives.ask_question(kwargs["live"], identity, kwargs["text"], kwargs.get("customer") or "")
-            else:
-                question = lives.answer_question(kwargs["id"], identity, info.context.is_staff)
-        except ServiceError as exc:
-            return cls(errors=[Error(field=exc.field, code=exc.code, message=exc.message)])
-        return cls(question=question, errors=[])
-
-    cls = type(name, (graphene.Mutation,), {
-        "Arguments": type("Arguments", (), arguments),
-        "question": graphene.Field(QuestionType),
-        "errors": graphene.List(graphene.NonNull(Error), required=True),
-        "mutate": mutate,
-    })
-    return cls
+    if ask:
+        return payload_mutation(
+            name, {"live": graphene.String(required=True), "text": graphene.String(required=True),
+                   "customer": graphene.String(description="The customer's identity, if known.")},
+            "question", QuestionType,
+            lambda context, live, text, customer=None: lives.ask_question(live, context.identity, text,
+                                                                          customer or ""))
+    return payload_mutation(
+        name, {"id": graphene.Int(required=True)}, "question", QuestionType,
+        lambda context, id: lives.answer_question(id, context.identity, context.is_staff))
 
 
 __all__ = ["LiveQueries", "live_mutations", "LiveType", "LiveReplay", "LiveClip"]

@@ -17,6 +17,7 @@ from ..core.money import round_money
 from ..db.store import plain
 from ..identity import display_name
 from .live import LiveQueries, live_mutations
+from .payload import payload_mutation
 from ..models import Binding, Distributor, LedgerEntry, Order, PointsGrant, RuleVersion, ShareLink
 
 MAX_PAGE = 200
@@ -48,12 +49,6 @@ def _page(first: int | None, offset: int | None) -> slice:
     first = min(max(first or 50, 1), MAX_PAGE)
     offset = max(offset or 0, 0)
     return slice(offset, offset + first)
-
-
-class Error(graphene.ObjectType):
-    field = graphene.String(description="The input field at fault, if any.")
-    code = graphene.String(required=True, description="Stable error code.")
-    message = graphene.String(required=True)
 
 
 class Balance(graphene.ObjectType):
@@ -299,54 +294,24 @@ class Query(LiveQueries, graphene.ObjectType):
         return RuleVersion.objects.all()[:MAX_PAGE]
 
 
-class CreateShareLink(graphene.Mutation):
-    class Arguments:
-        kind = graphene.String(required=True, description="live, replay, product or clip")
-        target = graphene.String(required=True, description="The id of the live, replay, product or clip.")
+def _opt_out(context: Context, opt_out: bool) -> bool:
+    from ..reminders import set_opt_out
 
-    share_link = graphene.Field(ShareLinkType)
-    errors = graphene.List(graphene.NonNull(Error), required=True)
-
-    def mutate(root: Any, info: Any, kind: str, target: str) -> CreateShareLink:
-        if not info.context.identity:
-            return CreateShareLink(errors=[Error(code="UNAUTHENTICATED", message="sign in first")])
-        try:
-            link = services.create_share_link(info.context.identity, kind, target)
-        except services.ServiceError as exc:
-            return CreateShareLink(errors=[Error(field=exc.field, code=exc.code, message=exc.message)])
-        return CreateShareLink(share_link=link, errors=[])
+    return set_opt_out(context.identity, opt_out)
 
 
-class BecomeDistributor(graphene.Mutation):
-    class Arguments:
-        consent = graphene.Boolean(required=True, description="Agreement to the distributor terms. No fee, ever.")
-
-    distributor = graphene.Field(DistributorType)
-    errors = graphene.List(graphene.NonNull(Error), required=True)
-
-    def mutate(root: Any, info: Any, consent: bool) -> BecomeDistributor:
-        if not info.context.identity:
-            return BecomeDistributor(errors=[Error(code="UNAUTHENTICATED", message="sign in first")])
-        try:
-            distributor = services.become_distributor(info.context.identity, consent)
-        except services.ServiceError as exc:
-            return BecomeDistributor(errors=[Error(field=exc.field, code=exc.code, message=exc.message)])
-        return BecomeDistributor(distributor=distributor, errors=[])
-
-
-class ReminderOptOut(graphene.Mutation):
-    class Arguments:
-        opt_out = graphene.Boolean(required=True, description="True: no more live reminders for me.")
-
-    opted_out = graphene.Boolean()
-    errors = graphene.List(graphene.NonNull(Error), required=True)
-
-    def mutate(root: Any, info: Any, opt_out: bool) -> ReminderOptOut:
-        from ..reminders import set_opt_out
-
-        if not info.context.identity:
-            return ReminderOptOut(errors=[Error(code="UNAUTHENTICATED", message="sign in first")])
-        return ReminderOptOut(opted_out=set_opt_out(info.context.identity, opt_out), errors=[])
+CreateShareLink = payload_mutation(
+    "CreateShareLink", {"kind": graphene.String(required=True, description="live, replay, product or clip"),
+                        "target": graphene.String(required=True,
+                                                  description="The id of the live, replay, product or clip.")},
+    "share_link", ShareLinkType, lambda context, kind, target: services.create_share_link(context.identity, kind, target))
+BecomeDistributor = payload_mutation(
+    "BecomeDistributor",
+    {"consent": graphene.Boolean(required=True, description="Agreement to the distributor terms. No fee, ever.")},
+    "distributor", DistributorType, lambda context, consent: services.become_distributor(context.identity, consent))
+ReminderOptOut = payload_mutation(
+    "ReminderOptOut", {"opt_out": graphene.Boolean(required=True, description="True: no more live reminders for me.")},
+    "opted_out", graphene.Boolean(), _opt_out)
 
 
 class Mutation(live_mutations(), graphene.ObjectType):  # type: ignore[misc]

@@ -1,0 +1,40 @@
+"""Mutations the Saleor way: the object plus `errors` [{field, code, message}], one place for access checks."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import graphene
+
+from ..services import ServiceError
+
+
+class Error(graphene.ObjectType):
+    field = graphene.String(description="The input field at fault, if any.")
+    code = graphene.String(required=True, description="Stable error code.")
+    message = graphene.String(required=True)
+
+
+def payload_mutation(name: str, arguments: dict[str, Any], field: str, output: Any,
+                     run: Callable[..., Any], staff: bool = False) -> type:
+    """A mutation returning `{<field>, errors}`. `run(context, **arguments)` does the work and raises
+    ServiceError for anything the caller should be told. staff=True: staff only; else any signed-in user."""
+
+    def mutate(root: Any, info: Any, **kwargs: Any) -> Any:
+        context = info.context
+        if staff and not context.is_staff:
+            return cls(errors=[Error(code="PERMISSION_DENIED", message="staff only")])
+        if not staff and not context.identity:
+            return cls(errors=[Error(code="UNAUTHENTICATED", message="sign in first")])
+        try:
+            return cls(**{field: run(context, **kwargs)}, errors=[])
+        except ServiceError as exc:
+            return cls(errors=[Error(field=exc.field, code=exc.code, message=exc.message)])
+
+    cls = type(name, (graphene.Mutation,), {
+        "Arguments": type("Arguments", (), arguments),
+        field: output if isinstance(output, graphene.Scalar) else graphene.Field(output),
+        "errors": graphene.List(graphene.NonNull(Error), required=True),
+        "mutate": mutate,
+    })
+    return cls
