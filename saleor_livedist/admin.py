@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -199,3 +200,77 @@ class LiveQuestionAdmin(admin.ModelAdmin):
         count = queryset.filter(status=m.LiveQuestion.OPEN).update(status=m.LiveQuestion.ANSWERED,
                                                                     answered_at=timezone.now())
         self.message_user(request, f"{count} question(s) answered", messages.SUCCESS)
+
+
+class PublishTaskForm(forms.ModelForm):
+    """Publishing from the admin: the same inputs as the API's liveTaskPublish, checked with the rule files."""
+
+    watched_minutes = forms.IntegerField(required=False, help_text="Qualify: watched at least this many minutes.")
+    entered = forms.BooleanField(required=False, help_text="Qualify: entered the live.")
+    ordered = forms.BooleanField(required=False, help_text="Qualify: placed an order that was paid.")
+    description = forms.CharField(required=False)
+    target = forms.IntegerField(required=False, help_text="Qualified invitees that earn the reward once.")
+    reward_points = forms.IntegerField(required=False)
+    reward_bonus_percent = forms.DecimalField(required=False)
+    each_points = forms.IntegerField(required=False, help_text="Points for every qualified invitee.")
+
+    class Meta:
+        model = m.PublishedTask
+        fields = ["live", "task_id"]
+
+    def clean(self) -> dict[str, Any]:
+        from .exceptions import RuleFileError
+        from .livetasks import RuleProblems, task_document
+        from .processing import rules_source
+
+        data = super().clean()
+        if self.errors:
+            return data
+        if data["live"].status == m.LiveSession.ENDED:
+            raise forms.ValidationError("the live has ended; publish tasks for a scheduled live or one on air")
+        fields = {k: data[k] for k in ("watched_minutes", "entered", "ordered", "description", "target",
+                                       "reward_points", "reward_bonus_percent", "each_points") if data.get(k)}
+        self.task_fields = fields
+        name = f"published/{data['live'].pk}/{data['task_id']}.yaml"
+        try:
+            rules_source().check({name: task_document(data["live"].pk, data["task_id"], **fields)})
+        except RuleFileError as exc:
+            raise forms.ValidationError([p.render() for p in RuleProblems(exc).problems]) from None
+        return data
+
+
+@admin.register(m.PublishedTask)
+class PublishedTaskAdmin(admin.ModelAdmin):
+    """Invite tasks staff publish for one live. Published tasks are never edited (their rewards record the
+    rules version they were granted under): withdraw one and publish another."""
+
+    list_display = ("task_id", "live", "published_at", "published_by", "withdrawn_at")
+    list_filter = ("live",)
+    readonly_fields = ("live", "task_id", "document", "published_by", "published_at", "withdrawn_at")
+    actions = ["withdraw"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = PublishTaskForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: m.PublishedTask, form: Any, change: bool) -> None:
+        from .livetasks import publish_task
+
+        published = publish_task(obj.live_id, obj.task_id, published_by=f"user:{request.user.pk}",
+                                 **form.task_fields)
+        obj.pk, obj.document = published.pk, published.document
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Withdraw the selected tasks (points already granted stay)")
+    def withdraw(self, request: HttpRequest, queryset: QuerySet[m.PublishedTask]) -> None:
+        from .livetasks import withdraw_task
+
+        for task in queryset:
+            withdraw_task(task.task_id)
+        self.message_user(request, f"{queryset.count()} task(s) withdrawn", messages.SUCCESS)

@@ -383,3 +383,98 @@ class ReminderOptOut(models.Model):
 
     class Meta:
         db_table = "livedist_reminder_opt_out"
+
+
+class PublishedTask(models.Model):
+    """An invite task staff published for one live: a rule document (docs/rules.md, tasks) kept here instead
+    of in a file, loaded with the rule files as one rule set. Withdrawn tasks stay for the record."""
+
+    live = models.ForeignKey(LiveSession, on_delete=models.PROTECT, related_name="published_tasks")
+    task_id = models.CharField(max_length=100, unique=True, help_text="The task's id in the rules.")
+    document = models.TextField(help_text="The rule document (YAML) that defines the task.")
+    published_by = models.CharField(max_length=ID, blank=True)
+    published_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "livedist_published_task"
+        ordering = ["-published_at"]
+
+    @property
+    def document_name(self) -> str:
+        return f"published/{self.live_id}/{self.task_id}.yaml"
+
+    def __str__(self) -> str:
+        return f"{self.task_id} ({self.live_id}{', withdrawn' if self.withdrawn_at else ''})"
+
+
+class LiveCoupon(models.Model):
+    """A coupon valid only while its live is on air, backed by a store voucher (a Saleor voucher inside
+    Saleor) with one code per distributor: an order with a distributor's code is attributed to them."""
+
+    FIXED, PERCENT = "fixed", "percent"
+
+    id = models.SlugField(max_length=100, primary_key=True)
+    live = models.ForeignKey(LiveSession, on_delete=models.PROTECT, related_name="coupons")
+    title = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=[(FIXED, "fixed amount off"), (PERCENT, "percent off")])
+    value = models.DecimalField(max_digits=20, decimal_places=4, help_text="Amount off, or percent off.")
+    currency = models.CharField(max_length=3)
+    min_spent = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True,
+                                    help_text="The order must reach this subtotal ('spend 200, save 50').")
+    voucher = models.CharField(max_length=ID, blank=True, help_text="The backing store voucher's id.")
+    created_by = models.CharField(max_length=ID, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "livedist_live_coupon"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LiveCouponCode(models.Model):
+    """One code of a live coupon; `distributor` is whom an order using it is attributed to ('' for none)."""
+
+    code = models.CharField(max_length=64, primary_key=True)
+    coupon = models.ForeignKey(LiveCoupon, on_delete=models.CASCADE, related_name="codes")
+    distributor = models.CharField(max_length=ID, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "livedist_live_coupon_code"
+        constraints = [models.UniqueConstraint(fields=["coupon", "distributor"], name="livedist_coupon_code_once")]
+
+
+class LiveCouponIssue(models.Model):
+    """A code handed to one invited viewer: once per viewer per coupon."""
+
+    coupon = models.ForeignKey(LiveCoupon, on_delete=models.CASCADE, related_name="issues")
+    person = models.CharField(max_length=ID)
+    code = models.ForeignKey(LiveCouponCode, on_delete=models.CASCADE, related_name="issues")
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "livedist_live_coupon_issue"
+        constraints = [models.UniqueConstraint(fields=["coupon", "person"], name="livedist_coupon_issue_once")]
+        indexes = [models.Index(fields=["person"], name="livedist_coupon_issue_person")]
+
+
+class SandboxVoucher(models.Model):
+    """The sandbox's stand-in for a store's voucher (the sandbox has no Saleor): what the sandbox
+    implementation of the voucher port writes and checks. Inside Saleor, Saleor's own vouchers are used."""
+
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16)
+    value = models.DecimalField(max_digits=20, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    channel = models.CharField(max_length=ID, blank=True)
+    min_spent = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    codes = models.JSONField(default=list)
+    start_date = models.DateTimeField(null=True, blank=True)  # null: not valid yet
+    end_date = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "livedist_sandbox_voucher"

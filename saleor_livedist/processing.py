@@ -53,7 +53,10 @@ def rules_source() -> DirectoryRules:
             from .conf import get_setting
             from .rules.loader import default_rules_dir
 
-            _rules = DirectoryRules(get_setting("RULES_DIR") or default_rules_dir(), get_setting("ENGINE"))
+            from .livetasks import OVERLAY
+
+            _rules = DirectoryRules(get_setting("RULES_DIR") or default_rules_dir(), get_setting("ENGINE"),
+                                    overlay=OVERLAY)
         return _rules
 
 
@@ -68,13 +71,8 @@ def reset_rules_source() -> None:
 
 def record_rule_version(source: DirectoryRules) -> None:
     active = source.current()
-    texts = {}
-    for name in active.ruleset.files:
-        try:
-            with open(name, encoding="utf-8") as handle:
-                texts[name] = handle.read()
-        except OSError:
-            texts[name] = ""
+    # The texts the version was loaded from (not re-read: a file edited meanwhile would not match the hash).
+    texts = {name: active.texts.get(name, b"").decode("utf-8", "replace") for name in active.ruleset.files}
     RuleVersion.objects.update_or_create(version=active.version, defaults={"files": texts, "active": True})
     RuleVersion.objects.exclude(version=active.version).filter(active=True).update(active=False)
     if source.problems:

@@ -395,6 +395,8 @@ class Engine:
             return
         watch = self.store.get_watch(live_id, viewer)
         for task in ruleset.tasks:
+            if not task.applies_to(live_id):
+                continue
             q = task.qualify
             if q.entered and watch is None:
                 continue

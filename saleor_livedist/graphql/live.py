@@ -6,7 +6,7 @@ from typing import Any
 
 import graphene
 
-from .. import lives
+from .. import livetasks, lives
 from ..models import LiveClip, LiveReplay, LiveSession
 from .payload import payload_mutation
 
@@ -54,6 +54,24 @@ class LiveType(graphene.ObjectType):
 
     def resolve_clips(root: LiveSession, info: Any) -> Any:
         return root.clips.order_by("start_seconds")
+
+
+class PublishedTaskType(graphene.ObjectType):
+    class Meta:
+        name = "PublishedTask"
+        description = "An invite task staff published for one live (a rule document kept in the database)."
+
+    id = graphene.String(required=True)
+    live = graphene.String(required=True)
+    document = graphene.String(required=True, description="The rule document (YAML), as in a rule file.")
+    published_at = graphene.DateTime(required=True)
+    withdrawn_at = graphene.DateTime()
+
+    def resolve_id(root: Any, info: Any) -> str:
+        return root.task_id
+
+    def resolve_live(root: Any, info: Any) -> str:
+        return root.live_id
 
 
 class QuestionType(graphene.ObjectType):
@@ -188,7 +206,26 @@ def live_mutations() -> type:
         "clip", ClipType,
         lambda live_id, id, start_seconds, end_seconds, title="", url="", replay_id=None: lives.create_clip(
             live_id, id, start_seconds, end_seconds, title=title, url=url, replay_id=replay_id))
+    publish = payload_mutation(
+        "LiveTaskPublish", {
+            "live": graphene.String(required=True),
+            "id": graphene.String(required=True, description="The task's id in the rules (unique, never reused)."),
+            "description": graphene.String(),
+            "watched_minutes": graphene.Int(description="Qualify: watched at least this many minutes."),
+            "entered": graphene.Boolean(description="Qualify: entered the live."),
+            "ordered": graphene.Boolean(description="Qualify: placed an order that was paid."),
+            "target": graphene.Int(description="Qualified invitees that earn the reward once."),
+            "reward_points": graphene.Int(), "reward_bonus_percent": graphene.Decimal(),
+            "each_points": graphene.Int(description="Points for every qualified invitee."),
+        }, "task", PublishedTaskType,
+        lambda context, live, id, **fields: livetasks.publish_task(
+            live, id, published_by=context.identity or "", **{k: v for k, v in fields.items() if v is not None}),
+        staff=True)
+    withdraw = payload_mutation(
+        "LiveTaskWithdraw", {"id": graphene.String(required=True)}, "task", PublishedTaskType,
+        lambda context, id: livetasks.withdraw_task(id), staff=True)
     return type("LiveMutations", (graphene.ObjectType,), {
+        "live_task_publish": publish.Field(), "live_task_withdraw": withdraw.Field(),
         "live_schedule": schedule.Field(), "live_start": start.Field(), "live_end": end.Field(),
         "replay_publish": replay.Field(), "clip_create": clip.Field(),
         "live_question_ask": _question_mutation("LiveQuestionAsk", ask=True).Field(),

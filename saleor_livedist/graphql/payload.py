@@ -29,6 +29,9 @@ def payload_mutation(name: str, arguments: dict[str, Any], field: str, output: A
         try:
             return cls(**{field: run(context, **kwargs)}, errors=[])
         except ServiceError as exc:
+            problems = getattr(exc, "problems", None)  # rule problems: one error each, in the loader's words
+            if problems:
+                return cls(errors=[Error(field=exc.field, code=p.code, message=p.render()) for p in problems])
             return cls(errors=[Error(field=exc.field, code=exc.code, message=exc.message)])
 
     cls = type(name, (graphene.Mutation,), {

@@ -160,7 +160,7 @@ def task_progress(distributor: str, live: str) -> list[TaskProgressType]:
     entered = Watch.objects.filter(live=live, viewer__in=invited).count()
     out = []
     for task in rules_source().current().ruleset.tasks:
-        if task.scope != "live":
+        if task.scope != "live" or not task.applies_to(live):
             continue
         progress = TaskProgress.objects.filter(task=task.id, distributor=distributor, scope_key=live).first()
         qualified = (progress.qualified if progress is not None else QualifiedInvitee.objects.filter(

@@ -44,6 +44,17 @@ def load_rules(paths: PathArg | Sequence[PathArg] | None = None) -> RuleSet:
     return _load(contents, problems)
 
 
+def load_rules_and_texts(
+    paths: PathArg | Sequence[PathArg] | None, extra: Mapping[str, str | bytes]
+) -> tuple[RuleSet, dict[str, bytes]]:
+    """Load files or directories together with rule documents given as {name: content} (tasks staff publish
+    from the database): one rule set, validated as a whole. Returns it with every document's content."""
+    contents, problems = _read(paths)
+    for name, content in extra.items():
+        contents[str(name)] = content.encode("utf-8") if isinstance(content, str) else content
+    return _load(contents, problems), contents
+
+
 def load_rules_from_texts(files: Mapping[str, str | bytes]) -> RuleSet:
     """Load rule files given as {path: content}; the paths only name the files in messages and set their order."""
     return _load({str(path): content for path, content in files.items()}, [])

@@ -129,6 +129,10 @@ class Task:
     each: Reward | None = None
     target: int | None = None
     reward: Reward | None = None
+    lives: frozenset[str] = frozenset()  # only these lives count (scope live); empty: every live
+
+    def applies_to(self, live_id: str) -> bool:
+        return not self.lives or live_id in self.lives
 
 
 @dataclass(frozen=True)

@@ -87,3 +87,34 @@ def test_lives_are_scheduled_and_started_from_the_admin(staff: Client) -> None:
                           follow=True)
     assert [m.message for m in response.context["messages"]] == ["l9 started"]
     assert LiveSession.objects.get(id="l9").status == "live" and Live.objects.get(id="l9").started_at
+
+
+def test_invite_tasks_are_published_and_withdrawn_from_the_admin(staff: Client) -> None:
+    from saleor_livedist.models import LiveSession, PublishedTask
+
+    staff.post("/admin/saleor_livedist/livesession/add/", {
+        "id": "l9", "title": "Night market", "host": "", "channel": "default",
+        "scheduled_start_0": "2026-12-01", "scheduled_start_1": "20:00:00", "featured_products": "[]",
+        "stream_url": "", "replays-TOTAL_FORMS": "0", "replays-INITIAL_FORMS": "0",
+        "clips-TOTAL_FORMS": "0", "clips-INITIAL_FORMS": "0"})
+    assert LiveSession.objects.filter(id="l9").exists()
+    clash = staff.post("/admin/saleor_livedist/publishedtask/add/", {
+        "live": "l9", "task_id": "ten-watchers", "watched_minutes": "5", "target": "3", "reward_points": "30"})
+    assert clash.status_code == 200 and b"LD201" in clash.content and b"duplicate id" in clash.content
+    assert not PublishedTask.objects.exists()
+    try:
+        page = staff.post("/admin/saleor_livedist/publishedtask/add/", {
+            "live": "l9", "task_id": "l9-three", "watched_minutes": "5", "target": "3", "reward_points": "30",
+            "reward_bonus_percent": "1.5"}, follow=True)
+        assert page.status_code == 200
+        task = PublishedTask.objects.get(task_id="l9-three")
+        assert "bonus_percent: 1.5\n" in task.document and task.published_by.startswith("user:")
+        published = processing.rules_source().current().ruleset.task("l9-three")
+        assert published is not None and str(published.reward.bonus_percent) == "1.5"
+        response = staff.post("/admin/saleor_livedist/publishedtask/", {
+            "action": "withdraw", "_selected_action": [task.pk]}, follow=True)
+        assert [m.message for m in response.context["messages"]] == ["1 task(s) withdrawn"]
+        assert PublishedTask.objects.get().withdrawn_at is not None
+        assert processing.rules_source().current().ruleset.task("l9-three") is None
+    finally:
+        processing.reset_rules_source()

@@ -1,0 +1,130 @@
+"""Invite tasks staff publish for one live, from the API or the admin, without editing a rule file.
+
+A published task is a rule document (docs/rules.md, "tasks") kept in PublishedTask and loaded with the rule
+files as one rule set (rules.provider.Overlay): the same validation, the same version hash, the same engine.
+Publishing checks the whole rule set first, so a task that would make the rules invalid is refused with the
+loader's own messages and nothing is kept."""
+from __future__ import annotations
+
+from decimal import Decimal
+from io import StringIO
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from ruamel.yaml import YAML
+
+from .exceptions import RuleFileError
+from .models import LiveSession, PublishedTask
+from .rules.provider import Overlay
+from .services import ServiceError
+
+FINGERPRINT_SQL = f"SELECT count(*), max(changed_at) FROM {PublishedTask._meta.db_table}"
+
+
+class RuleProblems(ServiceError):
+    """A published task the rules would reject: one error per problem, in the loader's words."""
+
+    def __init__(self, exc: RuleFileError):
+        self.problems = exc.problems
+        super().__init__("task", exc.problems[0].code, "; ".join(str(p) for p in exc.problems))
+
+
+def task_document(live_id: str, task_id: str, description: str = "", watched_minutes: int | None = None,
+                  entered: bool = False, ordered: bool = False, target: int | None = None,
+                  reward_points: int = 0, reward_bonus_percent: Decimal | None = None,
+                  each_points: int = 0) -> str:
+    """The rule document (YAML) for one live's task. Values are written as given: the loader judges them."""
+    qualify: dict[str, Any] = {}
+    if watched_minutes is not None:
+        qualify["watched_minutes"] = watched_minutes
+    if entered:
+        qualify["entered"] = True
+    if ordered:
+        qualify["ordered"] = True
+    task: dict[str, Any] = {"id": task_id}
+    if description:
+        task["description"] = description
+    task.update({"scope": "live", "lives": [live_id], "qualify": qualify})
+    if each_points:
+        task["each"] = {"points": each_points}
+    if target is not None:
+        task["target"] = target
+        reward: dict[str, Any] = {}
+        if reward_points:
+            reward["points"] = reward_points
+        if reward_bonus_percent:
+            reward["bonus_percent"] = Decimal(reward_bonus_percent)
+        task["reward"] = reward
+    out = StringIO()
+    out.write("# Published by staff for one live (saleor-livedist).\n")
+    _yaml().dump({"schema": "livedist/v1", "tasks": [task]}, out)
+    return out.getvalue()
+
+
+def _yaml() -> YAML:
+    """A dumper that writes a Decimal as a plain YAML number, digit for digit (the loader reads it exactly)."""
+    dumper = YAML(typ="safe", pure=True)
+    dumper.default_flow_style = False
+    dumper.allow_unicode = True
+    dumper.representer.add_representer(
+        Decimal, lambda rep, value: rep.represent_scalar("tag:yaml.org,2002:float", format(value, "f")))
+    return dumper
+
+
+def publish_task(live_id: str, task_id: str, published_by: str = "", **fields: Any) -> PublishedTask:
+    """Check the task with the whole rule set, then keep it; every worker picks it up at its next reload
+    check (RELOAD_INTERVAL), this process at once. Raises ServiceError (RuleProblems for rule problems)."""
+    from .processing import rules_source
+
+    with transaction.atomic():
+        live = LiveSession.objects.select_for_update().filter(id=live_id).first()
+        if live is None:
+            raise ServiceError("live", "NOT_FOUND", f"no live {live_id!r}")
+        if live.status == LiveSession.ENDED:
+            raise ServiceError("live", "INVALID_STATE", "the live has ended; publish tasks for a scheduled live "
+                                                        "or one on air")
+        existing = PublishedTask.objects.filter(task_id=task_id).first()
+        if existing is not None:
+            state = "withdrawn" if existing.withdrawn_at else "published"
+            raise ServiceError("id", "UNIQUE", f"a task {task_id!r} was {state} already (for live "
+                                               f"{existing.live_id}); task ids are never reused, pick another")
+        row = PublishedTask(live=live, task_id=task_id, document=task_document(live_id, task_id, **fields),
+                            published_by=published_by)
+        try:
+            rules_source().check({row.document_name: row.document})
+        except RuleFileError as exc:
+            raise RuleProblems(exc) from None
+        row.save()
+        transaction.on_commit(lambda: rules_source().reload_if_changed(force=True))
+    return row
+
+
+def withdraw_task(task_id: str) -> PublishedTask:
+    """New invitees stop counting for it; points already granted stay."""
+    from .processing import rules_source
+
+    with transaction.atomic():
+        row = PublishedTask.objects.select_for_update().filter(task_id=task_id).first()
+        if row is None:
+            raise ServiceError("id", "NOT_FOUND", f"no published task {task_id!r} (tasks in rule files are "
+                                                  "withdrawn by editing the file)")
+        if row.withdrawn_at is None:
+            row.withdrawn_at = row.changed_at = timezone.now()
+            row.save(update_fields=["withdrawn_at", "changed_at"])
+            transaction.on_commit(lambda: rules_source().reload_if_changed(force=True))
+    return row
+
+
+def _fingerprint() -> tuple[Any, ...]:
+    with transaction.atomic(), connection.cursor() as cursor:  # a savepoint: a failure spoils nothing around it
+        cursor.execute(FINGERPRINT_SQL)
+        return tuple(cursor.fetchone())
+
+
+def _texts() -> dict[str, str]:
+    rows = PublishedTask.objects.filter(withdrawn_at__isnull=True).order_by("id")
+    return {row.document_name: row.document for row in rows}
+
+
+OVERLAY = Overlay(fingerprint=_fingerprint, texts=_texts)
