@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from . import processing
+from . import coupons, processing
 from .models import LiveClip, LiveQuestion, LiveReplay, LiveSession
 from .services import ServiceError
 
@@ -50,6 +50,7 @@ def start_live(live_id: str) -> LiveSession:
     live.status, live.actual_start = LiveSession.LIVE, timezone.now()
     live.save(update_fields=["status", "actual_start"])
     _submit(f"live:{live_id}:started", "live.started", live.actual_start, live=live_id)
+    coupons.open_window(live)  # the live's coupons are valid from this second
     from .reminders import schedule
 
     schedule(live_id)  # after commit, and after the engine has the click history it needs
@@ -64,6 +65,7 @@ def end_live(live_id: str) -> LiveSession:
     live.status, live.actual_end = LiveSession.ENDED, timezone.now()
     live.save(update_fields=["status", "actual_end"])
     _submit(f"live:{live_id}:ended", "live.ended", live.actual_end, live=live_id)
+    coupons.close_window(live)
     return live
 
 

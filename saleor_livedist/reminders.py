@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from .conf import get_setting
 from .identity import GUEST_PREFIX, user_pk
-from .models import Alias, Click, LiveSession, Reminder, ReminderOptOut, Watch
+from .coupons import issue_for_live
+from .models import Alias, Click, LiveCouponIssue, LiveSession, Reminder, ReminderOptOut, Watch
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +48,18 @@ def email_of(person: str) -> str | None:
     return get_user_model().objects.filter(pk=pk).values_list("email", flat=True).first() or None
 
 
+def coupons_for(live: LiveSession, person: str) -> list[dict[str, str]]:
+    """The live coupons issued to the person for this live (issued when the live started)."""
+    return [{"code": code, "title": title} for code, title in LiveCouponIssue.objects.filter(
+        coupon__live=live, person=person).order_by("coupon_id").values_list("code_id", "coupon__title")]
+
+
 def by_email(live: LiveSession, person: str, email: str | None) -> None:
     if email:
-        send_mail(f"{live.title} is live now", f"{live.title} has started. Join now: {live.stream_url or live.id}",
-                  None, [email])
+        text = f"{live.title} has started. Join now: {live.stream_url or live.id}"
+        for coupon in coupons_for(live, person):
+            text += f"\n\nYour live coupon: {coupon['code']} ({coupon['title']}), valid while the live is on air."
+        send_mail(f"{live.title} is live now", text, None, [email])
 
 
 def by_webhook(live: LiveSession, person: str, email: str | None) -> None:
@@ -58,7 +67,8 @@ def by_webhook(live: LiveSession, person: str, email: str | None) -> None:
     if not url:
         return
     body = json.dumps({"type": "live.reminder", "live": live.id, "title": live.title, "person": person,
-                       "email": email, "stream_url": live.stream_url}, sort_keys=True).encode()
+                       "email": email, "stream_url": live.stream_url, "coupons": coupons_for(live, person)},
+                      sort_keys=True).encode()
     secret = str(get_setting("REMINDER_WEBHOOK_SECRET")).encode()
     signature = hmac.new(secret, body, hashlib.sha256).hexdigest()
     request = urllib.request.Request(url, data=body, method="POST", headers={
@@ -74,6 +84,10 @@ def send_reminders(live_id: str, notifiers: Iterable[Notifier] = (by_email, by_w
     live = LiveSession.objects.filter(id=live_id).first()
     if live is None:
         return 0
+    try:
+        issue_for_live(live_id)  # the live's coupons to everyone invited so far, so reminders can carry them
+    except Exception:
+        logger.exception("could not issue the coupons of live %s; reminding without them", live_id)
     sent = 0
     for person in recipients(live):
         try:

@@ -223,6 +223,11 @@ class Engine:
         customer = store.resolve(customer)
         if d["ref"] is not None:
             self._record_ref(event, d["ref"], customer, active)
+        coupon = d["coupon"]
+        if coupon is not None and coupon["distributor"]:  # a distributor's live coupon code: a click at order time
+            self._record_ref(event, {"distributor": coupon["distributor"], "target": {"kind": "live",
+                                                                                   "id": coupon["live"]}},
+                             customer, active, via="coupon")
         clicks = [c for c in store.clicks(customer) if c.at <= at]
         if policy.bind_on == "first_order":
             recent = valid_clicks(clicks, at, policy)
@@ -249,7 +254,7 @@ class Engine:
             self.on_order_priced(ctx, chain, active, record.snapshot)
         self._project(record, active)
 
-    def _record_ref(self, event: Event, ref: Any, customer: str, active: ActiveRules) -> None:
+    def _record_ref(self, event: Event, ref: Any, customer: str, active: ActiveRules, via: str = "click") -> None:
         """A share token or distributor id carried from the checkout counts as a click at order time."""
         if ref is None:
             return
@@ -263,7 +268,7 @@ class Engine:
                                              target=target["id"]))
         self._count_invitation(target, distributor, customer)
         if active.ruleset.binding.bind_on in ("click", "first_order"):
-            bind(self.store, active.ruleset.binding, customer, distributor, event.at, via="click")
+            bind(self.store, active.ruleset.binding, customer, distributor, event.at, via=via)
 
     def _chain(self, paid_to: str | None, buyer: str, ctx: OrderContext, ruleset: RuleSet) -> list[Beneficiary]:
         """Level 1 is who is paid; each further level is the upline, up to the compliance limit."""

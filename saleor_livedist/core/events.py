@@ -179,10 +179,17 @@ def _check(etype: str, raw: dict[str, Any], where: str) -> dict[str, Any]:
             raise EventError(f"{where}: 'ref' must be a distributor id or {{distributor, target}}, got {ref!r}")
         if isinstance(ref, dict):
             ref = {"distributor": _str(ref, "distributor", f"{where}: ref"), "target": _target(ref, f"{where}: ref")}
+        coupon = raw.get("coupon")
+        if coupon is not None:
+            if not isinstance(coupon, dict):
+                raise EventError(f"{where}: 'coupon' must be {{code, live, distributor}}, got {coupon!r}")
+            coupon = {"code": _str(coupon, "code", f"{where}: coupon"), "live": _str(coupon, "live", f"{where}: coupon"),
+                      "distributor": _str(coupon, "distributor", f"{where}: coupon", optional=True)}
         return {
             "order": _str(raw, "order", where), "customer": _str(raw, "customer", where),
             "visitor": _str(raw, "visitor", where, optional=True), "channel": _str(raw, "channel", where),
             "currency": currency, "lines": _lines(raw, currency, where, refund=False), "ref": ref,
+            "coupon": coupon,
         }
     if etype in ("order.paid", "order.fulfilled", "order.cancelled"):
         return {"order": _str(raw, "order", where)}

@@ -48,6 +48,11 @@ class LiveType(graphene.ObjectType):
     stream_url = graphene.String(required=True)
     replays = graphene.List(graphene.NonNull(ReplayType), required=True)
     clips = graphene.List(graphene.NonNull(ClipType), required=True)
+    coupons = graphene.List(graphene.NonNull("saleor_livedist.graphql.coupons.LiveCouponType"), required=True,
+                            description="Coupons valid only while this live is on air.")
+
+    def resolve_coupons(root: LiveSession, info: Any) -> Any:
+        return root.coupons.order_by("created_at", "id")
 
     def resolve_replays(root: LiveSession, info: Any) -> Any:
         return root.replays.order_by("available_from")

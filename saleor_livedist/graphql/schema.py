@@ -16,6 +16,7 @@ from .. import services
 from ..core.money import round_money
 from ..db.store import plain
 from ..identity import display_name
+from .coupons import CouponCodeType, CouponQueries, CreateLiveCoupon, IssueLiveCoupon, distributor_codes
 from .live import LiveQueries, live_mutations
 from .payload import payload_mutation
 from ..models import Binding, Distributor, LedgerEntry, Order, PointsGrant, RuleVersion, ShareLink
@@ -204,8 +205,14 @@ class DistributorType(graphene.ObjectType):
     tasks = graphene.List(graphene.NonNull(TaskProgressType), required=True, live=graphene.String(required=True),
                           description="Your progress on the invite tasks of a live.")
 
+    coupon_codes = graphene.List(graphene.NonNull(CouponCodeType), required=True, live=graphene.String(required=True),
+                                 description="Your own code of each coupon of a live: orders with it are yours.")
+
     def resolve_tasks(root: Distributor, info: Any, live: str) -> list[TaskProgressType]:
         return task_progress(root.id, live)
+
+    def resolve_coupon_codes(root: Distributor, info: Any, live: str) -> list[CouponCodeType]:
+        return distributor_codes(root.id, live)
 
     def resolve_upline(root: Distributor, info: Any) -> Person | None:
         if not root.upline:
@@ -263,7 +270,7 @@ class RuleVersionType(graphene.ObjectType):
         return sorted(root.files)
 
 
-class Query(LiveQueries, graphene.ObjectType):
+class Query(LiveQueries, CouponQueries, graphene.ObjectType):
     me = graphene.Field(DistributorType, description="The signed-in distributor; null if not a distributor.")
     distributors = graphene.List(graphene.NonNull(DistributorType), required=True, rank=graphene.String(),
                                  first=graphene.Int(), offset=graphene.Int(), description="Staff only.")
@@ -318,6 +325,8 @@ class Mutation(live_mutations(), graphene.ObjectType):  # type: ignore[misc]
     create_share_link = CreateShareLink.Field()
     become_distributor = BecomeDistributor.Field()
     reminder_opt_out = ReminderOptOut.Field()
+    live_coupon_create = CreateLiveCoupon.Field()
+    live_coupon_issue = IssueLiveCoupon.Field()
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation)

@@ -1,0 +1,279 @@
+"""Live-exclusive coupons: valid only while their live is on air, optionally with a minimum spend ("spend 200,
+save 50"), one code per distributor so that an order using a code is attributed to that distributor even
+without a click, issued to the viewers each distributor invited.
+
+The discount itself is the store's: a voucher created through a port (VoucherPort). Inside Saleor the port
+creates a real Saleor voucher through Saleor's models (saleor_livedist.saleor.vouchers); in the sandbox it
+writes SandboxVoucher rows. The port opens the voucher when the live starts and closes it when the live ends,
+so the store refuses the code outside the window; `check_code` says why in words a shopper understands."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .core.money import quantum
+from .models import LiveCoupon, LiveCouponCode, LiveCouponIssue, LiveInvitation, LiveSession, SandboxVoucher
+from .services import ServiceError
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud on a live
+CODE_LENGTH = 6
+KINDS = (LiveCoupon.FIXED, LiveCoupon.PERCENT)
+
+
+class VoucherPort(Protocol):
+    """The store's vouchers, as far as live coupons need them."""
+
+    def create(self, coupon: LiveCoupon, channel: str) -> str:
+        """A voucher for the coupon, not valid yet; returns its id in the store."""
+
+    def add_codes(self, coupon: LiveCoupon, codes: list[str]) -> None:
+        """More codes of the coupon's voucher."""
+
+    def set_window(self, coupon: LiveCoupon, start: datetime | None, end: datetime | None) -> None:
+        """Valid from `start` (None: not yet) until `end` (None: open)."""
+
+
+class SandboxVouchers:
+    """The sandbox's vouchers (it has no Saleor): SandboxVoucher rows, checked by `redeem` as a store would."""
+
+    def create(self, coupon: LiveCoupon, channel: str) -> str:
+        voucher = SandboxVoucher.objects.create(
+            name=coupon.title, kind=coupon.kind, value=coupon.value, currency=coupon.currency, channel=channel,
+            min_spent=coupon.min_spent, codes=[], start_date=None, end_date=None)
+        return str(voucher.pk)
+
+    def add_codes(self, coupon: LiveCoupon, codes: list[str]) -> None:
+        voucher = SandboxVoucher.objects.select_for_update().get(pk=int(coupon.voucher))
+        voucher.codes = sorted(set(voucher.codes) | set(codes))
+        voucher.save(update_fields=["codes"])
+
+    def set_window(self, coupon: LiveCoupon, start: datetime | None, end: datetime | None) -> None:
+        SandboxVoucher.objects.filter(pk=int(coupon.voucher)).update(start_date=start, end_date=end)
+
+    @staticmethod
+    def redeem(code: str, subtotal: Decimal, currency: str, at: datetime | None = None) -> Decimal:
+        """The discount on a subtotal, as the sandbox's store grants it; raises CouponRefused otherwise (with
+        the coupon's own explanation when the code is a live coupon's)."""
+        at = at or timezone.now()
+        voucher = SandboxVoucher.objects.filter(codes__contains=[code]).first()
+        open_now = voucher is not None and voucher.start_date is not None and voucher.start_date <= at and (
+            voucher.end_date is None or at < voucher.end_date)
+        spent = voucher is not None and (voucher.min_spent is None or subtotal >= voucher.min_spent)
+        if voucher is None or not open_now or not spent or currency != voucher.currency:
+            result = check_code(code, at, subtotal, currency)
+            raise CouponRefused(result.message if not result.valid else f"code {code} cannot be used here")
+        return _discount(voucher.kind, voucher.value, subtotal, currency)
+
+
+class CouponRefused(ServiceError):
+    def __init__(self, message: str):
+        super().__init__("code", "COUPON_NOT_VALID", message)
+
+
+def voucher_port() -> VoucherPort:
+    """Saleor's vouchers when running inside Saleor, else the sandbox's."""
+    from django.apps import apps
+
+    if apps.is_installed("saleor.discount"):
+        from .saleor.vouchers import SaleorVouchers
+
+        return SaleorVouchers()
+    return SandboxVouchers()
+
+
+# ---------------------------------------------------------------------- creating and issuing
+
+
+def create_coupon(live_id: str, coupon_id: str, title: str, kind: str, value: Any, currency: str,
+                  min_spent: Any = None, created_by: str = "", port: VoucherPort | None = None) -> LiveCoupon:
+    """A coupon for a scheduled live or one on air, backed by a new store voucher (valid from the live's
+    start if it is on air already, else from when it starts)."""
+    currency = (currency or "").upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise ServiceError("currency", "INVALID", f"currency must be a 3-letter ISO 4217 code, got {currency!r}")
+    if kind not in KINDS:
+        raise ServiceError("kind", "INVALID", f"kind must be {' or '.join(KINDS)}, got {kind!r}")
+    amount = _decimal(value, "value")
+    if amount <= 0 or (kind == LiveCoupon.PERCENT and amount > 100):
+        raise ServiceError("value", "INVALID", "the value must be more than 0" + (
+            " and at most 100 (percent off)" if kind == LiveCoupon.PERCENT else f" ({currency} off)"))
+    if kind == LiveCoupon.FIXED and amount != amount.quantize(quantum(currency)):
+        raise ServiceError("value", "INVALID", f"{amount} has more decimals than {currency} allows")
+    floor = None if min_spent in (None, "") else _decimal(min_spent, "minSpent")
+    if floor is not None and floor < 0:
+        raise ServiceError("minSpent", "INVALID", "the minimum spend cannot be negative")
+    if floor is not None and kind == LiveCoupon.FIXED and floor < amount:
+        raise ServiceError("minSpent", "INVALID", f"the minimum spend ({floor} {currency}) must be at least the "
+                                                  f"amount off ({amount} {currency})")
+    if not coupon_id or not title:
+        raise ServiceError("id" if not coupon_id else "title", "REQUIRED", "a coupon needs an id and a title")
+    port = port or voucher_port()
+    with transaction.atomic():
+        live = LiveSession.objects.select_for_update().filter(id=live_id).first()
+        if live is None:
+            raise ServiceError("live", "NOT_FOUND", f"no live {live_id!r}")
+        if live.status == LiveSession.ENDED:
+            raise ServiceError("live", "INVALID_STATE", "the live has ended; a live coupon is for a scheduled live "
+                                                        "or one on air")
+        if LiveCoupon.objects.filter(id=coupon_id).exists():
+            raise ServiceError("id", "UNIQUE", f"a coupon with id {coupon_id!r} exists already")
+        coupon = LiveCoupon(id=coupon_id, live=live, title=title, kind=kind, value=amount, currency=currency,
+                            min_spent=floor, created_by=created_by)
+        coupon.voucher = port.create(coupon, live.channel)
+        coupon.save()
+        if live.status == LiveSession.LIVE:
+            port.set_window(coupon, live.actual_start, None)
+    return coupon
+
+
+def code_for(coupon: LiveCoupon, distributor: str, port: VoucherPort | None = None) -> LiveCouponCode:
+    """The distributor's code of the coupon, made the first time it is asked for."""
+    existing = LiveCouponCode.objects.filter(coupon=coupon, distributor=distributor).first()
+    if existing is not None:
+        return existing
+    port = port or voucher_port()
+    for _ in range(5):
+        code = _new_code(coupon)
+        try:
+            with transaction.atomic():
+                row = LiveCouponCode.objects.create(code=code, coupon=coupon, distributor=distributor)
+                port.add_codes(coupon, [code])
+                return row
+        except IntegrityError:  # the distributor's code was made meanwhile, or (rarely) the code is taken
+            existing = LiveCouponCode.objects.filter(coupon=coupon, distributor=distributor).first()
+            if existing is not None:
+                return existing
+    raise ServiceError("code", "UNAVAILABLE", "could not make a unique code; try again")
+
+
+def _new_code(coupon: LiveCoupon) -> str:
+    prefix = "".join(ch for ch in coupon.id.upper() if ch.isalnum())[:8] or "LIVE"
+    return prefix + "-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def issue(coupon: LiveCoupon, invitations: Iterable[tuple[str, str]] | None = None,
+          port: VoucherPort | None = None) -> int:
+    """Hand the coupon to invited viewers: each gets the code of the distributor who invited them (the first
+    one, for a viewer several invited). Once per viewer; returns how many were issued now."""
+    if invitations is None:
+        invitations = LiveInvitation.objects.filter(live=coupon.live_id).order_by("id").values_list(
+            "viewer", "distributor")
+    first: dict[str, str] = {}
+    for viewer, distributor in invitations:
+        first.setdefault(viewer, distributor)
+    done = set(LiveCouponIssue.objects.filter(coupon=coupon, person__in=list(first)).values_list("person", flat=True))
+    codes = {d: code_for(coupon, d, port) for d in {d for v, d in first.items() if v not in done}}
+    rows = [LiveCouponIssue(coupon=coupon, person=v, code=codes[d]) for v, d in first.items() if v not in done]
+    LiveCouponIssue.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def issue_for_live(live_id: str) -> int:
+    """At the live's start (with the reminders): every coupon of the live to everyone invited so far."""
+    return sum(issue(coupon) for coupon in LiveCoupon.objects.filter(live_id=live_id))
+
+
+def coupons_of(person: str, live_id: str) -> list[LiveCouponIssue]:
+    """A viewer's coupons for a live, issued now if they were invited and had none yet."""
+    invited = list(LiveInvitation.objects.filter(live=live_id, viewer=person).order_by("id").values_list(
+        "viewer", "distributor")[:1])
+    if invited:
+        for coupon in LiveCoupon.objects.filter(live_id=live_id):
+            issue(coupon, invited)
+    return list(LiveCouponIssue.objects.filter(person=person, coupon__live_id=live_id).select_related(
+        "coupon", "code", "coupon__live"))
+
+
+# ---------------------------------------------------------------------- the window
+
+
+def open_window(live: LiveSession, port: VoucherPort | None = None) -> None:
+    """The live started: its coupons are valid from this second."""
+    port = port or voucher_port()
+    for coupon in LiveCoupon.objects.filter(live=live):
+        port.set_window(coupon, live.actual_start, None)
+
+
+def close_window(live: LiveSession, port: VoucherPort | None = None) -> None:
+    """The live ended: its coupons are no longer valid from this second."""
+    port = port or voucher_port()
+    for coupon in LiveCoupon.objects.filter(live=live):
+        port.set_window(coupon, live.actual_start, live.actual_end)
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    valid: bool
+    message: str
+    coupon: LiveCoupon | None = None
+    distributor: str = ""
+    discount: Decimal | None = None  # for the subtotal given
+
+
+def check_code(code: str, at: datetime | None = None, subtotal: Decimal | None = None,
+               currency: str | None = None) -> CodeCheck:
+    """Whether a live coupon's code can be used now, and if not why, in the shopper's words."""
+    at = at or timezone.now()
+    row = LiveCouponCode.objects.filter(code=(code or "").strip().upper()).select_related(
+        "coupon", "coupon__live").first()
+    if row is None:
+        return CodeCheck(False, f"{code!r} is not a live coupon code")
+    coupon, live = row.coupon, row.coupon.live
+    name = f"coupon {row.code} ({coupon.title})"
+    if live.actual_start is None or live.actual_start > at:
+        return CodeCheck(False, f"{name} can only be used while the live '{live.title}' is on air; it has not "
+                                f"started yet (scheduled for {_when(live.scheduled_start)})", coupon, row.distributor)
+    if live.actual_end is not None and live.actual_end <= at:
+        return CodeCheck(False, f"{name} could only be used while the live '{live.title}' was on air; the live "
+                                f"ended at {_when(live.actual_end)}", coupon, row.distributor)
+    if currency is not None and currency.upper() != coupon.currency:
+        return CodeCheck(False, f"{name} is for orders in {coupon.currency}, not {currency.upper()}", coupon,
+                         row.distributor)
+    if subtotal is not None and coupon.min_spent is not None and subtotal < coupon.min_spent:
+        return CodeCheck(False, f"{name} needs a subtotal of at least {coupon.min_spent.normalize():f} "
+                                f"{coupon.currency}; this one is {subtotal:f} {coupon.currency}", coupon,
+                         row.distributor)
+    discount = None if subtotal is None else _discount(coupon.kind, coupon.value, subtotal, coupon.currency)
+    return CodeCheck(True, f"{name} is valid until the live '{live.title}' ends", coupon, row.distributor, discount)
+
+
+def coupon_of_order(code: str | None) -> dict[str, str] | None:
+    """The `coupon` field of an order.created event for an order placed with this code (None if the code is
+    not a live coupon's): whose code it is and for which live."""
+    if not code:
+        return None
+    row = LiveCouponCode.objects.filter(code=code.strip().upper()).select_related("coupon").first()
+    if row is None:
+        return None
+    return {"code": row.code, "live": row.coupon.live_id, **({"distributor": row.distributor}
+                                                             if row.distributor else {})}
+
+
+def _discount(kind: str, value: Decimal, subtotal: Decimal, currency: str) -> Decimal:
+    from .core.money import percent_of, round_money
+
+    off = percent_of(subtotal, value, currency) if kind == LiveCoupon.PERCENT else round_money(value, currency)
+    return min(off, subtotal)
+
+
+def _decimal(value: Any, field: str) -> Decimal:
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ServiceError(field, "INVALID", f"{field} must be a number, got {value!r}") from None
+    if not result.is_finite():
+        raise ServiceError(field, "INVALID", f"{field} must be a number, got {value!r}")
+    return result
+
+
+def _when(at: datetime) -> str:
+    return timezone.localtime(at).isoformat(sep=" ", timespec="minutes")

@@ -1,0 +1,115 @@
+"""Live coupons in the API: staff create them, distributors get their own code, invited viewers see the code
+they were issued, and anyone can ask whether a code can be used now (and if not, why)."""
+from __future__ import annotations
+
+from typing import Any
+
+import graphene
+
+from .. import coupons
+from ..links import VISITOR_COOKIE, LinkError, read_visitor
+from ..models import LiveCoupon
+from .payload import payload_mutation
+
+VISITOR_HEADER = "HTTP_X_LIVEDIST_VISITOR"
+
+
+class LiveCouponType(graphene.ObjectType):
+    class Meta:
+        name = "LiveCoupon"
+        description = "A coupon valid only while its live is on air."
+
+    id = graphene.String(required=True)
+    live = graphene.String(required=True)
+    title = graphene.String(required=True)
+    kind = graphene.String(required=True, description="fixed (amount off) or percent (percent off)")
+    value = graphene.Decimal(required=True)
+    currency = graphene.String(required=True)
+    min_spent = graphene.Decimal(description="The subtotal an order must reach ('spend 200, save 50').")
+
+    def resolve_live(root: LiveCoupon, info: Any) -> str:
+        return root.live_id
+
+
+class CouponCodeType(graphene.ObjectType):
+    class Meta:
+        name = "LiveCouponCode"
+
+    code = graphene.String(required=True)
+    coupon = graphene.Field(LiveCouponType, required=True)
+
+
+class CodeCheckType(graphene.ObjectType):
+    class Meta:
+        name = "LiveCouponCheck"
+
+    valid = graphene.Boolean(required=True)
+    message = graphene.String(required=True, description="Why the code can or cannot be used now.")
+    discount = graphene.Decimal(description="The amount off for the subtotal given, when valid.")
+    coupon = graphene.Field(LiveCouponType)
+
+
+def viewer_identity(context: Any) -> str | None:
+    """The signed-in customer, else the signed visitor id (header or cookie) of an anonymous viewer."""
+    if context.identity:
+        return str(context.identity)
+    request = context.request
+    signed = request.META.get(VISITOR_HEADER) or request.COOKIES.get(VISITOR_COOKIE) if request else None
+    if not signed:
+        return None
+    try:
+        return read_visitor(signed)
+    except LinkError:
+        return None
+
+
+class CouponQueries(graphene.ObjectType):
+    live_coupon_check = graphene.Field(
+        CodeCheckType, required=True, code=graphene.String(required=True), subtotal=graphene.Decimal(),
+        currency=graphene.String(), description="Whether a live coupon code can be used now, and if not, why.")
+    my_live_coupons = graphene.List(
+        graphene.NonNull(CouponCodeType), required=True, live=graphene.String(required=True),
+        description="The live coupons you were issued as an invited viewer (signed in, or by your visitor id).")
+
+    def resolve_live_coupon_check(root: Any, info: Any, code: str, subtotal: Any = None,
+                                  currency: str | None = None) -> CodeCheckType:
+        result = coupons.check_code(code, subtotal=subtotal, currency=currency)
+        return CodeCheckType(valid=result.valid, message=result.message, discount=result.discount,
+                             coupon=result.coupon)
+
+    def resolve_my_live_coupons(root: Any, info: Any, live: str) -> list[CouponCodeType]:
+        person = viewer_identity(info.context)
+        if person is None:
+            return []
+        return [CouponCodeType(code=issue.code_id, coupon=issue.coupon) for issue in coupons.coupons_of(person, live)]
+
+
+def distributor_codes(distributor: str, live: str) -> list[CouponCodeType]:
+    """A distributor's own code of each coupon of the live (made on first request)."""
+    return [CouponCodeType(code=coupons.code_for(coupon, distributor).code, coupon=coupon)
+            for coupon in LiveCoupon.objects.filter(live_id=live).order_by("created_at", "id")]
+
+
+CreateLiveCoupon = payload_mutation(
+    "LiveCouponCreate", {
+        "live": graphene.String(required=True), "id": graphene.String(required=True),
+        "title": graphene.String(required=True),
+        "kind": graphene.String(required=True, description="fixed (amount off) or percent (percent off)"),
+        "value": graphene.Decimal(required=True), "currency": graphene.String(required=True),
+        "min_spent": graphene.Decimal(description="The subtotal an order must reach ('spend 200, save 50')."),
+    }, "coupon", LiveCouponType,
+    lambda context, live, id, title, kind, value, currency, min_spent=None: coupons.create_coupon(
+        live, id, title, kind, value, currency, min_spent=min_spent, created_by=context.identity or ""),
+    staff=True)
+IssueLiveCoupon = payload_mutation(
+    "LiveCouponIssue", {"id": graphene.String(required=True)}, "issued", graphene.Int(),
+    lambda context, id: _issue(id), staff=True)
+
+
+def _issue(coupon_id: str) -> int:
+    from ..services import ServiceError
+
+    coupon = LiveCoupon.objects.filter(id=coupon_id).first()
+    if coupon is None:
+        raise ServiceError("id", "NOT_FOUND", f"no coupon {coupon_id!r}")
+    return coupons.issue(coupon)
