@@ -67,7 +67,8 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     if args.memory:
         out.write(f"livedist demo: the sample live session {default_fixture().name} through the default rules "
-                  "(in memory)\n\n")
+                  "(in memory: the events only; the live room in live-room.json, with the task staff published "
+                  "for the live, needs the database)\n\n")
         args.events, args.now = str(default_fixture()), None
         return cmd_simulate(args, out)
     if args.engine:

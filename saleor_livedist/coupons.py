@@ -8,6 +8,7 @@ writes SandboxVoucher rows. The port opens the voucher when the live starts and 
 so the store refuses the code outside the window; `check_code` says why in words a shopper understands."""
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from .services import ServiceError
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud on a live
 CODE_LENGTH = 6
+CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{2,31}")
 KINDS = (LiveCoupon.FIXED, LiveCoupon.PERCENT)
 
 
@@ -133,14 +135,26 @@ def create_coupon(live_id: str, coupon_id: str, title: str, kind: str, value: An
     return coupon
 
 
-def code_for(coupon: LiveCoupon, distributor: str, port: VoucherPort | None = None) -> LiveCouponCode:
-    """The distributor's code of the coupon, made the first time it is asked for."""
+def code_for(coupon: LiveCoupon, distributor: str, port: VoucherPort | None = None,
+             code: str | None = None) -> LiveCouponCode:
+    """The distributor's code of the coupon, made the first time it is asked for: `code` if given (a code a
+    host can read out on air, e.g. BOB50), else a random one."""
     existing = LiveCouponCode.objects.filter(coupon=coupon, distributor=distributor).first()
     if existing is not None:
+        if code is not None and existing.code != code.upper():
+            raise ServiceError("code", "UNIQUE", f"{distributor} has code {existing.code} for this coupon already")
         return existing
+    if code is not None:
+        code = code.strip().upper()
+        if not CODE_PATTERN.fullmatch(code):
+            raise ServiceError("code", "INVALID", f"{code!r}: a code is 3 to 32 letters, digits and '-', "
+                                                  "starting with a letter or digit")
+        if LiveCouponCode.objects.filter(code=code).exists():
+            raise ServiceError("code", "UNIQUE", f"the code {code} is taken")
     port = port or voucher_port()
+    wanted = code
     for _ in range(5):
-        code = _new_code(coupon)
+        code = code or _new_code(coupon)
         try:
             with transaction.atomic():
                 row = LiveCouponCode.objects.create(code=code, coupon=coupon, distributor=distributor)
@@ -150,6 +164,9 @@ def code_for(coupon: LiveCoupon, distributor: str, port: VoucherPort | None = No
             existing = LiveCouponCode.objects.filter(coupon=coupon, distributor=distributor).first()
             if existing is not None:
                 return existing
+            if wanted is not None:
+                raise ServiceError("code", "UNIQUE", f"the code {wanted} is taken") from None
+            code = None
     raise ServiceError("code", "UNAVAILABLE", "could not make a unique code; try again")
 
 

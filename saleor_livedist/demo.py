@@ -77,7 +77,88 @@ def stream(mapping: dict[str, str]) -> Iterator[dict[str, Any]]:
             event["ref"] = mapping.get(ref, ref)
         elif isinstance(ref, dict):
             ref["distributor"] = mapping.get(ref["distributor"], ref["distributor"])
+        coupon = event.get("coupon")
+        if isinstance(coupon, dict) and isinstance(coupon.get("distributor"), str):
+            coupon["distributor"] = mapping.get(coupon["distributor"], coupon["distributor"])
         yield event
+
+
+def room() -> dict[str, Any]:
+    return json.loads((FIXTURES / "live-room.json").read_text(encoding="utf-8"))
+
+
+def open_room(spec: dict[str, Any], mapping: dict[str, str]) -> None:
+    """Before the events: the live session as staff schedule it, the task they publish for it and its coupon
+    with a code per distributor, through the same services the API uses (the sandbox's voucher port)."""
+    from . import coupons, livetasks
+    from .core.events import parse_datetime
+    from .models import LiveSession
+
+    live = spec["live"]
+    LiveSession.objects.create(
+        id=live["id"], title=live["title"], host=mapping.get(live["host"], live["host"]), channel=live["channel"],
+        scheduled_start=parse_datetime(live["scheduled_start"], "scheduled_start"),
+        featured_products=live["featured_products"], stream_url=live["stream_url"])
+    for task in spec["tasks"]:
+        livetasks.publish_task(live["id"], task["id"], published_by=mapping["boss"],
+                               **{k: v for k, v in task.items() if k != "id"})
+    for raw in spec["coupons"]:
+        coupon = coupons.create_coupon(live["id"], raw["id"], raw["title"], raw["kind"], raw["value"],
+                                       raw["currency"], min_spent=raw.get("min_spent"), created_by=mapping["boss"])
+        for name, code in raw["codes"].items():
+            coupons.code_for(coupon, mapping[name], code=code)
+
+
+def close_room(spec: dict[str, Any]) -> None:
+    """After the events: the live as it ran (started and ended at the events' times), its replay and clips,
+    and the coupon's store voucher valid for exactly the time it was on air."""
+    from . import coupons
+    from .core.events import parse_datetime
+    from .models import LiveClip, LiveReplay, LiveSession
+
+    live, replay = spec["live"], spec["replay"]
+    session = LiveSession.objects.get(id=live["id"])
+    session.actual_start = parse_datetime(live["actual_start"], "actual_start")
+    session.actual_end = parse_datetime(live["actual_end"], "actual_end")
+    session.status = LiveSession.ENDED
+    session.save()
+    coupons.close_window(session)
+    kept = LiveReplay.objects.create(
+        id=replay["id"], live=session, url=replay["url"],
+        available_from=parse_datetime(replay["available_from"], "available_from"),
+        available_until=parse_datetime(replay["available_until"], "available_until"))
+    for clip in spec["clips"]:
+        LiveClip.objects.create(live=session, replay=kept, **clip)
+
+
+def room_report(spec: dict[str, Any], names: dict[str, str]) -> str:
+    """The live room as the merchant would look it over: the live, replay, clips, the published task's
+    progress and the coupon's codes with the orders placed with them."""
+    from .models import InboxEvent, LedgerEntry, LiveSession, PointsGrant, TaskProgress
+
+    session = LiveSession.objects.get(id=spec["live"]["id"])
+    lines = [f"Live room: {session.title} ({session.id}), {session.status}, on air "
+             f"{session.actual_start.isoformat()} to {session.actual_end.isoformat()}"]
+    for replay in session.replays.all():
+        lines.append(f"  replay {replay.id}: {replay.url}, until {replay.available_until.isoformat()}")
+    for clip in session.clips.order_by("start_seconds"):
+        lines.append(f"  clip {clip.id}: {clip.title} ({clip.start_seconds}-{clip.end_seconds} s)")
+    for task in session.published_tasks.all():
+        progress = {p.distributor: p for p in TaskProgress.objects.filter(task=task.task_id)}
+        points = {g.beneficiary: g.points for g in PointsGrant.objects.filter(rule_ids=[task.task_id])}
+        for who, p in sorted(progress.items()):
+            lines.append(f"  task {task.task_id} (published by staff): {names.get(who, who)} {p.qualified} "
+                         f"qualified, {'done' if p.completed_at else 'open'}, {points.get(who, 0)} points")
+    for coupon in session.coupons.all():
+        lines.append(f"  coupon {coupon.id}: {coupon.title}, valid only while the live was on air")
+        for code in coupon.codes.order_by("code"):
+            used = InboxEvent.objects.filter(type="order.created", payload__coupon__code=code.code)
+            orders = sorted(e.payload["order"] for e in used)
+            paid = {order: amount for order, amount in LedgerEntry.objects.filter(
+                order__in=orders, beneficiary=code.distributor, level=1).values_list("order", "amount")}
+            lines.append(f"    {code.code} ({names.get(code.distributor, code.distributor)}): orders "
+                         + (", ".join(f"{o} (commission {paid.get(o, 0):.2f})" for o in orders) or "none"))
+    return "\n".join(lines)
 
 
 def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> int:
@@ -92,18 +173,21 @@ def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> in
     from .db.store import DbStore
 
     mapping = load_people()
+    spec = room()
+    open_room(spec, mapping)
     events = list(stream(mapping))
     for event in events:
         processing.submit(event, process=False)  # as the hooks do: into the inbox...
     applied = processing.process_pending()  # ...and applied by the processing a worker runs
     last = max(parse_event(e).at for e in events)
     processing.settle(last)
+    close_room(spec)
     processing.record_rule_version(processing.rules_source())
     out.write(f"{len(events)} events in the inbox, {applied} applied (a redelivered one was ignored); "
               f"approvals as of {last.isoformat()}\n\n")
     names = {identity: name for name, identity in mapping.items()}
     doc = _rename(summary(DbStore(), processing.rules_source().current().version), names)
-    out.write(render_text(doc) + "\n")
+    out.write(render_text(doc) + "\n\n" + room_report(spec, names) + "\n")
     if serve:
         return _serve(out, address, mapping)
     return 0

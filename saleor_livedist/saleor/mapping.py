@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from ..core.money import quantum
 from ..identity import of_guest, of_user
+from ..coupons import coupon_of_order
 from ..links import LinkError, read_share_token, read_visitor
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,9 @@ def order_created(order: Any) -> dict[str, Any]:
     visitor = visitor_from_metadata(meta)
     if visitor is not None:
         event["visitor"] = visitor
+    coupon = coupon_of_order(getattr(order, "voucher_code", None))  # a distributor's live coupon code
+    if coupon is not None:
+        event["coupon"] = coupon
     return event
 
 

@@ -155,6 +155,29 @@ class LiveDistPlugin(BasePlugin):
         except Exception:
             customer_event.apply(args=(customer.pk,))
 
+    # ------------------------------------------------------------------ checkout
+
+    def preprocess_order_creation(self, checkout_info: Any, lines: Any, previous_value: Any) -> Any:
+        """A live coupon's code outside its live's air time stops checkoutComplete with the reason. Saleor
+        checks the voucher's dates itself, except on a retry after a failed payment (it counted the voucher
+        then and does not look again), and its own message would only say the voucher is not applicable."""
+        if not self.active:
+            return previous_value
+        code = getattr(getattr(checkout_info, "checkout", None), "voucher_code", None)
+        if not code:
+            return previous_value
+        try:
+            from ..coupons import check_code
+
+            result = check_code(code)
+            refused = result.coupon is not None and not result.valid
+        except Exception:  # our own failure must not stop a sale Saleor would make
+            logger.exception("saleor-livedist: could not check live coupon %s; left to Saleor", code)
+            return previous_value
+        if refused:
+            raise ValidationError({"promo_code": ValidationError(result.message, code="voucher_not_applicable")})
+        return previous_value
+
     # ------------------------------------------------------------------ HTTP
 
     def webhook(self, request: Any, path: str, previous_value: Any) -> HttpResponse:

@@ -38,10 +38,16 @@ def test_demo_plays_the_stream_through_the_database() -> None:
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "73 events in the inbox, 72 applied" in out
+    assert "75 events in the inbox, 74 applied" in out
     # bob's 14% on o-201 (10 live + 2 first hour + 2 task) of 399.00, worked out by hand
     assert re.search(r"o-201\s+1\s+bob\s+commission\s+1\s+14%\s+55\.86 CNY\s+approved", out)
-    assert re.search(r"bob\s+CNY\s+0\.00\s+58\.76\s+41\.35\s+100\s+leader", out)
+    # frank never clicked: bob's coupon code pays bob 12% (10 live + 2 task; after the first hour) of 349.00
+    assert re.search(r"o-205\s+1\s+bob\s+commission\s+1\s+12%\s+41\.88 CNY\s+pending", out)
+    # points: 10 x 5 (invite-watcher) + 50 (ten-watchers) + 20 (the task staff published: 2 invitees bought)
+    assert re.search(r"bob\s+CNY\s+41\.88\s+58\.76\s+41\.35\s+120\s+leader", out)
+    assert "task live-1-two-buyers (published by staff): bob 3 qualified, done, 20 points" in out
+    assert "BOB-AUTUMN (bob): orders o-205 (commission 41.88)" in out
+    assert "clip clip-blue-dress: The blue dress, close up (600-690 s)" in out
     assert re.search(r"carol\s+CNY\s+0\.00\s+17\.96\s+0\.00\s+0\s+distributor", out)
 
 

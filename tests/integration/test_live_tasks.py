@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 from django.test import Client
 from django.utils import timezone
+from ruamel.yaml import YAML
 
 from saleor_livedist import processing
 from saleor_livedist.livetasks import OVERLAY

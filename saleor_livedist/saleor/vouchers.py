@@ -1,0 +1,45 @@
+"""Live coupons inside Saleor: the voucher port (coupons.VoucherPort) on Saleor's own models. Each coupon is
+one Saleor voucher for the entire order, listed in the live's channel with the amount or percent off and the
+minimum spend, with one VoucherCode per distributor code. Saleor's checkout accepts a code only between the
+voucher's start_date and end_date, so the port keeps that window on the live: not valid before the live
+starts (start_date far in the future), valid from the second it starts, and until the second it ends."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from django.db import transaction
+from saleor.channel.models import Channel
+from saleor.discount import DiscountValueType, VoucherType
+from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
+
+from ..models import LiveCoupon
+from ..services import ServiceError
+
+NOT_YET = datetime(9999, 1, 1, tzinfo=timezone.utc)  # start_date of a coupon whose live has not started
+KIND = {LiveCoupon.FIXED: DiscountValueType.FIXED, LiveCoupon.PERCENT: DiscountValueType.PERCENTAGE}
+
+
+class SaleorVouchers:
+    def create(self, coupon: LiveCoupon, channel: str) -> str:
+        listed = Channel.objects.filter(slug=channel).first()
+        if listed is None:
+            raise ServiceError("live", "INVALID", f"the live's channel {channel!r} is not a Saleor channel: set the "
+                                                  "live's channel to the slug of the channel it sells in")
+        if coupon.kind == LiveCoupon.FIXED and listed.currency_code != coupon.currency:
+            raise ServiceError("currency", "INVALID", f"channel {channel} sells in {listed.currency_code}, not "
+                                                      f"{coupon.currency}")
+        with transaction.atomic():
+            voucher = Voucher.objects.create(
+                type=VoucherType.ENTIRE_ORDER, name=f"{coupon.title} (live {coupon.live_id} only)",
+                discount_value_type=KIND[coupon.kind], start_date=NOT_YET, end_date=None,
+                metadata={"livedist_coupon": coupon.id, "livedist_live": coupon.live_id})
+            VoucherChannelListing.objects.create(
+                voucher=voucher, channel=listed, discount_value=coupon.value, currency=listed.currency_code,
+                min_spent_amount=coupon.min_spent)
+        return str(voucher.pk)
+
+    def add_codes(self, coupon: LiveCoupon, codes: list[str]) -> None:
+        VoucherCode.objects.bulk_create([VoucherCode(voucher_id=int(coupon.voucher), code=code) for code in codes])
+
+    def set_window(self, coupon: LiveCoupon, start: datetime | None, end: datetime | None) -> None:
+        Voucher.objects.filter(pk=int(coupon.voucher)).update(start_date=start or NOT_YET, end_date=end)
