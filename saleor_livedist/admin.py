@@ -274,3 +274,54 @@ class PublishedTaskAdmin(admin.ModelAdmin):
         for task in queryset:
             withdraw_task(task.task_id)
         self.message_user(request, f"{queryset.count()} task(s) withdrawn", messages.SUCCESS)
+
+
+class LiveCouponCodeInline(admin.TabularInline):
+    model = m.LiveCouponCode
+    fields = ("code", "distributor", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(m.LiveCoupon)
+class LiveCouponAdmin(admin.ModelAdmin):
+    """Live coupons: created here or with liveCouponCreate, always through the service, so the store's voucher
+    is made with them; distributors' codes are made when a distributor asks for theirs or a viewer is issued one."""
+
+    list_display = ("id", "title", "live", "kind", "value", "currency", "min_spent", "voucher")
+    list_filter = ("live",)
+    inlines = [LiveCouponCodeInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = ("voucher", "created_by", "created_at")
+        return fields if obj is None else fields + ("id", "live", "title", "kind", "value", "currency", "min_spent")
+
+    def save_model(self, request: HttpRequest, obj: m.LiveCoupon, form: Any, change: bool) -> None:
+        from .coupons import create_coupon
+        from .services import ServiceError
+
+        if change:
+            return  # nothing editable: the voucher was made with these values
+        try:
+            made = create_coupon(obj.live_id, obj.id, obj.title, obj.kind, obj.value, obj.currency,
+                                 min_spent=obj.min_spent, created_by=f"user:{request.user.pk}")
+        except ServiceError as exc:
+            self.message_user(request, f"{exc.field}: {exc.message}", messages.ERROR)
+            raise _Refused from exc
+        obj.voucher = made.voucher
+
+    def add_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().add_view(request, *args, **kwargs)
+        except _Refused:
+            from django.http import HttpResponseRedirect
+
+            return HttpResponseRedirect(request.path)
+
+
+class _Refused(Exception):
+    """The service refused a coupon the admin form accepted; the message is already queued for the user."""

@@ -118,3 +118,23 @@ def test_invite_tasks_are_published_and_withdrawn_from_the_admin(staff: Client) 
         assert processing.rules_source().current().ruleset.task("l9-three") is None
     finally:
         processing.reset_rules_source()
+
+
+def test_live_coupons_are_created_from_the_admin_with_their_voucher(staff: Client) -> None:
+    from saleor_livedist.models import LiveCoupon, SandboxVoucher
+
+    staff.post("/admin/saleor_livedist/livesession/add/", {
+        "id": "l9", "title": "Night market", "host": "", "channel": "default",
+        "scheduled_start_0": "2026-12-01", "scheduled_start_1": "20:00:00", "featured_products": "[]",
+        "stream_url": "", "replays-TOTAL_FORMS": "0", "replays-INITIAL_FORMS": "0",
+        "clips-TOTAL_FORMS": "0", "clips-INITIAL_FORMS": "0"})
+    form = {"id": "night50", "live": "l9", "title": "Spend 200, save 50", "kind": "fixed", "value": "50",
+            "currency": "CNY", "min_spent": "30", "codes-TOTAL_FORMS": "0", "codes-INITIAL_FORMS": "0"}
+    refused = staff.post("/admin/saleor_livedist/livecoupon/add/", form, follow=True)
+    assert "must be at least the amount off" in " ".join(m.message for m in refused.context["messages"])
+    assert not LiveCoupon.objects.exists() and not SandboxVoucher.objects.exists()
+    page = staff.post("/admin/saleor_livedist/livecoupon/add/", {**form, "min_spent": "200"}, follow=True)
+    assert page.status_code == 200
+    coupon = LiveCoupon.objects.get()
+    assert coupon.voucher == str(SandboxVoucher.objects.get().pk) and coupon.created_by.startswith("user:")
+    assert staff.get(f"/admin/saleor_livedist/livecoupon/{coupon.pk}/change/").status_code == 200
