@@ -137,8 +137,8 @@ def room_report(spec: dict[str, Any], names: dict[str, str]) -> str:
     from .models import InboxEvent, LedgerEntry, LiveSession, PointsGrant, TaskProgress
 
     session = LiveSession.objects.get(id=spec["live"]["id"])
-    lines = [f"Live room: {session.title} ({session.id}), {session.status}, on air "
-             f"{session.actual_start.isoformat()} to {session.actual_end.isoformat()}"]
+    lines = [(f"Live room: {session.title} ({session.id}), {session.status}, on air "
+              f"{session.actual_start.isoformat()} to {session.actual_end.isoformat()}")]
     for replay in session.replays.all():
         lines.append(f"  replay {replay.id}: {replay.url}, until {replay.available_until.isoformat()}")
     for clip in session.clips.order_by("start_seconds"):

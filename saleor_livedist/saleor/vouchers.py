@@ -5,7 +5,7 @@ voucher's start_date and end_date, so the port keeps that window on the live: no
 starts (start_date far in the future), valid from the second it starts, and until the second it ends."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 from django.db import transaction
 from saleor.channel.models import Channel
@@ -15,7 +15,7 @@ from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 from ..models import LiveCoupon
 from ..services import ServiceError
 
-NOT_YET = datetime(9999, 1, 1, tzinfo=timezone.utc)  # start_date of a coupon whose live has not started
+NOT_YET = datetime(9999, 1, 1, tzinfo=UTC)  # start_date of a coupon whose live has not started
 KIND = {LiveCoupon.FIXED: DiscountValueType.FIXED, LiveCoupon.PERCENT: DiscountValueType.PERCENTAGE}
 
 
