@@ -126,6 +126,7 @@ class Watch(models.Model):
     open_count = models.IntegerField(default=0)
     active_since = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(default=0)
+    last_seen = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "livedist_watch"

@@ -47,7 +47,12 @@ class Stream:
             self.add("live.ended", end, live=live)
 
     def watch(self, live: str, viewer: str, start: float, minutes: float) -> None:
+        """A tab open for `minutes`, with a heartbeat every minute (silence longer than that stops the clock)."""
         self.add("live.joined", start, live=live, viewer=viewer)
+        beat = start + 1
+        while beat < start + minutes:
+            self.add("live.heartbeat", beat, live=live, viewer=viewer)
+            beat += 1
         self.add("live.left", start + minutes, live=live, viewer=viewer)
 
     def order(self, order: str, customer: str, minute: float = 0, day: float = 0, paid: bool = True,

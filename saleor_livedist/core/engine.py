@@ -104,8 +104,9 @@ class Engine:
             return self._notice(event, f"live {live.id} already ended")
         live.ended_at = event.at
         self.store.put_live(live)
+        silent = active.ruleset.viewing.silent_after_seconds
         for watch in self.store.open_watches(live.id):
-            watch.seconds = watch.watched_seconds(event.at)
+            watch.seconds = watch.watched_seconds(event.at, silent)
             watch.open_count, watch.active_since = 0, None
             self.store.put_watch(watch)
             self._qualify(active, live.id, watch.viewer, event.at)
@@ -122,6 +123,7 @@ class Engine:
         if watch.open_count == 0:
             watch.active_since = event.at
         watch.open_count += 1
+        watch.seen(event.at, active.ruleset.viewing.silent_after_seconds)
         self.store.put_watch(watch)
         self._qualify(active, d["live"], viewer, event.at)
 
@@ -130,6 +132,9 @@ class Engine:
         watch = self.store.get_watch(d["live"], viewer)
         if watch is None or watch.open_count == 0:
             return self._on_live_joined(event, d, active)  # a heartbeat implies presence
+        if watch.last_seen is None or event.at > watch.last_seen:
+            watch.seen(event.at, active.ruleset.viewing.silent_after_seconds)
+            self.store.put_watch(watch)
         self._qualify(active, d["live"], viewer, event.at)
 
     def _on_live_left(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
@@ -137,10 +142,15 @@ class Engine:
         watch = self.store.get_watch(d["live"], viewer)
         if watch is None or watch.open_count == 0:
             return self._notice(event, f"viewer {viewer} was not watching live {d['live']}")
+        silent = active.ruleset.viewing.silent_after_seconds
         watch.open_count -= 1
         if watch.open_count == 0:
-            watch.seconds = watch.watched_seconds(event.at)
+            watch.seconds = watch.watched_seconds(event.at, silent)  # up to the leave, or the silence before it
             watch.active_since = None
+            if watch.last_seen is None or event.at > watch.last_seen:
+                watch.last_seen = event.at
+        else:
+            watch.seen(event.at, silent)
         self.store.put_watch(watch)
         self._qualify(active, d["live"], viewer, event.at)
 
@@ -193,6 +203,8 @@ class Engine:
             mine.open_count += watch.open_count
             if watch.active_since is not None:
                 mine.active_since = min(filter(None, (mine.active_since, watch.active_since)))
+            if watch.last_seen is not None:
+                mine.seen(watch.last_seen)
             watch.open_count, watch.active_since, watch.seconds = 0, None, 0.0
             self.store.put_watch(watch)
             self.store.put_watch(mine)
@@ -405,7 +417,8 @@ class Engine:
             q = task.qualify
             if q.entered and watch is None:
                 continue
-            if q.watched_minutes is not None and (watch is None or watch.watched_seconds(at) < q.watched_minutes * 60):
+            if q.watched_minutes is not None and (watch is None or watch.watched_seconds(
+                    at, ruleset.viewing.silent_after_seconds) < q.watched_minutes * 60):
                 continue
             if q.ordered and not self.store.is_paying_customer(viewer):
                 continue

@@ -8,7 +8,7 @@ rely on it); they stay hashable by value (unsafe_hash) as they were when frozen.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from .events import Line
@@ -86,18 +86,36 @@ class ReplayRecord:
 
 @dataclass(slots=True)
 class WatchRecord:
-    """One viewer's watch time in one live: overlapping tabs count once (an open counter, one clock)."""
+    """One viewer's watch time in one live: overlapping tabs count once (an open counter, one clock). The
+    clock stops `silent` seconds after the viewer's last event (join or heartbeat) if nothing follows: a tab
+    closed without a leave does not count until the live ends."""
 
     live: str
     viewer: str
     open_count: int = 0
     active_since: datetime | None = None
     seconds: float = 0.0
+    last_seen: datetime | None = None  # the latest join or heartbeat of any tab
 
-    def watched_seconds(self, now: datetime) -> float:
-        if self.active_since is not None and now > self.active_since:
-            return self.seconds + (now - self.active_since).total_seconds()
-        return self.seconds
+    def watched_seconds(self, now: datetime, silent: float | None = None) -> float:
+        if self.active_since is None:
+            return self.seconds
+        end = now
+        if silent is not None and self.last_seen is not None:
+            end = min(end, max(self.last_seen, self.active_since) + timedelta(seconds=silent))
+        return self.seconds + max(0.0, (end - self.active_since).total_seconds())
+
+    def seen(self, at: datetime, silent: float | None = None) -> None:
+        """An event of the viewer at `at`. After a silence longer than `silent`, the time in between does not
+        count: the clock stopped `silent` seconds after the last event and starts again now."""
+        if self.last_seen is not None and at <= self.last_seen:
+            return
+        if silent is not None and self.active_since is not None and self.last_seen is not None:
+            stopped = max(self.last_seen, self.active_since) + timedelta(seconds=silent)
+            if at > stopped:
+                self.seconds += max(0.0, (stopped - self.active_since).total_seconds())
+                self.active_since = at
+        self.last_seen = at
 
 
 @dataclass(slots=True)

@@ -219,6 +219,8 @@ class DbStore:
             fresh = [i for i in todo if i not in self._completed]
             for distributor in fresh:
                 self._completed[distributor] = []
+            if fresh:
+                self._flush_progress()  # a task completed earlier in this unit of work must be read back
             completed = m.TaskProgress.objects.filter(distributor__in=fresh, completed_at__isnull=False)
             for r in completed.order_by("completed_at", "id"):
                 self._completed[r.distributor].append(TaskProgress(
@@ -311,10 +313,10 @@ class DbStore:
             return
         m.Watch.objects.bulk_create(
             [m.Watch(live=w.live, viewer=w.viewer, open_count=w.open_count, active_since=w.active_since,
-                     seconds=w.seconds)
+                     seconds=w.seconds, last_seen=w.last_seen)
              for k in self._dirty_watches if (w := self._watches[k]) is not None],
             update_conflicts=True, unique_fields=["live", "viewer"],
-            update_fields=["open_count", "active_since", "seconds"],
+            update_fields=["open_count", "active_since", "seconds", "last_seen"],
         )
         self._dirty_watches = {}
 
@@ -519,7 +521,8 @@ class DbStore:
         if found is _MISSING:
             row = m.Watch.objects.filter(live=live_id, viewer=viewer).first()
             found = WatchRecord(live=row.live, viewer=row.viewer, open_count=row.open_count,
-                                active_since=row.active_since, seconds=row.seconds) if row else None
+                                active_since=row.active_since, seconds=row.seconds,
+                                last_seen=row.last_seen) if row else None
             self._watches[key] = found
         return copy(found) if found is not None else None
 

@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from .model import (
-    MAX_LEVELS_HARD_LIMIT, Binding, Compliance, Promotion, Qualify, RateRule, Reward, Settlement, Source, Task, When,
+    MAX_LEVELS_HARD_LIMIT, Binding, Compliance, Promotion, Qualify, RateRule, Reward, Settlement, Source, Task,
+    Viewing, When,
 )
 from .structure import owner_label
 from .yamldoc import Document, Path
@@ -21,7 +22,7 @@ Extensions = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
 
 LEVELS_MESSAGE = f"at most {MAX_LEVELS_HARD_LIMIT} commission levels counting the selling distributor"
 RULE_KINDS = {("commission", "rates"): "rate", ("commission", "bonuses"): "bonus", ("commission", "team"): "team"}
-SECTIONS = ("binding", "settlement", "compliance", "join")
+SECTIONS = ("binding", "settlement", "viewing", "compliance", "join")
 KIND_NAMES = {
     "rate": "commission rate rule", "bonus": "commission bonus rule", "team": "commission team rule",
     "task": "task", "promotion": "promotion",
@@ -215,7 +216,7 @@ def _promotion(entry: Entry) -> Promotion | None:
     )
 
 
-def build_section(doc: Document, name: str) -> Binding | Settlement | Compliance | Decimal | None:
+def build_section(doc: Document, name: str) -> Binding | Settlement | Viewing | Compliance | Decimal | None:
     """The typed policy section `name` of `doc` (join gives its fee), None when invalid; compliance checked here."""
     raw, path = doc.data[name], (name,)
     if not doc.is_clean(path):
@@ -227,6 +228,8 @@ def build_section(doc: Document, name: str) -> Binding | Settlement | Compliance
         return Binding(**given)
     if name == "settlement":
         return Settlement(**{key: int(value) for key, value in raw.items()})
+    if name == "viewing":
+        return Viewing(**{key: int(value) for key, value in raw.items()})
     if name == "compliance":
         return _compliance(doc, raw)
     fee = Decimal(str(raw["fee"]))

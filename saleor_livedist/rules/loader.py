@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from ..exceptions import Problem, RuleFileError
 from .build import SECTIONS, Entry, build_section, collect_entries
-from .model import Binding, Compliance, RuleSet, Settlement
+from .model import Binding, Compliance, RuleSet, Settlement, Viewing
 from .semantics import Occurrence, check_set
 from .structure import check_document
 from .yamldoc import Document, read_document
@@ -145,6 +145,7 @@ def _rule_set(docs: list[Document], entries: list[Entry], sections: dict[str, An
         rates=built("rate"), bonuses=built("bonus"), team=built("team"),
         tasks=built("task"), promotions=built("promotion"),
         binding=binding or Binding(), settlement=settlement or Settlement(), compliance=compliance or Compliance(),
+        viewing=sections.get("viewing") or Viewing(),
         files=tuple(doc.path for doc in docs),
     )
 

@@ -161,6 +161,11 @@ class Settlement:
 
 
 @dataclass(frozen=True)
+class Viewing:
+    silent_after_seconds: int = 60  # a tab silent this long counts as gone since its last event plus this
+
+
+@dataclass(frozen=True)
 class Compliance:
     max_levels: int = 2  # counting the selling distributor as level 1; hard limit 3
     max_line_percent: Decimal | None = None  # cap on the sum of all levels' percents for one line
@@ -176,6 +181,7 @@ class RuleSet:
     promotions: tuple[Promotion, ...] = ()
     binding: Binding = field(default_factory=Binding)
     settlement: Settlement = field(default_factory=Settlement)
+    viewing: Viewing = field(default_factory=Viewing)
     compliance: Compliance = field(default_factory=Compliance)
     files: tuple[str, ...] = ()
 

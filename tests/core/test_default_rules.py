@@ -236,3 +236,58 @@ def test_a_join_or_heartbeat_after_the_live_ended_counts_nothing(backend: str) -
     engine = run(s, backend)
     assert engine.store.get_watch("L1", "v1") is None and points(engine, "bob") == 0
     assert any("had ended" in n for n in engine.notices)
+
+
+def _beats(s: Stream, viewer: str, start: float, end: float, every: float = 0.25) -> None:
+    """Heartbeats every 15 s (as the viewer endpoint sends them) from `start` up to and including `end`."""
+    beat = start
+    while beat <= end + 1e-9:
+        s.add("live.heartbeat", beat, live="L1", viewer=viewer)
+        beat += every
+
+
+def test_a_tab_closed_without_a_leave_stops_counting_a_minute_after_its_last_heartbeat(backend: str) -> None:
+    s = network()
+    s.live("L1", start=0)
+    for viewer in ("gone", "stayed"):
+        s.click("bob", viewer, minute=-5, live="L1")
+        s.add("live.joined", 1, live="L1", viewer=viewer)
+    _beats(s, "gone", 1.25, 3)  # closed the phone at minute 3: no leave ever comes
+    _beats(s, "stayed", 1.25, 7)
+    s.add("live.left", 7.1, live="L1", viewer="stayed")
+    s.add("live.ended", 60, live="L1")
+    engine = run(s, backend)
+    gone, stayed = engine.store.get_watch("L1", "gone"), engine.store.get_watch("L1", "stayed")
+    assert gone.open_count == 0 and gone.seconds == 3 * 60  # minute 1 to 3, plus the 60 s of grace
+    assert stayed.seconds == 6.1 * 60
+    assert [g.invitee for g in engine.store.points() if g.rule_ids == ("invite-watcher",)] == ["stayed"]
+
+
+def test_a_silence_in_the_middle_does_not_count_and_the_viewer_counts_again_when_back(backend: str) -> None:
+    s = network()
+    s.live("L1", start=0, end=60)
+    s.click("bob", "v1", minute=-5, live="L1")
+    s.add("live.joined", 0, live="L1", viewer="v1")
+    _beats(s, "v1", 0.25, 2)
+    _beats(s, "v1", 12, 16)  # ten minutes without a word: not watching
+    s.add("live.left", 16, live="L1", viewer="v1")
+    engine = run(s, backend)
+    assert engine.store.get_watch("L1", "v1").seconds == (2 + 1) * 60 + 4 * 60  # 0-3 (with grace), 12-16
+    assert points(engine, "bob") == 5  # qualified at minute 14 (5 minutes watched), not at minute 5
+
+
+def test_the_silence_allowed_is_a_rule(backend: str) -> None:
+    from saleor_livedist.rules.loader import default_rules_dir, load_rules_from_texts
+
+    files = {p.name: p.read_text() for p in default_rules_dir().iterdir()}
+    files["viewing.yaml"] = "schema: livedist/v1\nviewing:\n  silent_after_seconds: 900\n"
+    s = network()
+    s.live("L1", start=0, end=60)
+    s.click("bob", "v1", minute=-5, live="L1")
+    s.add("live.joined", 0, live="L1", viewer="v1")
+    s.add("live.heartbeat", 10, live="L1", viewer="v1")  # a player that reports every ten minutes
+    s.add("live.left", 12, live="L1", viewer="v1")
+    engine = run(s, backend, rules=load_rules_from_texts(files))
+    assert engine.store.get_watch("L1", "v1").seconds == 12 * 60 and points(engine, "bob") == 5
+    # the default, 60 s: minute 0-1, then 10-11 (the leave at 12 comes after another silence)
+    assert run(s, backend).store.get_watch("L1", "v1").seconds == 60 + 60

@@ -38,7 +38,7 @@ def test_demo_plays_the_stream_through_the_database() -> None:
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "75 events in the inbox, 74 applied" in out
+    assert "115 events in the inbox, 114 applied" in out
     # bob's 14% on o-201 (10 live + 2 first hour + 2 task) of 399.00, worked out by hand
     assert re.search(r"o-201\s+1\s+bob\s+commission\s+1\s+14%\s+55\.86 CNY\s+approved", out)
     # frank never clicked: bob's coupon code pays bob 12% (10 live + 2 task; after the first hour) of 349.00

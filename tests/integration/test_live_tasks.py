@@ -41,18 +41,19 @@ def _live(client: Client, boss: Any, live_id: str) -> None:
 
 
 def _watchers(distributor: str, live: str, count: int, minutes: int, first: int = 0) -> None:
-    """`count` viewers click the distributor's link to the live, join it, and send a heartbeat `minutes` later."""
+    """`count` viewers click the distributor's link to the live, join it, and watch `minutes` (a heartbeat a minute)."""
     start = timezone.now() - timedelta(minutes=30)
     for n in range(first, first + count):
         viewer = f"visitor:{live}-{n}"
         at = start + timedelta(seconds=n)
-        for event in (
+        events = [
             {"id": f"k-{live}-{n}", "type": "link.clicked", "at": at.isoformat(), "distributor": distributor,
              "visitor": viewer, "target": {"live": live}},
             {"id": f"j-{live}-{n}", "type": "live.joined", "at": at.isoformat(), "live": live, "viewer": viewer},
-            {"id": f"h-{live}-{n}", "type": "live.heartbeat", "live": live, "viewer": viewer,
-             "at": (at + timedelta(minutes=minutes)).isoformat()},
-        ):
+        ]
+        events += [{"id": f"h-{live}-{n}-{m}", "type": "live.heartbeat", "live": live, "viewer": viewer,
+                    "at": (at + timedelta(minutes=m)).isoformat()} for m in range(1, minutes + 1)]
+        for event in events:
             processing.submit(event)
 
 

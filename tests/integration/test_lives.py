@@ -165,9 +165,9 @@ def test_a_distributor_sees_their_invite_task_progress_live() -> None:
         if n < 11:
             events.append({"id": f"j{n}", "type": "live.joined", "at": (start + timedelta(minutes=2)).isoformat(),
                            "live": "l4", "viewer": viewer})
-        if n < 10:
-            events.append({"id": f"h{n}", "type": "live.heartbeat", "live": "l4", "viewer": viewer,
-                           "at": (start + timedelta(minutes=8)).isoformat()})
+        for minute in range(3, 9) if n < 10 else ():  # a heartbeat a minute: 6 minutes watched
+            events.append({"id": f"h{n}-{minute}", "type": "live.heartbeat", "live": "l4", "viewer": viewer,
+                           "at": (start + timedelta(minutes=minute)).isoformat()})
     for event in events:
         processing.submit(event)
     tasks = {t["task"]: t for t in gql(client, TASKS, amy, live="l4")["data"]["me"]["tasks"]}

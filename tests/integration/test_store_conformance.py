@@ -91,7 +91,7 @@ def test_lives_replays_and_watches(stores) -> None:
     store.put_live(live)
     replay = ReplayRecord("R1", "L1", T0 + timedelta(hours=2), None)
     store.put_replay(replay)
-    open_watch = WatchRecord("L1", "v1", open_count=2, active_since=T0, seconds=12.5)
+    open_watch = WatchRecord("L1", "v1", open_count=2, active_since=T0, seconds=12.5, last_seen=T0 + timedelta(seconds=30))
     store.put_watch(open_watch)
     store.put_watch(WatchRecord("L1", "v2", open_count=0, seconds=60.0))
     store.put_watch(WatchRecord("L2", "v1", open_count=0, seconds=1.0))
@@ -179,3 +179,15 @@ def test_live_leaderboard_counters(stores) -> None:
     if isinstance(writer, DbStore):
         writer.flush()
     assert reopen().live_stats("L1")[0].gmv == Decimal("11.50")  # increments, not overwrites
+
+
+def test_a_task_completed_before_its_distributor_is_loaded_is_seen_when_it_is(stores) -> None:
+    """The order of a busy live: the tenth invitee qualifies (the distributor's record not read yet), then an
+    order in the same unit of work loads the distributor and asks for their completed tasks."""
+    store, reopen = stores
+    store.put_distributor(DistributorRecord(id="d9", upline=None, joined_at=T0, ranks=[(T0, "distributor")]))
+    later = reopen()  # the next unit of work
+    done = TaskProgress("t", "d9", "L1", qualified=10, completed_at=T0)
+    later.put_task_progress(done)
+    assert later.get_distributor("d9") is not None
+    assert later.completed_tasks("d9") == [done]
