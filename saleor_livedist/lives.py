@@ -99,8 +99,15 @@ def create_clip(live_id: str, clip_id: str, start_seconds: int, end_seconds: int
         replay = LiveReplay.objects.filter(id=replay_id, live=live).first()
         if replay is None:
             raise ServiceError("replayId", "NOT_FOUND", f"no replay {replay_id!r} of this live")
-    return LiveClip.objects.create(id=clip_id, live=live, replay=replay, title=title, start_seconds=start_seconds,
+    clip = LiveClip.objects.create(id=clip_id, live=live, replay=replay, title=title, start_seconds=start_seconds,
                                    end_seconds=end_seconds, url=url)
+    extra: dict[str, Any] = {}
+    if replay is not None:
+        extra["replay"] = replay.id
+        if replay.available_until is not None:
+            extra["until"] = replay.available_until.isoformat()
+    _submit(f"clip:{clip_id}:published", "clip.published", timezone.now(), live=live_id, clip=clip_id, **extra)
+    return clip
 
 
 MAX_QUESTION = 500

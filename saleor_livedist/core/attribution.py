@@ -52,6 +52,11 @@ def _is_upline_of(store: Store, identity: str, distributor: str) -> bool:
     return False
 
 
+def clip_key(clip: str) -> str:
+    """Clips are kept with the replays (same fields: live, available from, until), under this key."""
+    return "clip:" + clip
+
+
 def valid_clicks(clicks: list[Click], at: datetime, policy: Binding) -> list[Click]:
     """Clicks up to `at` that are still within the binding validity window."""
     horizon = None if policy.valid_days is None else at - timedelta(days=policy.valid_days)
@@ -76,7 +81,11 @@ def live_context(
             if replay is not None and replay.available(at):
                 return "replay", store.get_live(replay.live)
         elif last.kind == "clip":
-            return "replay", None
+            clip = store.get_replay(clip_key(last.target))
+            if clip is None:  # a clip the engine was not told about: replay context, no live
+                return "replay", None
+            if clip.available(at):
+                return "replay", store.get_live(clip.live)
     on_air = [live for live_id in lives_watched if (live := store.get_live(live_id)) is not None and live.on_air(at)]
     if on_air:
         return "live", max(on_air, key=lambda live: (live.started_at, live.id))

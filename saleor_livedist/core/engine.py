@@ -16,7 +16,7 @@ from ..exceptions import ExtensionError
 from ..rules import registry
 from ..rules.model import DEFAULT_RANK, Reward, RuleSet, Task
 from ..rules.provider import ActiveRules
-from .attribution import attribute, bind, live_context, valid_clicks
+from .attribution import attribute, bind, clip_key, live_context, valid_clicks
 from .events import Event
 from .ledger import LIFECYCLE_RANK, project
 from .pricing import Beneficiary, OrderContext, price_lines
@@ -113,6 +113,12 @@ class Engine:
 
     def _on_replay_published(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
         self.store.put_replay(ReplayRecord(id=d["replay"], live=d["live"], available_from=event.at, until=d["until"]))
+
+    def _on_clip_published(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        """A clip converts like its replay, for as long as the replay is available (`until`), or for good when it
+        was cut from the live itself. Kept with the replays, under a clip: key."""
+        self.store.put_replay(ReplayRecord(id=clip_key(d["clip"]), live=d["live"], available_from=event.at,
+                                           until=d["until"]))
 
     def _on_live_joined(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
         live = self.store.get_live(d["live"])

@@ -161,6 +161,13 @@ def _check(etype: str, raw: dict[str, Any], where: str) -> dict[str, Any]:
             "live": _str(raw, "live", where), "replay": _str(raw, "replay", where),
             "until": parse_datetime(until, f"{where}: until") if until is not None else None,
         }
+    if etype == "clip.published":
+        until = raw.get("until")
+        return {
+            "live": _str(raw, "live", where), "clip": _str(raw, "clip", where),
+            "replay": _str(raw, "replay", where, optional=True),
+            "until": parse_datetime(until, f"{where}: until") if until is not None else None,
+        }
     if etype == "link.clicked":
         return {
             "distributor": _str(raw, "distributor", where), "visitor": _str(raw, "visitor", where),
@@ -201,7 +208,7 @@ def _check(etype: str, raw: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 EVENT_TYPES = (
-    "live.scheduled", "live.started", "live.ended", "replay.published", "link.clicked", "live.joined",
+    "live.scheduled", "live.started", "live.ended", "replay.published", "clip.published", "link.clicked", "live.joined",
     "live.left", "live.heartbeat", "customer.registered", "distributor.joined", "order.created",
     *ORDER_LIFECYCLE,
 )

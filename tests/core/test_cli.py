@@ -47,11 +47,17 @@ def test_demo_amounts_worked_out_by_hand(demo_json: dict) -> None:
     # o-101 refunded after approval: a clawback of 5% of 108.00
     assert by_key[("o-101", "1", 1, "clawback")] | {"amount": "-5.40", "status": "approved"} == \
         by_key[("o-101", "1", 1, "clawback")]
+    # o-302 from carol's clip of the replay: the replay rate too, with the clip's live
+    assert by_key[("o-302", "1", 1, "commission")]["amount"] == "19.95"
+    assert by_key[("o-302", "1", 1, "commission")]["rule_ids"] == ["replay"]
+    # the events alone (the task staff published for the live is in the database, not in the rule files)
     assert demo_json["balances"]["bob"]["points"] == 10 * 5 + 50
-    assert demo_json["ranks"] == {"alice": "leader", "bob": "leader", "carol": "distributor"}
+    # carol's invitees erin and grace both paid: 链动2+1 makes her a leader
+    assert demo_json["ranks"] == {"alice": "leader", "bob": "leader", "carol": "leader"}
     attribution = {a["order"]: a for a in demo_json["attribution"]}
     assert attribution["o-204"]["paid_to"] is None  # the guest never clicked a link
     assert attribution["o-301"]["context"] == "replay"
+    assert (attribution["o-302"]["context"], attribution["o-302"]["live"]) == ("replay", "live-1")
 
 
 def test_both_engines_print_the_same_json() -> None:

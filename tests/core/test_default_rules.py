@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.builders import T0, Stream, paid, points, run
+from tests.builders import T0, Stream, at, paid, points, run
 
 from datetime import timedelta
 
@@ -291,3 +291,21 @@ def test_the_silence_allowed_is_a_rule(backend: str) -> None:
     assert engine.store.get_watch("L1", "v1").seconds == 12 * 60 and points(engine, "bob") == 5
     # the default, 60 s: minute 0-1, then 10-11 (the leave at 12 comes after another silence)
     assert run(s, backend).store.get_watch("L1", "v1").seconds == 60 + 60
+
+
+def test_a_clip_link_converts_like_its_replay_while_the_replay_is_available(backend: str) -> None:
+    s = network()
+    s.live("L1", products=("p-feat",), start=0, end=60)
+    s.add("replay.published", 70, live="L1", replay="R1", until=at(0, day=7))
+    s.add("clip.published", 75, live="L1", clip="C1", replay="R1", until=at(0, day=7))
+    s.add("clip.published", 75, live="L1", clip="C2")  # cut from the live itself: no end
+    for n, (clip, day) in enumerate((("C1", 1), ("C1", 8), ("C2", 30))):
+        s.click("bob", f"c{n}", minute=0, day=day, clip=clip)
+        s.order(f"o{n}", f"c{n}", minute=5, day=day, lines=[("p-feat", "100.00")])
+    engine = run(s, backend)
+    by_order = {o: engine.store.get_order(o).snapshot.attribution for o in ("o0", "o1", "o2")}
+    assert (by_order["o0"].context, by_order["o0"].live) == ("replay", "L1")  # during the replay's week
+    assert (by_order["o1"].context, by_order["o1"].live) == ("none", None)  # the replay is gone: so is the clip
+    assert (by_order["o2"].context, by_order["o2"].live) == ("replay", "L1")
+    assert {e.order: e.rule_ids for e in engine.store.entries()} == {
+        "o0": ("replay",), "o1": ("direct",), "o2": ("replay",)}  # paid to bob, by the replay rate only in it

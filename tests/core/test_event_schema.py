@@ -172,10 +172,11 @@ def order_lines(draw: st.DrawFn, currency: str) -> list[dict[str, Any]]:
 def order_created(draw: st.DrawFn) -> dict[str, Any]:
     currency = draw(st.sampled_from(CURRENCIES))
     ref = st.one_of(names, st.fixed_dictionaries({"distributor": names, "target": targets}))
+    coupon = st.fixed_dictionaries({"code": names, "live": names}, optional={"distributor": nullable(names)})
     return draw(st.fixed_dictionaries(
         {"order": names, "customer": names, "channel": names, "currency": st.just(currency),
          "lines": order_lines(currency)},
-        optional={"visitor": nullable(names), "ref": nullable(ref)},
+        optional={"visitor": nullable(names), "ref": nullable(ref), "coupon": nullable(coupon)},
     ))
 
 
@@ -201,6 +202,8 @@ FIELDS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "live.ended": live_and(),
     "replay.published": st.fixed_dictionaries(
         {"live": names, "replay": names}, optional={"until": nullable(date_times())}),
+    "clip.published": st.fixed_dictionaries(
+        {"live": names, "clip": names}, optional={"replay": nullable(names), "until": nullable(date_times())}),
     "link.clicked": st.fixed_dictionaries({"distributor": names, "visitor": names, "target": targets}),
     "live.joined": live_and(viewer=names),
     "live.left": live_and(viewer=names),
@@ -327,6 +330,10 @@ INVALID = [
     ("empty host", ev("live.scheduled", live="L", starts_at=T, host=""), "'host'"),
     ("until not a date", ev("replay.published", live="L", replay="R", until="soon"), "until"),
     ("replay missing", ev("replay.published", live="L"), "'replay'"),
+    ("clip missing", ev("clip.published", live="L", replay="R"), "'clip'"),
+    ("coupon not an object", created(coupon="BOB-AUTUMN"), "coupon"),
+    ("coupon without live", created(coupon={"code": "BOB-AUTUMN"}), "live"),
+    ("clip until not a date", ev("clip.published", live="L", clip="C", until="later"), "until"),
     ("bad target kind", ev("link.clicked", distributor="d", visitor="v", target={"shop": "s"}), "'target'"),
     ("two targets", ev("link.clicked", distributor="d", visitor="v", target={"live": "L", "product": "p"}), "'target'"),
     ("target a string", ev("link.clicked", distributor="d", visitor="v", target="live-1"), "'target'"),

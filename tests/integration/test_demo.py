@@ -38,17 +38,21 @@ def test_demo_plays_the_stream_through_the_database() -> None:
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "115 events in the inbox, 114 applied" in out
+    assert "120 events in the inbox, 119 applied" in out
     # bob's 14% on o-201 (10 live + 2 first hour + 2 task) of 399.00, worked out by hand
     assert re.search(r"o-201\s+1\s+bob\s+commission\s+1\s+14%\s+55\.86 CNY\s+approved", out)
     # frank never clicked: bob's coupon code pays bob 12% (10 live + 2 task; after the first hour) of 349.00
     assert re.search(r"o-205\s+1\s+bob\s+commission\s+1\s+12%\s+41\.88 CNY\s+pending", out)
     # points: 10 x 5 (invite-watcher) + 50 (ten-watchers) + 20 (the task staff published: 2 invitees bought)
-    assert re.search(r"bob\s+CNY\s+41\.88\s+58\.76\s+41\.35\s+120\s+leader", out)
+    # grace bought through carol's clip of the replay: the replay rate, 5% of 399.00, and bob's 2% as upline
+    assert re.search(r"o-302\s+1\s+carol\s+commission\s+1\s+5%\s+19\.95 CNY\s+pending\s+replay", out)
+    assert re.search(r"o-302\s+carol\s+carol\s+-\s+replay\s+live-1", out)
+    assert re.search(r"bob\s+CNY\s+49\.86\s+58\.76\s+41\.35\s+120\s+leader", out)
     assert "task live-1-two-buyers (published by staff): bob 3 qualified, done, 20 points" in out
     assert "BOB-AUTUMN (bob): orders o-205 (commission 41.88)" in out
     assert "clip clip-blue-dress: The blue dress, close up (600-690 s)" in out
-    assert re.search(r"carol\s+CNY\s+0\.00\s+17\.96\s+0\.00\s+0\s+distributor", out)
+    # two invitees of carol's paid (erin, grace): 链动2+1 makes her a leader
+    assert re.search(r"carol\s+CNY\s+19\.95\s+17\.96\s+0\.00\s+0\s+leader", out)
 
 
 def free_port() -> int:
