@@ -96,13 +96,15 @@ def _click_event(share: ShareTarget, visitor: str) -> dict[str, Any]:
     }
 
 
-def become_distributor(identity: str, consent: bool) -> Distributor:
-    """One tap, no fee, no form beyond consent; the upline is whoever the customer is bound to."""
+def become_distributor(identity: str, consent: bool, live: str | None = None) -> Distributor:
+    """One tap, no fee, no form beyond consent; the upline is whoever the customer is bound to, else (from a
+    live room, when the rules' join.upline_fallback says host) the live's host."""
     if not consent:
         raise ServiceError("consent", "CONSENT_REQUIRED", "agree to the distributor terms to become a distributor")
     if Distributor.objects.filter(id=identity).exists():
         raise ServiceError(None, "ALREADY_DISTRIBUTOR", "you are already a distributor")
-    event = {"id": _event_id("join"), "type": "distributor.joined", "at": _now().isoformat(), "customer": identity}
+    event = {"id": _event_id("join"), "type": "distributor.joined", "at": _now().isoformat(), "customer": identity,
+             **({"live": live} if live else {})}
     with transaction.atomic():
         processing.submit(event, process=False)
     processing.process_pending()  # one tap means the answer now, not after a worker gets to it

@@ -221,6 +221,11 @@ class Engine:
             return self._notice(event, f"{customer} is already a distributor")
         binding = self.store.get_binding(customer)
         upline = binding.distributor if binding is not None and binding.valid_at(event.at) else None
+        if upline is None and d["live"] and active.ruleset.join.upline_fallback == "host":
+            live = self.store.get_live(d["live"])  # joined in a live room, brought by no link: the host's network
+            host = live.host if live is not None else None
+            if host and host != customer and self.store.get_distributor(host) is not None:
+                upline = host
         self.store.put_distributor(DistributorRecord(
             id=customer, upline=upline, joined_at=event.at, ranks=[(event.at, DEFAULT_RANK)],
         ))

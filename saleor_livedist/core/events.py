@@ -178,7 +178,7 @@ def _check(etype: str, raw: dict[str, Any], where: str) -> dict[str, Any]:
     if etype == "customer.registered":
         return {"customer": _str(raw, "customer", where), "visitor": _str(raw, "visitor", where, optional=True)}
     if etype == "distributor.joined":
-        return {"customer": _str(raw, "customer", where)}
+        return {"customer": _str(raw, "customer", where), "live": _str(raw, "live", where, optional=True)}
     if etype == "order.created":
         currency = _currency(raw, where)
         ref = raw.get("ref")

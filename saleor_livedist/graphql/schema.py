@@ -314,8 +314,10 @@ CreateShareLink = payload_mutation(
     "share_link", ShareLinkType, lambda context, kind, target: services.create_share_link(context.identity, kind, target))
 BecomeDistributor = payload_mutation(
     "BecomeDistributor",
-    {"consent": graphene.Boolean(required=True, description="Agreement to the distributor terms. No fee, ever.")},
-    "distributor", DistributorType, lambda context, consent: services.become_distributor(context.identity, consent))
+    {"consent": graphene.Boolean(required=True, description="Agreement to the distributor terms. No fee, ever."),
+     "live": graphene.String(description="The live room the tap came from (its host may become your upline).")},
+    "distributor", DistributorType,
+    lambda context, consent, live=None: services.become_distributor(context.identity, consent, live))
 ReminderOptOut = payload_mutation(
     "ReminderOptOut", {"opt_out": graphene.Boolean(required=True, description="True: no more live reminders for me.")},
     "opted_out", graphene.Boolean(), _opt_out)

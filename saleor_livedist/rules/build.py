@@ -13,7 +13,7 @@ from typing import Any
 
 from .model import (
     MAX_LEVELS_HARD_LIMIT, Binding, Compliance, Promotion, Qualify, RateRule, Reward, Settlement, Source, Task,
-    Viewing, When,
+    Join, Viewing, When,
 )
 from .structure import owner_label
 from .yamldoc import Document, Path
@@ -216,8 +216,8 @@ def _promotion(entry: Entry) -> Promotion | None:
     )
 
 
-def build_section(doc: Document, name: str) -> Binding | Settlement | Viewing | Compliance | Decimal | None:
-    """The typed policy section `name` of `doc` (join gives its fee), None when invalid; compliance checked here."""
+def build_section(doc: Document, name: str) -> Binding | Settlement | Viewing | Compliance | Join | None:
+    """The typed policy section `name` of `doc`, None when invalid; compliance and the join fee checked here."""
     raw, path = doc.data[name], (name,)
     if not doc.is_clean(path):
         return None
@@ -237,7 +237,7 @@ def build_section(doc: Document, name: str) -> Binding | Settlement | Viewing | 
         doc.report(path + ("fee",), "LD304", f"join.fee is {raw['fee']}: no fee to become a distributor",
                    "remove 'join' or set fee: 0; charging to join is a mark of pyramid selling")
         return None
-    return fee
+    return Join(upline_fallback=raw.get("upline_fallback", "none"))
 
 
 def _compliance(doc: Document, raw: dict[str, Any]) -> Compliance | None:

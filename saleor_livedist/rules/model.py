@@ -161,6 +161,11 @@ class Settlement:
 
 
 @dataclass(frozen=True)
+class Join:
+    upline_fallback: Literal["none", "host"] = "none"  # upline of an unbound joiner in a live room
+
+
+@dataclass(frozen=True)
 class Viewing:
     silent_after_seconds: int = 60  # a tab silent this long counts as gone since its last event plus this
 
@@ -182,6 +187,7 @@ class RuleSet:
     binding: Binding = field(default_factory=Binding)
     settlement: Settlement = field(default_factory=Settlement)
     viewing: Viewing = field(default_factory=Viewing)
+    join: Join = field(default_factory=Join)
     compliance: Compliance = field(default_factory=Compliance)
     files: tuple[str, ...] = ()
 

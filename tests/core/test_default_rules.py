@@ -309,3 +309,26 @@ def test_a_clip_link_converts_like_its_replay_while_the_replay_is_available(back
     assert (by_order["o2"].context, by_order["o2"].live) == ("replay", "L1")
     assert {e.order: e.rule_ids for e in engine.store.entries()} == {
         "o0": ("replay",), "o1": ("direct",), "o2": ("replay",)}  # paid to bob, by the replay rate only in it
+
+
+def test_joining_in_a_live_room_unbound_puts_you_under_the_host_only_if_the_rules_say_so(backend: str) -> None:
+    from saleor_livedist.rules.loader import default_rules_dir, load_rules_from_texts
+
+    files = {p.name: p.read_text() for p in default_rules_dir().iterdir()}
+    files["join.yaml"] = "schema: livedist/v1\njoin:\n  fee: 0\n  upline_fallback: host\n"
+    host_rules = load_rules_from_texts(files)
+    assert host_rules.join.upline_fallback == "host"
+    s = Stream()
+    s.distributor("host")
+    s.distributor("bob")
+    s.add("live.scheduled", -30, live="L1", starts_at=at(0), products=[], host="host")
+    s.add("live.started", 0, live="L1")
+    s.click("bob", "bound", minute=1, live="L1")
+    s.add("distributor.joined", 5, customer="bound", live="L1")  # bob's link brought them: bob, always
+    s.add("distributor.joined", 6, customer="walk-in", live="L1")  # no link: the host, if the rules say so
+    s.add("distributor.joined", 7, customer="elsewhere")  # not from a live room: nobody
+    hosted = run(s, backend, rules=host_rules)
+    assert [hosted.store.get_distributor(w).upline for w in ("bound", "walk-in", "elsewhere")] == [
+        "bob", "host", None]
+    default = run(s, backend)
+    assert [default.store.get_distributor(w).upline for w in ("bound", "walk-in", "elsewhere")] == ["bob", None, None]

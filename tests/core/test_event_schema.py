@@ -209,7 +209,7 @@ FIELDS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "live.left": live_and(viewer=names),
     "live.heartbeat": live_and(viewer=names),
     "customer.registered": st.fixed_dictionaries({"customer": names}, optional={"visitor": nullable(names)}),
-    "distributor.joined": st.fixed_dictionaries({"customer": names}),
+    "distributor.joined": st.fixed_dictionaries({"customer": names}, optional={"live": nullable(names)}),
     "order.created": order_created(),
     "order.paid": st.fixed_dictionaries({"order": names}),
     "order.fulfilled": st.fixed_dictionaries({"order": names}),

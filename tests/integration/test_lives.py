@@ -176,3 +176,28 @@ def test_a_distributor_sees_their_invite_task_progress_live() -> None:
         "completedAt": None, "points": 50}
     ten = tasks["ten-watchers"]
     assert (ten["qualified"], ten["target"], ten["points"]) == (10, 10, 50) and ten["completedAt"] is not None
+
+
+def test_one_tap_in_the_live_room_joins_under_the_host_when_the_rules_say_so(settings: Any, tmp_path: Any) -> None:
+    import shutil
+
+    from saleor_livedist.rules.loader import default_rules_dir
+
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), rules)
+    (rules / "join.yaml").write_text("schema: livedist/v1\njoin:\n  fee: 0\n  upline_fallback: host\n")
+    settings.LIVEDIST = {**getattr(settings, "LIVEDIST", {}), "RULES_DIR": str(rules)}
+    processing.reset_rules_source()
+    try:
+        client, boss, mei, walk_in = Client(), staff(), user("mei"), user("walkin")
+        join(client, mei)
+        start = (timezone.now() + timedelta(hours=1)).isoformat()
+        gql(client, """mutation($s: DateTime!, $h: String!) { liveSchedule(id: "l7", title: "Mei live",
+            scheduledStart: $s, featuredProducts: [], host: $h) { errors { code } } }""", boss, s=start,
+            h="user:%d" % mei.pk)
+        tap = """mutation { becomeDistributor(consent: true, live: "l7") { distributor { id upline { name } }
+            errors { code } } }"""
+        joined = gql(client, tap, walk_in)["data"]["becomeDistributor"]
+        assert joined["errors"] == [] and joined["distributor"]["upline"]["name"] == "m***@example.com"
+    finally:
+        processing.reset_rules_source()

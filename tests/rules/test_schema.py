@@ -7,7 +7,7 @@ from typing import Any
 import jsonschema
 
 from saleor_livedist.rules import structure
-from saleor_livedist.rules.model import Binding, Compliance, Settlement
+from saleor_livedist.rules.model import Binding, Compliance, Join, Settlement, Viewing
 from saleor_livedist.rules.structure import schema
 
 # Keywords the loader translates into merchant messages (structure._translate); a new one needs a translation.
@@ -63,7 +63,8 @@ def test_the_anchors_the_loader_relies_on_exist() -> None:
 
 def test_documented_defaults_are_the_models() -> None:
     sections = schema()["properties"]
-    for name, model in (("binding", Binding()), ("settlement", Settlement()), ("compliance", Compliance())):
+    for name, model in (("binding", Binding()), ("settlement", Settlement()), ("compliance", Compliance()),
+                        ("viewing", Viewing()), ("join", Join())):
         for key, prop in sections[name]["properties"].items():
             if "default" in prop:
                 expected = getattr(model, key)
