@@ -10,6 +10,8 @@ from django.core.checks import Error, register
 def check_rules(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     from pathlib import Path
 
+    from django.utils.module_loading import import_string
+
     from .conf import ImproperlyConfigured, get_setting
     from .exceptions import RuleFileError
     from .rules.backends import durable_available
@@ -36,6 +38,20 @@ def check_rules(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 f"the rule files in {path} are invalid ({len(exc.problems)} problem(s)):\n{exc}",
                 hint=f"Run `livedist rules check {path}` and fix each problem.",
                 id="saleor_livedist.E002",
+            ))
+    for path_name in get_setting("REMINDER_NOTIFIERS"):
+        try:
+            notifier = import_string(path_name)
+        except ImportError as exc:
+            notifier, problem = None, str(exc)
+        else:
+            problem = "it is not callable"
+        if not callable(notifier):
+            errors.append(Error(
+                f"LIVEDIST['REMINDER_NOTIFIERS'] names {path_name!r}, which cannot be used: {problem}",
+                hint="List dotted paths of callables (live, person, email) -> bool, e.g. "
+                     "'saleor_livedist.reminders.by_email'.",
+                id="saleor_livedist.E004",
             ))
     if engine == "durable" and not durable_available():
         errors.append(Error(

@@ -12,6 +12,7 @@ environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists t
 | LINK_MAX_AGE_DAYS | 365                           | how long a share link stays valid                   |
 | REMINDER_WEBHOOK_URL | ""                         | also send live reminders to this gateway (signed)   |
 | REMINDER_WEBHOOK_SECRET | ""                      | the key reminders to the gateway are signed with    |
+| REMINDER_NOTIFIERS | e-mail, then the webhook     | dotted paths of the reminder notifiers to try       |
 
 Inside Saleor, the plugin's configuration (dashboard) overrides these through `set_overrides`.
 """
@@ -30,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "LINK_MAX_AGE_DAYS": 365,
     "REMINDER_WEBHOOK_URL": "",  # a gateway (SMS, WeChat official account) that receives signed reminders
     "REMINDER_WEBHOOK_SECRET": "",  # HMAC-SHA256 key for the X-Livedist-Signature header
+    "REMINDER_NOTIFIERS": ["saleor_livedist.reminders.by_email", "saleor_livedist.reminders.by_webhook"],
 }
 _overrides: dict[str, Any] = {}
 
@@ -83,6 +85,8 @@ def get_setting(name: str) -> Any:
         except (TypeError, ValueError):
             raise ImproperlyConfigured(f"LIVEDIST LINK_MAX_AGE_DAYS must be a whole number of days, got {value!r}") \
                 from None
+    if name == "REMINDER_NOTIFIERS":
+        value = [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else list(value)
     if name == "STOREFRONT_URL" and "{token}" not in str(value):
         raise ImproperlyConfigured(
             f"LIVEDIST STOREFRONT_URL must contain {{token}} (the storefront passes it to checkout), got {value!r}")

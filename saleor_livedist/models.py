@@ -367,8 +367,8 @@ class Reminder(models.Model):
 
     live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="reminders")
     person = models.CharField(max_length=ID)
-    channel = models.CharField(max_length=16)  # email | webhook
-    status = models.CharField(max_length=16, default="sending")  # sending | sent | failed
+    channel = models.CharField(max_length=100, blank=True)  # the notifiers that delivered it, e.g. by_email
+    status = models.CharField(max_length=16, default="sending")  # sending | sent | partial | failed | skipped
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

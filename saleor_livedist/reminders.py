@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
 from django.utils import timezone
 
 from .conf import get_setting
@@ -54,18 +55,22 @@ def coupons_for(live: LiveSession, person: str) -> list[dict[str, str]]:
         coupon__live=live, person=person).order_by("coupon_id").values_list("code_id", "coupon__title")]
 
 
-def by_email(live: LiveSession, person: str, email: str | None) -> None:
+def by_email(live: LiveSession, person: str, email: str | None) -> bool:
+    """Django's mail backend, to the person's address; False (not sent) for an anonymous visitor."""
     if email:
         text = f"{live.title} has started. Join now: {live.stream_url or live.id}"
         for coupon in coupons_for(live, person):
             text += f"\n\nYour live coupon: {coupon['code']} ({coupon['title']}), valid while the live is on air."
         send_mail(f"{live.title} is live now", text, None, [email])
+        return True
+    return False
 
 
-def by_webhook(live: LiveSession, person: str, email: str | None) -> None:
+def by_webhook(live: LiveSession, person: str, email: str | None) -> bool:
+    """A signed POST to the merchant's gateway (SMS, WeChat official account); False when none is configured."""
     url = get_setting("REMINDER_WEBHOOK_URL")
     if not url:
-        return
+        return False
     body = json.dumps({"type": "live.reminder", "live": live.id, "title": live.title, "person": person,
                        "email": email, "stream_url": live.stream_url, "coupons": coupons_for(live, person)},
                       sort_keys=True).encode()
@@ -76,14 +81,26 @@ def by_webhook(live: LiveSession, person: str, email: str | None) -> None:
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the merchant's own gateway
         if response.status >= 300:
             raise OSError(f"the gateway answered {response.status}")
+    return True
 
 
-def send_reminders(live_id: str, notifiers: Iterable[Notifier] = (by_email, by_webhook)) -> int:
+def notifiers() -> list[tuple[str, Notifier]]:
+    """The REMINDER_NOTIFIERS setting: dotted paths of callables (live, person, email) -> bool (True: sent,
+    False: not for this person, e.g. no address; raise: failed)."""
+    out = []
+    for path in get_setting("REMINDER_NOTIFIERS"):
+        out.append((path.rsplit(".", 1)[-1], import_string(path)))
+    return out
+
+
+def send_reminders(live_id: str, using: Iterable[tuple[str, Notifier]] | None = None) -> int:
     """Remind everyone due for this live; returns how many were reminded now. Safe to call twice, or from two
-    workers at once: a person's reminder row is claimed before anything is sent."""
+    workers at once: a person's reminder row is claimed before anything is sent. Each notifier is tried; the
+    row says which delivered and which failed (sent, partial, failed, or skipped when none could reach them)."""
     live = LiveSession.objects.filter(id=live_id).first()
     if live is None:
         return 0
+    using = list(using) if using is not None else notifiers()
     try:
         issue_for_live(live_id)  # the live's coupons to everyone invited so far, so reminders can carry them
     except Exception:
@@ -92,20 +109,24 @@ def send_reminders(live_id: str, notifiers: Iterable[Notifier] = (by_email, by_w
     for person in recipients(live):
         try:
             with transaction.atomic():
-                reminder = Reminder.objects.create(live=live, person=person,
-                                                   channel="webhook" if get_setting("REMINDER_WEBHOOK_URL") else "email")
+                reminder = Reminder.objects.create(live=live, person=person, channel="")
         except IntegrityError:
             continue  # already reminded (or being reminded) for this live
-        try:
-            email = email_of(person)
-            for notify in notifiers:
-                notify(live, person, email)
-            reminder.status, reminder.sent_at = "sent", timezone.now()
-            sent += 1
-        except Exception as exc:  # recorded on the row; never sent twice
-            logger.warning("reminder for %s about %s failed: %s", person, live.id, exc)
-            reminder.status, reminder.error = "failed", repr(exc)
-        reminder.save(update_fields=["status", "sent_at", "error"])
+        email = email_of(person)
+        delivered, failed = [], []
+        for name, notify in using:
+            try:
+                if notify(live, person, email):
+                    delivered.append(name)
+            except Exception as exc:  # recorded on the row; never sent twice
+                logger.warning("reminder %s for %s about %s failed: %s", name, person, live.id, exc)
+                failed.append(f"{name}: {exc!r}")
+        reminder.channel = ",".join(delivered)[:100]
+        reminder.status = ("partial" if delivered else "failed") if failed else ("sent" if delivered else "skipped")
+        reminder.error = "\n".join(failed)
+        reminder.sent_at = timezone.now() if delivered else None
+        reminder.save(update_fields=["channel", "status", "sent_at", "error"])
+        sent += bool(delivered)
     return sent
 
 

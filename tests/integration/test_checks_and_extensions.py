@@ -41,6 +41,12 @@ def test_unknown_setting_is_named(settings: Any) -> None:
     assert ids(errors) == ["saleor_livedist.E000"] and "ENGIN" in errors[0].msg
 
 
+def test_a_reminder_notifier_that_cannot_be_imported_is_named(settings: Any) -> None:
+    settings.LIVEDIST = {"REMINDER_NOTIFIERS": ["saleor_livedist.reminders.by_email", "shop.sms.send_remider"]}
+    errors = check_rules()
+    assert ids(errors) == ["saleor_livedist.E004"] and "shop.sms.send_remider" in errors[0].msg
+
+
 def test_periodic_tasks_are_in_the_beat_schedule() -> None:
     schedule = current_app.conf.beat_schedule
     assert schedule["livedist-sweep-inbox"]["task"] == "saleor_livedist.process_events"

@@ -75,7 +75,7 @@ def test_the_invited_are_reminded_once_when_the_live_starts(gateway: Any) -> Non
     assert signature == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     assert send_reminders("l1") == 0  # signalled again: nobody is reminded twice
     assert len(mail.outbox) == 1 and len(gateway.received) == 1
-    assert list(Reminder.objects.values_list("status", flat=True)) == ["sent"]
+    assert list(Reminder.objects.values_list("status", "channel")) == [("sent", "by_email,by_webhook")]
 
 
 def test_a_failing_gateway_is_recorded_and_not_retried_in_a_loop(settings: Any) -> None:
@@ -86,5 +86,33 @@ def test_a_failing_gateway_is_recorded_and_not_retried_in_a_loop(settings: Any) 
     click(amy, "user:%d" % ann.pk)
     gql(client, START, boss, id="l1")  # the start itself succeeds
     reminder = Reminder.objects.get()
-    assert reminder.status == "failed" and "Connection refused" in reminder.error
-    assert send_reminders("l1") == 0
+    # the e-mail went out, the gateway did not answer: both are on the row, and neither is tried again
+    assert (reminder.status, reminder.channel) == ("partial", "by_email")
+    assert reminder.error.startswith("by_webhook: ") and "Connection refused" in reminder.error
+    assert len(mail.outbox) == 1
+    assert send_reminders("l1") == 0 and len(mail.outbox) == 1
+
+
+def sms(live: Any, person: str, email: str | None) -> bool:
+    """A merchant's own notifier (REMINDER_NOTIFIERS): here it fails for every anonymous visitor."""
+    if not person.startswith("user:"):
+        raise OSError("no phone number on file")
+    SENT_SMS.append((live.id, person))
+    return True
+
+
+SENT_SMS: list[tuple[str, str]] = []
+
+
+def test_notifiers_are_pluggable_and_each_outcome_is_recorded(settings: Any) -> None:
+    settings.LIVEDIST = {**settings.LIVEDIST, "REMINDER_NOTIFIERS": [f"{__name__}.sms"]}
+    SENT_SMS.clear()
+    client, boss, amy, ann = Client(), staff(), user("amy"), user("ann")
+    join(client, amy)
+    gql(client, SCHEDULE, boss, id="l1", start=(timezone.now() + timedelta(hours=1)).isoformat())
+    click(amy, "user:%d" % ann.pk)
+    click(amy, "visitor:" + "e" * 24)
+    gql(client, START, boss, id="l1")
+    assert SENT_SMS == [("l1", "user:%d" % ann.pk)] and mail.outbox == []  # only the configured notifier
+    rows = {r.person: (r.status, r.channel) for r in Reminder.objects.all()}
+    assert rows == {"user:%d" % ann.pk: ("sent", "sms"), "visitor:" + "e" * 24: ("failed", "")}
