@@ -325,3 +325,12 @@ class LiveCouponAdmin(admin.ModelAdmin):
 
 class _Refused(Exception):
     """The service refused a coupon the admin form accepted; the message is already queued for the user."""
+
+
+@admin.register(m.Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    """Who was reminded of which live, by which notifiers, and what failed (never sent twice)."""
+
+    list_display = ("live", "person", "status", "channel", "created_at", "sent_at")
+    list_filter = ("status", "live")
+    search_fields = ("person",)

@@ -116,3 +116,9 @@ def test_notifiers_are_pluggable_and_each_outcome_is_recorded(settings: Any) -> 
     assert SENT_SMS == [("l1", "user:%d" % ann.pk)] and mail.outbox == []  # only the configured notifier
     rows = {r.person: (r.status, r.channel) for r in Reminder.objects.all()}
     assert rows == {"user:%d" % ann.pk: ("sent", "sms"), "visitor:" + "e" * 24: ("failed", "")}
+    admin = Client()
+    admin.force_login(boss)
+    boss.is_superuser = True
+    boss.save()
+    page = admin.get("/admin/saleor_livedist/reminder/?status=failed")
+    assert page.status_code == 200 and b"visitor:" in page.content
