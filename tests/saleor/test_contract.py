@@ -321,3 +321,27 @@ def test_plugin_api_authenticates_with_saleors_access_token(livedist: Any, clien
 
     joined = call(become, create_access_token(customer_user))["data"]["becomeDistributor"]
     assert joined == {"distributor": {"id": of_user(customer_user)}, "errors": []}
+
+
+# ---------------------------------------------------------------------- (f) the live room's pages
+
+
+def test_the_leaderboard_widget_and_query_are_served_inside_saleor(livedist: Any, client: Any, distributor: str) -> None:
+    from django.utils import timezone
+
+    from saleor_livedist import lives, processing
+
+    lives.schedule_live("live-w", "Widget live", timezone.now(), [])
+    lives.start_live("live-w")
+    now = timezone.now().isoformat()
+    processing.submit({"id": "w-click", "type": "link.clicked", "at": now, "distributor": distributor,
+                       "visitor": "visitor:" + "a" * 24, "target": {"live": "live-w"}}, process=False)
+    processing.process_pending()  # what Saleor's worker does (the test's transaction never commits)
+    page = client.get(f"{PLUGIN_URL}/widget/leaderboard/live-w")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    html = page.content.decode()
+    assert f'data-endpoint="{PLUGIN_URL}/graphql/"' in html and "Widget live" in html  # Saleor found our template
+    query = '{ leaderboard(live: "live-w", by: "invited") { rank name invited } }'
+    rows = client.post(f"{PLUGIN_URL}/graphql/", {"query": query}, content_type="application/json").json()
+    assert rows["data"]["leaderboard"] == [{"rank": 1, "name": "d***@example.com", "invited": 1}]
+    assert client.get(f"{PLUGIN_URL}/widget/leaderboard/nope").status_code == 404
