@@ -7,24 +7,21 @@ from __future__ import annotations
 
 import logging
 from bisect import insort
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ..exceptions import ExtensionError
-from ..rules import registry
-from ..rules.model import DEFAULT_RANK, Reward, RuleSet, Task
+from ..rules.model import DEFAULT_RANK, RuleSet
 from ..rules.provider import ActiveRules
-from .attribution import attribute, bind, clip_key, live_context, valid_clicks
+from .attribution import attribute, bind, live_context, valid_clicks
 from .events import Event
 from .ledger import LIFECYCLE_RANK, project
+from .live_room import LiveRoom
 from .pricing import Beneficiary, OrderContext, price_lines
-from .records import (
-    Click, DistributorRecord, LiveRecord, OrderRecord, OrderSnapshot, PointsGrant, ReplayRecord, TaskProgress,
-    WatchRecord,
-)
+from .records import ActionContext, Click, DistributorRecord, OrderRecord, OrderSnapshot, WatchRecord
 from .store import Store
+
+__all__ = ["ActionContext", "Engine", "RuleSource"]  # ActionContext lives in records; importable from here too
 
 logger = logging.getLogger(__name__)
 
@@ -33,22 +30,7 @@ class RuleSource(Protocol):
     def current(self) -> ActiveRules: ...
 
 
-@dataclass(frozen=True)
-class ActionContext:
-    """What a custom reward action sees."""
-
-    beneficiary: str
-    at: datetime
-    rules_version: str
-    order: str | None = None
-    line: str | None = None
-    amount: Any = None  # Decimal commission booked for the line, when the action is on a commission rule
-    task: str | None = None
-    live: str | None = None
-    points: int = 0  # points the rule itself grants
-
-
-class Engine:
+class Engine(LiveRoom):
     def __init__(self, store: Store, rules: RuleSource):
         self.store = store
         self.rules = rules
@@ -83,82 +65,6 @@ class Engine:
         logger.info("event %s (%s) ignored: %s", event.id, event.type, reason)
         if len(self.notices) < 1000:
             self.notices.append(f"{event.id} {event.type}: {reason}")
-
-    # ------------------------------------------------------------------ lives and viewers
-
-    def _on_live_scheduled(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
-        live = self.store.get_live(d["live"]) or LiveRecord(id=d["live"])
-        live.starts_at, live.products, live.host = d["starts_at"], frozenset(d["products"]), d["host"]
-        self.store.put_live(live)
-
-    def _on_live_started(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
-        live = self.store.get_live(d["live"]) or LiveRecord(id=d["live"])
-        if live.started_at is not None:
-            return self._notice(event, f"live {live.id} already started at {live.started_at.isoformat()}")
-        live.started_at = event.at
-        self.store.put_live(live)
-
-    def _on_live_ended(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
-        live = self.store.get_live(d["live"]) or LiveRecord(id=d["live"])
-        if live.ended_at is not None:
-            return self._notice(event, f"live {live.id} already ended")
-        live.ended_at = event.at
-        self.store.put_live(live)
-        silent = active.ruleset.viewing.silent_after_seconds
-        for watch in self.store.open_watches(live.id):
-            watch.seconds = watch.watched_seconds(event.at, silent)
-            watch.open_count, watch.active_since = 0, None
-            self.store.put_watch(watch)
-            self._qualify(active, live.id, watch.viewer, event.at)
-
-    def _on_replay_published(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
-        self.store.put_replay(ReplayRecord(id=d["replay"], live=d["live"], available_from=event.at, until=d["until"]))
-
-    def _on_clip_published(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
-        """A clip converts like its replay, for as long as the replay is available (`until`), or for good when it
-        was cut from the live itself. Kept with the replays, under a clip: key."""
-        self.store.put_replay(ReplayRecord(id=clip_key(d["clip"]), live=d["live"], available_from=event.at,
-                                           until=d["until"]))
-
-    def _on_live_joined(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
-        live = self.store.get_live(d["live"])
-        if live is not None and live.ended_at is not None and event.at >= live.ended_at:
-            return self._notice(event, f"live {live.id} had ended at {live.ended_at.isoformat()}")
-        viewer = self.store.resolve(d["viewer"])
-        watch = self.store.get_watch(d["live"], viewer) or WatchRecord(live=d["live"], viewer=viewer)
-        if watch.open_count == 0:
-            watch.active_since = event.at
-        watch.open_count += 1
-        watch.seen(event.at, active.ruleset.viewing.silent_after_seconds)
-        self.store.put_watch(watch)
-        self._qualify(active, d["live"], viewer, event.at)
-
-    def _on_live_heartbeat(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
-        viewer = self.store.resolve(d["viewer"])
-        watch = self.store.get_watch(d["live"], viewer)
-        if watch is None or watch.open_count == 0:
-            return self._on_live_joined(event, d, active)  # a heartbeat implies presence
-        if watch.last_seen is None or event.at > watch.last_seen:
-            watch.seen(event.at, active.ruleset.viewing.silent_after_seconds)
-            self.store.put_watch(watch)
-        self._qualify(active, d["live"], viewer, event.at)
-
-    def _on_live_left(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
-        viewer = self.store.resolve(d["viewer"])
-        watch = self.store.get_watch(d["live"], viewer)
-        if watch is None or watch.open_count == 0:
-            return self._notice(event, f"viewer {viewer} was not watching live {d['live']}")
-        silent = active.ruleset.viewing.silent_after_seconds
-        watch.open_count -= 1
-        if watch.open_count == 0:
-            watch.seconds = watch.watched_seconds(event.at, silent)  # up to the leave, or the silence before it
-            watch.active_since = None
-            if watch.last_seen is None or event.at > watch.last_seen:
-                watch.last_seen = event.at
-        else:
-            watch.seen(event.at, silent)
-        self.store.put_watch(watch)
-        self._qualify(active, d["live"], viewer, event.at)
 
     # ------------------------------------------------------------------ clicks, customers, distributors
 
@@ -404,86 +310,3 @@ class Engine:
                 continue
             record.ranks.append((max(at, record.ranks[-1][0]), promotion.rank))
             floor = n
-
-    # ------------------------------------------------------------------ invite tasks and points
-
-    def _inviter(self, viewer: str, live_id: str, task: Task, at: datetime) -> str | None:
-        """The distributor who invited the viewer: the first whose link to this live (any live, for tasks of
-        scope 'all') the viewer clicked."""
-        for click in self.store.clicks(viewer):
-            if click.at > at:
-                break
-            if click.kind == "live" and (task.scope == "all" or click.target == live_id):
-                return click.distributor
-        return None
-
-    def _qualify(self, active: ActiveRules, live_id: str, viewer: str, at: datetime) -> None:
-        ruleset = active.ruleset
-        if not ruleset.tasks:
-            return
-        watch = self.store.get_watch(live_id, viewer)
-        for task in ruleset.tasks:
-            if not task.applies_to(live_id):
-                continue
-            q = task.qualify
-            if q.entered and watch is None:
-                continue
-            if q.watched_minutes is not None and (watch is None or watch.watched_seconds(
-                    at, ruleset.viewing.silent_after_seconds) < q.watched_minutes * 60):
-                continue
-            if q.ordered and not self.store.is_paying_customer(viewer):
-                continue
-            inviter = self._inviter(viewer, live_id, task, at)
-            if inviter is None or inviter == viewer:
-                continue
-            scope_key = live_id if task.scope == "live" else ""
-            if not self.store.add_qualified(task.id, scope_key, viewer):
-                continue
-            if task.scope == "live" and self.store.add_live_qualified(live_id, viewer):
-                self.store.bump_live_stat(live_id, inviter, qualified=1)
-            self._task_progress(active, task, inviter, scope_key, viewer, live_id, at)
-
-    def _task_progress(
-        self, active: ActiveRules, task: Task, inviter: str, scope_key: str, invitee: str, live_id: str, at: datetime
-    ) -> None:
-        if task.each is not None:
-            self._reward(active, task, task.each, inviter, at, key=f"task:{task.id}:{scope_key}:{invitee}",
-                         live_id=live_id, invitee=invitee)
-        if task.target is None:
-            return
-        progress = self.store.get_task_progress(task.id, inviter, scope_key) or TaskProgress(
-            task=task.id, distributor=inviter, scope_key=scope_key)
-        progress.qualified += 1
-        completed_now = progress.completed_at is None and progress.qualified >= task.target
-        if completed_now:
-            progress.completed_at = at
-        self.store.put_task_progress(progress)
-        if completed_now and task.reward is not None:
-            self._reward(active, task, task.reward, inviter, at, key=f"task:{task.id}:{scope_key}:{inviter}:done",
-                         live_id=live_id)
-
-    def _reward(
-        self, active: ActiveRules, task: Task, reward: Reward, beneficiary: str, at: datetime, key: str,
-        live_id: str, invitee: str | None = None,
-    ) -> None:
-        if reward.points:
-            self.store.add_points(PointsGrant(
-                key=key, beneficiary=beneficiary, points=reward.points, reason=f"task {task.id}",
-                rule_ids=(task.id,), rules_version=active.version, at=at, live=live_id, invitee=invitee,
-            ))
-        for name, params in reward.actions:
-            ctx = ActionContext(beneficiary=beneficiary, at=at, rules_version=active.version, task=task.id,
-                                live=live_id, points=reward.points)
-            self._run_action(name, params, ctx, key=f"{key}:{name}", rule_ids=(task.id,))
-
-    def _run_action(self, name: str, params: Any, ctx: ActionContext, key: str, rule_ids: tuple[str, ...]) -> None:
-        fn = registry.get_action(name)
-        try:
-            points = fn(ctx, dict(params))
-        except Exception as exc:
-            raise ExtensionError(f"custom action {name!r} failed: {exc!r}") from exc
-        if points:
-            self.store.add_points(PointsGrant(
-                key=key, beneficiary=ctx.beneficiary, points=int(points), reason=f"action {name}",
-                rule_ids=rule_ids, rules_version=ctx.rules_version, at=ctx.at, live=ctx.live,
-            ))

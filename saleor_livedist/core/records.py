@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from .events import Line
 
@@ -221,3 +222,18 @@ class LiveStat:
     orders: int = 0  # paid orders placed in the live (on air) and attributed to them
     gmv: Decimal = Decimal(0)  # net amount of those orders
     currency: str = ""
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What a custom reward action sees."""
+
+    beneficiary: str
+    at: datetime
+    rules_version: str
+    order: str | None = None
+    line: str | None = None
+    amount: Any = None  # Decimal commission booked for the line, when the action is on a commission rule
+    task: str | None = None
+    live: str | None = None
+    points: int = 0  # points the rule itself grants
