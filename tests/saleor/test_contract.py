@@ -345,3 +345,35 @@ def test_the_leaderboard_widget_and_query_are_served_inside_saleor(livedist: Any
     rows = client.post(f"{PLUGIN_URL}/graphql/", {"query": query}, content_type="application/json").json()
     assert rows["data"]["leaderboard"] == [{"rank": 1, "name": "d***@example.com", "invited": 1}]
     assert client.get(f"{PLUGIN_URL}/widget/leaderboard/nope").status_code == 404
+
+
+def test_the_viewer_endpoint_is_served_inside_saleor_with_its_visitor_ids_and_saleors_jwt(
+        livedist: Any, client: Any, customer_user: Any) -> None:
+    import json
+
+    from django.utils import timezone
+    from saleor.core.jwt import create_access_token
+
+    from saleor_livedist import lives, processing
+
+    lives.schedule_live("live-v", "Viewer live", timezone.now(), [])
+    lives.start_live("live-v")
+    processing.process_pending()  # Saleor's worker applies live.started (the test's transaction never commits)
+
+    def post(action: str, **headers: str) -> Any:
+        return client.post(f"{PLUGIN_URL}/viewer/", json.dumps({"live": "live-v", "action": action, "tab": "t1"}),
+                           content_type="application/json", **headers)
+
+    joined = post("join")  # anonymous: a visitor id of ours is issued, as a cookie and in the answer
+    assert joined.status_code == 200, joined.content
+    visitor = joined.json()["visitor"]
+    assert joined.cookies[VISITOR_COOKIE].value == visitor
+    client.cookies.clear()
+    beat = post("heartbeat", HTTP_X_LIVEDIST_VISITOR=visitor)
+    assert beat.status_code == 200 and beat.json()["ok"] is True
+    forged = post("heartbeat", HTTP_X_LIVEDIST_VISITOR=visitor[:-2] + "xx")
+    assert forged.status_code == 403 and forged.json()["errors"][0]["code"] == "FORBIDDEN_VISITOR"
+    signed_in = post("join", HTTP_AUTHORIZATION=f"Bearer {create_access_token(customer_user)}")
+    assert signed_in.status_code == 200
+    viewers = {e.payload["viewer"] for e in InboxEvent.objects.filter(type="live.joined")}
+    assert of_user(customer_user) in viewers and len(viewers) == 2  # the visitor, and the customer by Saleor's JWT
