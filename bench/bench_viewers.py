@@ -1,13 +1,16 @@
 """Heartbeats per second through the viewer endpoint (POST /viewer/) on a real multi-worker server on loopback:
-gunicorn serving the sandbox, processing on a Celery worker (Redis broker), load from wrk; then counts
-heartbeats sent, answered and recorded, and checks every recorded one reached the inbox and was processed.
+gunicorn serving the lean app as in production (`saleor_livedist.viewer_wsgi:application`, gthread workers, group
+commit) or the Django view (`--app django`, the sandbox's Django alone, sync workers), processing on a Celery
+worker (Redis broker), load from wrk; then counts heartbeats sent, answered and recorded, and checks every
+recorded one reached the inbox and was processed.
 
-    python bench/bench_viewers.py [--seconds 20] [--connections 4,32] [--workers 4] [--warmup 20]
-                                  [--cache redis|locmem] [--target 2000] [--p99-ms 50]
+    python bench/bench_viewers.py [--app lean|django] [--workers 2] [--threads 24] [--worker-class gthread]
+                                  [--seconds 20] [--connections 32,48,64] [--warmup 20] [--cache redis|locmem]
+                                  [--process-after] [--target 2000] [--p99-ms 50] [--database NAME]
 
 Needs gunicorn (pip install gunicorn), wrk and redis-server (apt-get install wrk redis-server). Everything
-listens on 127.0.0.1 only: its own Redis, gunicorn and database (`livedist_bench_viewers`, dropped and
-created on the DATABASE_URL server, else the embedded PostgreSQL). A warm-up lets as many viewers join as
+listens on 127.0.0.1 only: its own Redis, gunicorn and database (`--database`, default `livedist_bench_viewers`,
+dropped and created on the DATABASE_URL server, else the embedded PostgreSQL). A warm-up lets as many viewers join as
 the server takes in `--warmup` seconds; the timed runs (one per connection count) then cycle through them, so
 each viewer sends a heartbeat about every `--warmup` seconds, as a real one does every 15 s: the per-viewer
 limit stays as shipped. All the load comes from one address, so the per-IP limit (viewers.IP_LIMIT) is raised
@@ -95,15 +98,26 @@ end
 # ---------------------------------------------------------------------- the server (a child process)
 
 
-def serve(port: int, workers: int, cache: str, redis_url: str) -> None:
-    """gunicorn on 127.0.0.1:port with the sandbox's WSGI application, persistent database connections (as
-    Saleor runs), the rate-limit cache in Redis or per process, and the per-IP limit raised for the run."""
+def serve(port: int, app: str, worker_class: str, workers: int, threads: int, cache: str, redis_url: str,
+          stats: str) -> None:
+    """gunicorn on 127.0.0.1:port, as a deployment runs it: the lean app (saleor_livedist.viewer_wsgi, Django
+    behind it for other paths) or the sandbox's Django alone; persistent database connections (as Saleor
+    runs), the rate-limit counters in Redis or per process, and the per-IP limit raised for the run. Each
+    worker appends its batcher's figures to `stats` when it exits."""
     from gunicorn.app.base import BaseApplication
+
+    def worker_exit(server: Any, worker: Any) -> None:
+        batcher = getattr(worker.wsgi, "batcher", None)
+        if batcher is not None:
+            with open(stats, "a") as out:
+                out.write(json.dumps({"batches": batcher.batches, "requests": batcher.requests,
+                                      "largest": batcher.largest}) + "\n")
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            for key, value in {"bind": f"127.0.0.1:{port}", "workers": workers, "worker_class": "sync",
-                               "backlog": 4096, "loglevel": "warning", "preload_app": True}.items():
+            for key, value in {"bind": f"127.0.0.1:{port}", "workers": workers, "worker_class": worker_class,
+                               "threads": threads, "backlog": 4096, "loglevel": "warning", "preload_app": True,
+                               "worker_exit": worker_exit}.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
@@ -114,8 +128,12 @@ def serve(port: int, workers: int, cache: str, redis_url: str) -> None:
             if cache == "redis":
                 settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                                "LOCATION": redis_url}}
-            from saleor_livedist.sandbox.wsgi import application  # django.setup() first
+            if app == "lean":
+                from saleor_livedist.viewer_wsgi import application  # django.setup() first
+            else:
+                from django.core.wsgi import get_wsgi_application
 
+                application = get_wsgi_application()
             from saleor_livedist import viewers
 
             viewers.IP_LIMIT = RUN_IP_LIMIT
@@ -174,12 +192,12 @@ def versions() -> str:
             f"PostgreSQL {postgres}, Redis {redis.removeprefix('v=')}, wrk {wrk}")
 
 
-def prepare() -> None:
+def prepare(database: str) -> None:
     os.environ.pop("CELERY_BROKER_URL", None)  # this process processes inline
     os.environ["LIVEDIST_SANDBOX_DEBUG"] = "0"
     from saleor_livedist.demo import setup_django
 
-    setup_django(DATABASE)
+    setup_django(database)
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -221,16 +239,18 @@ def descendants(root: int) -> list[int]:
     return found
 
 
-def postgres_backends() -> list[int]:
-    """The PostgreSQL processes serving the bench database (the server is shared; its other work is not ours)."""
-    pids = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if f" {DATABASE} ".encode() in cmdline.read_bytes():
-                pids.append(int(cmdline.parent.name))
-        except OSError:
-            continue
-    return pids
+WEB_APP, WORKER_APP = "livedist-bench-web", "livedist-bench-worker"  # PGAPPNAME of the server and of the worker
+
+
+def postgres_backends(application: str) -> list[int]:
+    """The PostgreSQL processes serving the bench's web server, or its Celery worker, told apart by their
+    application name (the server is shared; its other work is not ours)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+                       [application])
+        return [pid for (pid,) in cursor.fetchall()]
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
@@ -264,33 +284,47 @@ def wrk(args: list[str]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--app", choices=["lean", "django"], default="lean",
+                        help="lean: saleor_livedist.viewer_wsgi (production); django: the Django view alone")
+    parser.add_argument("--worker-class", default=None, help="gunicorn worker class (default: gthread for the lean "
+                                                             "app, sync for Django)")
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn worker processes (default: 2 lean, 4 "
+                                                                  "Django)")
+    parser.add_argument("--threads", type=int, default=24, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--seconds", type=int, default=20, help="length of each timed run")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--connections", type=lambda text: [int(n) for n in text.split(",")], default=[4, 32],
-                        help="wrk connections, one run per value (comma-separated)")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--connections", type=lambda text: [int(n) for n in text.split(",")], default=None,
+                        help="wrk connections, one run per value (comma-separated; default 32,64 lean, 4,32 Django)")
+    parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--database", default=DATABASE, help="the bench's database (dropped and created)")
+    parser.add_argument("--process-after", action="store_true",
+                        help="start the Celery worker only when the load stops (the endpoint alone on the CPU, as "
+                             "with workers on machines of their own); it must then drain the inbox")
     parser.add_argument("--warmup", type=int, default=20, help="seconds of arriving viewers before the timed runs")
     parser.add_argument("--max-viewers", type=int, default=60000, help="signed visitor ids generated")
     parser.add_argument("--cache", choices=["redis", "locmem"], default="redis", help="rate-limit counters")
     parser.add_argument("--target", type=int, default=2000, help="heartbeats/s to reach")
     parser.add_argument("--p99-ms", type=float, default=50.0, help="p99 latency to stay under")
-    parser.add_argument("--serve", nargs=4, metavar=("PORT", "WORKERS", "CACHE", "REDIS_URL"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs=8, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        port, workers, cache, redis_url = args.serve
-        return serve(int(port), int(workers), cache, redis_url)
+        port, app, worker_class, workers, threads, cache, redis_url, stats = args.serve
+        return serve(int(port), app, worker_class, int(workers), int(threads), cache, redis_url, stats)
+    lean = args.app == "lean"
+    args.worker_class = args.worker_class or ("gthread" if lean else "sync")
+    args.workers = args.workers or (2 if lean else 4)
+    args.connections = args.connections or ([32, 48, 64] if lean else [4, 32])
     for tool in ("wrk", "redis-server"):
         if shutil.which(tool) is None:
             raise SystemExit(f"bench_viewers: {tool} is not installed (apt-get install wrk redis-server)")
-    prepare()
+    prepare(args.database)
     scratch = Path(tempfile.mkdtemp(prefix=".bench-viewers-", dir=ROOT / "bench"))
-    children: list[subprocess.Popen[Any]] = []
+    children: dict[str, subprocess.Popen[Any]] = {}
     try:
         run(args, scratch, children)
     finally:
-        for child in reversed(children):
+        for child in reversed(children.values()):
             child.send_signal(signal.SIGTERM)
-        for child in children:
+        for child in children.values():
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -298,37 +332,59 @@ def main() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def start(args: argparse.Namespace, scratch: Path, children: list[subprocess.Popen[Any]]) -> str:
-    """Redis, a Celery worker and gunicorn, all on 127.0.0.1; returns the server's URL."""
+def start(args: argparse.Namespace, scratch: Path, children: dict[str, subprocess.Popen[Any]]) -> str:
+    """Redis, a Celery worker (unless --process-after) and gunicorn, all on 127.0.0.1; returns the server's URL."""
     redis_port, web_port = free_port(), free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
-    env = {**os.environ, "CELERY_BROKER_URL": redis_url, "LIVEDIST_SANDBOX_DEBUG": "0", "PYTHONPATH": str(ROOT)}
     log = scratch / "children.log"
-    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": open(log, "w")}
-    children.append(subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port),
-                                      "--save", "", "--appendonly", "no"], **quiet))
+    children["redis"] = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save",
+                                          "", "--appendonly", "no"], **quiet(log))
     wait_until(lambda: socket.create_connection(("127.0.0.1", redis_port), timeout=1), 10, "redis-server", log)
-    children.append(subprocess.Popen([sys.executable, "-m", "celery", "-A", "saleor_livedist.sandbox.celery",
-                                      "worker", "--pool", "solo", "--loglevel", "warning", "--without-gossip",
-                                      "--without-mingle", "--without-heartbeat"], env=env, cwd=ROOT, **quiet))
-    children.append(subprocess.Popen([sys.executable, __file__, "--serve", str(web_port), str(args.workers),
-                                      args.cache, redis_url], env=env, cwd=ROOT, **quiet))
+    args.redis_url = redis_url
+    if not args.process_after:
+        start_worker(args, scratch, children)
+    children["gunicorn"] = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(web_port), args.app, args.worker_class, str(args.workers),
+         str(args.threads), args.cache, redis_url, str(scratch / "batches.jsonl")],
+        env=child_env(redis_url, WEB_APP), cwd=ROOT, **quiet(log))
     wait_until(lambda: http_ok(web_port), 60, "gunicorn", log)
     return f"http://127.0.0.1:{web_port}"
 
 
-def run(args: argparse.Namespace, scratch: Path, children: list[subprocess.Popen[Any]]) -> None:
+def start_worker(args: argparse.Namespace, scratch: Path, children: dict[str, subprocess.Popen[Any]]) -> None:
+    """The Celery worker, on the sandbox's settings with a persistent database connection (as Saleor runs, and
+    so that its PostgreSQL backend, hence its CPU, lasts the whole run)."""
+    (scratch / "bench_worker_settings.py").write_text(
+        "from saleor_livedist.sandbox.settings import *  # noqa\nDATABASES['default']['CONN_MAX_AGE'] = 600\n")
+    env = child_env(args.redis_url, WORKER_APP) | {"DJANGO_SETTINGS_MODULE": "bench_worker_settings",
+                                                    "PYTHONPATH": f"{ROOT}{os.pathsep}{scratch}"}
+    children["celery"] = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "saleor_livedist.sandbox.celery", "worker", "--pool", "solo",
+         "--loglevel", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        env=env, cwd=ROOT, **quiet(scratch / "children.log"))
+
+
+def child_env(redis_url: str, application: str) -> dict[str, str]:
+    return {**os.environ, "CELERY_BROKER_URL": redis_url, "LIVEDIST_SANDBOX_DEBUG": "0", "PYTHONPATH": str(ROOT),
+            "PGAPPNAME": application}
+
+
+def quiet(log: Path) -> dict[str, Any]:
+    return {"stdout": subprocess.DEVNULL, "stderr": open(log, "a")}  # noqa: SIM115 (the child keeps it)
+
+
+def run(args: argparse.Namespace, scratch: Path, children: dict[str, subprocess.Popen[Any]]) -> None:
     from saleor_livedist import processing
     from saleor_livedist.links import sign_visitor
 
     url = start(args, scratch, children)
-    # the floor: the same server answering 405 to a GET of /viewer/ (Django and gunicorn, no database, no cache)
-    floor = wrk(["-t", str(args.threads), "-c", str(max(args.connections)), "-d", "5s", f"{url}/viewer/"])["rate"]
+    # the floor: the same server answering 405 to a GET of /viewer/ (gunicorn and the app, no database, no cache)
+    floor = wrk(["-t", str(args.wrk_threads), "-c", str(max(args.connections)), "-d", "5s", f"{url}/viewer/"])["rate"]
     (scratch / "heartbeat.lua").write_text(WRK_SCRIPT)
 
     def load(connections: int, seconds: int, ids: Path) -> dict[str, Any]:
-        return wrk(["-t", str(args.threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "-s",
-                    str(scratch / "heartbeat.lua"), url, "--", str(ids), str(args.threads), LIVE, TAB]
+        return wrk(["-t", str(args.wrk_threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "-s",
+                    str(scratch / "heartbeat.lua"), url, "--", str(ids), str(args.wrk_threads), LIVE, TAB]
                    ) | {"connections": connections}
 
     # warm-up: viewers arrive (each one's first heartbeat is its join); as many as the server takes in that time,
@@ -341,20 +397,29 @@ def run(args: argparse.Namespace, scratch: Path, children: list[subprocess.Popen
     joined = scratch / "joined.txt"
     joined.write_text("".join(fresh.read_text().splitlines(keepends=True)[:viewers]))
 
-    groups = {"gunicorn": descendants(children[2].pid), "celery": descendants(children[1].pid),
-              "redis": [children[0].pid], "postgres": postgres_backends()}
+    groups = {"gunicorn": descendants(children["gunicorn"].pid), "redis": [children["redis"].pid],
+              "celery": descendants(children["celery"].pid) if "celery" in children else [],
+              "postgres": postgres_backends(WEB_APP), "postgres (processing)": postgres_backends(WORKER_APP)}
     cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
     wrk_before = os.times().children_user + os.times().children_system
     busy_before, total_before = machine_busy()
     load_before = os.getloadavg()[0]
     levels = [load(connections, args.seconds, joined) for connections in args.connections]
     busy_after, total_after = machine_busy()
-    cpu = {name: sum(cpu_seconds(pids).get(pid, 0.0) - cpu_before[name].get(pid, 0.0) for pid in pids)
-           for name, pids in groups.items()}
+    cpu = {name: sum(cpu_seconds(pids).get(pid, cpu_before[name].get(pid, 0.0)) - cpu_before[name].get(pid, 0.0)
+                     for pid in pids) for name, pids in groups.items()}  # a process gone since: not counted
     cpu["wrk"] = os.times().children_user + os.times().children_system - wrk_before
     cpu["machine"] = busy_after - busy_before
     cpu["capacity"] = total_after - total_before
+    load_after = os.getloadavg()[0]
+    server = children["gunicorn"]  # stopped now: its workers write their batchers' figures as they exit
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=30)
+    stats = scratch / "batches.jsonl"
+    batches = [json.loads(line) for line in stats.read_text().splitlines()] if stats.exists() else []
 
+    if args.process_after:
+        start_worker(args, scratch, children)  # now, to process what the load left in the inbox
     drain_start = time.monotonic()
     counts = inbox_counts()
     while counts["pending"] and time.monotonic() - drain_start < 180:
@@ -366,12 +431,12 @@ def run(args: argparse.Namespace, scratch: Path, children: list[subprocess.Popen
         processing.process_pending()
         counts = inbox_counts()
     counts["before"] = before
-    report(args, floor, warmup, viewers, levels, cpu, load_before, counts, drain, left)
+    report(args, floor, warmup, viewers, levels, cpu, (load_before, load_after), counts, drain, left, batches)
 
 
 def report(args: argparse.Namespace, floor: float, warmup: dict[str, Any], viewers: int,
-           levels: list[dict[str, Any]], cpu: dict[str, float], load_before: float, counts: dict[str, int],
-           drain: float, left: int) -> None:
+           levels: list[dict[str, Any]], cpu: dict[str, float], loads: tuple[float, float], counts: dict[str, int],
+           drain: float, left: int, batches: list[dict[str, int]]) -> None:
     from saleor_livedist import viewers as endpoint
     from saleor_livedist.models import Watch
 
@@ -382,17 +447,21 @@ def report(args: argparse.Namespace, floor: float, warmup: dict[str, Any], viewe
     rows = counts["total"] - counts["before"]
     in_flight = f["sent"] - f["completed"]
     lost = max(0, f["recorded"] - rows)
-    print(f"machine: {machine()}; load average before the timed runs {load_before:.2f}")
+    print(f"machine: {machine()}; load average (1 min) {loads[0]:.2f} before the timed runs, {loads[1]:.2f} after")
     print(f"software: {versions()}")
-    print(f"server: gunicorn, {args.workers} sync workers on 127.0.0.1, persistent database connections; "
-          f"processing on 1 Celery worker (solo pool, Redis broker on 127.0.0.1); rate-limit counters in "
-          f"{'Redis' if args.cache == 'redis' else 'each worker (locmem)'}")
+    served = ("the lean app (saleor_livedist.viewer_wsgi, group commit)" if args.app == "lean"
+              else "the sandbox's Django (the Django view)")
+    threads = f" x {args.threads} threads" if args.worker_class == "gthread" else ""
+    print(f"server: gunicorn, {args.workers} {args.worker_class} workers{threads} on 127.0.0.1 serving {served}, "
+          f"persistent database connections; processing on 1 Celery worker (solo pool, Redis broker on 127.0.0.1, "
+          f"{'started when the load stopped' if args.process_after else 'running during the load'}); "
+          f"rate-limit counters in {'Redis' if args.cache == 'redis' else 'each worker (locmem)'}")
     print(f"limits: per viewer {endpoint.VIEWER_LIMIT} per {endpoint.VIEWER_WINDOW} s (as shipped); per IP raised "
           f"from {endpoint.IP_LIMIT} per {endpoint.IP_WINDOW} s to {RUN_IP_LIMIT:,} for this run (all load comes "
           f"from one address)")
-    print(f"load: wrk, {args.threads} thread(s); POST /viewer/ heartbeats, each with its own signed visitor id "
+    print(f"load: wrk, {args.wrk_threads} thread(s); POST /viewer/ heartbeats, each with its own signed visitor id "
           f"(X-Livedist-Visitor)")
-    print(f"floor: the same server answers {floor:,.0f} requests/s to GET /viewer/ (a 405: Django and gunicorn "
+    print(f"floor: the same server answers {floor:,.0f} requests/s to GET /viewer/ (a 405: gunicorn and the app "
           f"alone, no database, no cache)")
     print(f"warm-up ({args.warmup} s, {warmup['connections']} connections): {viewers:,} viewers arrive, "
           f"{warmup['completed'] / warmup['seconds']:,.0f}/s (a first heartbeat is a join)")
@@ -403,21 +472,29 @@ def report(args: argparse.Namespace, floor: float, warmup: dict[str, Any], viewe
               f"p99.9 {level['p999'] / 1000:.1f}  max {level['max'] / 1000:.1f}; each viewer every "
               f"~{viewers / max(level['completed'] / level['seconds'], 1):.0f} s")
     per = 1000 / max(timed, 1)
-    ours = sum(cpu[k] for k in ("gunicorn", "celery", "redis", "postgres", "wrk"))
-    print(f"CPU ms per timed request: gunicorn {cpu['gunicorn'] * per:.2f}, postgres {cpu['postgres'] * per:.2f}, "
-          f"celery (processing) {cpu['celery'] * per:.2f}, redis {cpu['redis'] * per:.2f}, "
+    ours = sum(cpu[k] for k in ("gunicorn", "celery", "redis", "postgres", "postgres (processing)", "wrk"))
+    print(f"CPU ms per timed request: gunicorn {cpu['gunicorn'] * per:.2f}, postgres {cpu['postgres'] * per:.2f}; "
+          f"processing: celery {cpu['celery'] * per:.2f}, its postgres {cpu['postgres (processing)'] * per:.2f}; "
+          f"redis {cpu['redis'] * per:.2f}, "
           f"wrk {cpu['wrk'] * per:.2f}; machine busy {cpu['machine'] / cpu['capacity']:.0%} of "
           f"{os.cpu_count()} cores, {max(0.0, cpu['machine'] - ours) / cpu['capacity']:.0%} of it other processes")
     print(f"answers: {f['ok']:,} ok ({f['recorded']:,} recorded, {f['ok'] - f['recorded']:,} repeats in a "
           f"heartbeat window), {f['limited']:,} rate-limited (429), {f['other']:,} other; socket errors: "
           f"connect {f['connect_errors']}, read {f['read_errors']}, write {f['write_errors']}, "
           f"timeout {f['timeouts']}")
+    if batches:
+        requests, transactions = sum(b["requests"] for b in batches), sum(b["batches"] for b in batches)
+        print(f"group commit: {requests:,} requests in {transactions:,} batches (warm-up included), "
+              f"{requests / max(transactions, 1):.1f} per transaction on average, at most "
+              f"{max(b['largest'] for b in batches)}")
     kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()) if "/" in k)
     print(f"inbox: {rows:,} viewer events ({kinds}); drained by the worker {drain:.1f} s after the load stopped"
           + (f", {left:,} left for the periodic sweep (processed here)" if left else ""))
-    print(f"sent {f['sent']:,}, answered {f['completed']:,}, {in_flight:,} in flight when wrk stopped; recorded "
-          f"answers {f['recorded']:,}, inbox rows {rows:,} (at most the in-flight ones more); lost: {lost:,}; "
-          f"failed: {counts['failed']:,}; watch rows {Watch.objects.filter(live=LIVE).count():,}")
+    processed = sum(n for key, n in counts.items() if key.endswith("/done"))
+    print(f"sent {f['sent']:,}, answered {f['completed']:,}, {in_flight:,} in flight when wrk stopped; acknowledged "
+          f"as recorded {f['recorded']:,}, inbox rows {rows:,} (at most the in-flight ones more), processed "
+          f"{processed:,}; lost: {lost:,}; failed: {counts['failed']:,}; watch rows "
+          f"{Watch.objects.filter(live=LIVE).count():,}")
     met = any(level["completed"] / level["seconds"] >= args.target and level["p99"] / 1000 <= args.p99_ms
               for level in levels) and not lost and not f["limited"]
     print(f"target >= {args.target:,} heartbeats/s with p99 <= {args.p99_ms:.0f} ms, none lost, none refused: "

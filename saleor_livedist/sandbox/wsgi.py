@@ -1,4 +1,6 @@
-"""WSGI entry point of the sandbox project, for a real server: `gunicorn saleor_livedist.sandbox.wsgi:application`."""
+"""WSGI entry point of the sandbox project, for a real server: `gunicorn saleor_livedist.sandbox.wsgi:application`.
+The viewer endpoint (POST /viewer/) is answered by the lean application in front (saleor_livedist.viewer_app,
+group commit); every other request by Django."""
 from __future__ import annotations
 
 import os
@@ -7,4 +9,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saleor_livedist.sandbox.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from ..http import sandbox_authenticate  # noqa: E402  (after django.setup())
+from ..viewer_app import ViewerApp  # noqa: E402
+
+application = ViewerApp(fallback=django_application, path="/viewer/", authenticate=sandbox_authenticate)

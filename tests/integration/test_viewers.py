@@ -1,26 +1,34 @@
 """The viewer endpoint in the sandbox, on real PostgreSQL: watch time from the server's clock, tabs counted once,
 repeated and late requests harmless, forged ids and bursts refused with nothing recorded, invite tasks granted
-once, and a viewer's anonymous watch time following them when they sign in."""
+once, and a viewer's anonymous watch time following them when they sign in. Every test runs twice: through the
+Django view (as Saleor's plugin serves it) and through the lean WSGI app with its group commit (as a production
+server runs it, Django behind it for everything else)."""
 from __future__ import annotations
 
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone as tz
-from typing import Any
+from functools import partial
+from typing import Any, Callable, Iterable, Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
+from django.test.client import ClientHandler
 from django.utils import timezone
 
 from saleor_livedist import processing, viewers
+from saleor_livedist.http import sandbox_authenticate
 from saleor_livedist.identity import of_user
 from saleor_livedist.links import VISITOR_COOKIE, read_visitor, sign_visitor
 from saleor_livedist.models import Alias, InboxEvent, PointsGrant, Watch
 from saleor_livedist.services import create_share_link
+from saleor_livedist.viewer_app import ViewerApp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,8 +53,73 @@ def fresh_limits() -> None:
     cache.clear()  # rate-limit counters live in the (per-process) cache
 
 
+@pytest.fixture(autouse=True, params=["django view", "lean app"])
+def served_by(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The tests' `Client()` is Django's test client; for the lean app, one whose requests go through it."""
+    if request.param == "django view":
+        yield request.param
+        return
+    app = lean_app()
+    monkeypatch.setattr(sys.modules[__name__], "Client", partial(LeanClient, app))
+    try:
+        yield request.param
+    finally:
+        app.close()  # its batcher's thread closes its database connection
+    assert app.batcher.requests, "no viewer request reached the lean app's batcher"
+
+
+def lean_app(**options: Any) -> ViewerApp:
+    return ViewerApp(fallback=django_behind, path="/viewer/", authenticate=sandbox_authenticate, **options)
+
+
+def django_behind(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """The sandbox's Django as the lean app's fallback, through the test client's own handler; the response
+    object rides along in the environ so the test client gets it whole."""
+    response = ClientHandler()(environ)
+    environ["livedist.test.response"] = response
+    start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
+    return [response.content]
+
+
+class LeanHandler:
+    """What Django's test client calls with a WSGI environ: here the lean app, its answer as an HttpResponse."""
+
+    def __init__(self, app: ViewerApp):
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any]) -> HttpResponse:
+        replies: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            replies.update(status=status, headers=headers)
+
+        content = b"".join(self.app(environ, start_response))
+        if "livedist.test.response" in environ:  # Django answered
+            return environ["livedist.test.response"]
+        response = HttpResponse(content, status=int(replies["status"].split()[0]))
+        for name, value in replies["headers"]:
+            if name.lower() == "set-cookie":
+                response.cookies.load(value.strip())
+            else:
+                response[name] = value
+        response.wsgi_request = WSGIRequest(environ)
+        return response
+
+
+class LeanClient(Client):
+    """Django's test client (cookies, force_login, ...) with the lean WSGI app in front of Django."""
+
+    def __init__(self, app: ViewerApp, **defaults: Any):
+        super().__init__(**defaults)
+        self.handler = LeanHandler(app)
+
+
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return start_clock(monkeypatch)
+
+
+def start_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """Starts at the beginning of a heartbeat window a little after the real now (clicks, which use the real
     clock, come before it); the live L1 is on air from a minute earlier."""
     window = viewers.HEARTBEAT_SECONDS
@@ -300,3 +373,4 @@ def test_a_viewer_who_signs_in_keeps_their_anonymous_watch_time(clock: Clock) ->
     assert InboxEvent.objects.filter(type="customer.registered").count() == 1  # stitched once
     grants = PointsGrant.objects.filter(beneficiary=of_user(amy))
     assert [(g.reason, g.invitee) for g in grants] == [(INVITE, of_user(ben))]
+
