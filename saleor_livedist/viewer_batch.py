@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from . import processing, viewers
 from .core.records import WatchRecord
-from .models import Alias, InboxEvent, Live, Watch
+from .models import Alias, InboxEvent, Live, LiveSession, Watch
 from .rules.model import Viewing
 from .viewer_limits import admit
 from .viewers import LOCK_CLASS, Outcome, Tab, Viewer, ViewerError, ViewerRequest, act, digest, hand_over
@@ -119,8 +119,14 @@ def _tabs_of(item: Pending, tabs: dict[str, Tab]) -> tuple[Tab, Tab | None]:
 # takes one JSON array (one element per request, tab or event: json.dumps is C, a driver's array adapter is
 # Python) and looks every element up by index through LATERAL (a nested loop whatever the statistics say: a
 # fresh table's guesses made the planner hash-join whole tables).
-INBOX, LIVES, WATCHES, ALIASES = (model._meta.db_table for model in (InboxEvent, Live, Watch, Alias))
-LIVES_SQL = f"SELECT id, started_at, ended_at FROM {LIVES} WHERE id = ANY(%s::text[])"  # usually one live
+INBOX, LIVES, WATCHES, ALIASES, SESSIONS = (model._meta.db_table for model in (InboxEvent, Live, Watch, Alias,
+                                                                              LiveSession))
+# Usually one live. The engine's live, else the session staff run: a live is on air from the second liveStart
+# commits, before a worker has applied its live.started (viewers arriving then are not turned away; their events
+# are kept after live.started in the inbox, so the engine sees them on air too).
+LIVES_SQL = (f"SELECT k.id, COALESCE(l.started_at, s.actual_start), COALESCE(l.ended_at, s.actual_end) "
+             f"FROM unnest(%s::text[]) AS k(id) LEFT JOIN {LIVES} AS l ON l.id = k.id "
+             f"LEFT JOIN {SESSIONS} AS s ON s.id = k.id WHERE l.id IS NOT NULL OR s.id IS NOT NULL")
 # The locks in the array's order; and no JIT for the rest of the transaction: the planner's guesses for the
 # lookups below (100 rows per JSON array, a default share of the inbox per range) can pass jit_above_cost on a
 # large inbox, and compiling costs far more than these index lookups (15 ms, measured).

@@ -32,3 +32,26 @@ def test_the_watch_time_a_viewer_is_shown_stops_after_a_silence_as_the_engines_d
     settings.LIVEDIST = {**getattr(settings, "LIVEDIST", {}), "RULES_DIR": str(rules)}
     monkeypatch.setattr(viewer_batch, "_silent", (0.0, 0.0))
     assert viewer_batch.watched_seconds({("L1", "visitor:s")}, now) == {("L1", "visitor:s"): 30 + 600}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_viewers_are_let_in_from_the_second_the_live_starts_before_a_worker_applied_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from django.test import Client
+
+    from saleor_livedist import lives, processing
+    from saleor_livedist.models import InboxEvent, Live
+
+    lives.schedule_live("lv", "Starting now", timezone.now(), [])
+    processing.process_pending()
+    monkeypatch.setattr(processing, "schedule", lambda *a, **k: None)  # the workers are busy: nothing applied yet
+    lives.start_live("lv")
+    assert Live.objects.get(id="lv").started_at is None
+    joined = Client().post("/viewer/", json.dumps({"live": "lv", "action": "join"}), content_type="application/json")
+    assert joined.status_code == 200 and joined.json()["recorded"] is True
+    monkeypatch.undo()
+    processing.process_pending()  # the worker catches up: live.started first, then the join, on air
+    viewer = InboxEvent.objects.get(type="live.joined").payload["viewer"]
+    assert Watch.objects.get(live="lv", viewer=viewer).open_count == 1
