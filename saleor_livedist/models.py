@@ -127,6 +127,7 @@ class Watch(models.Model):
     active_since = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(default=0)
     last_seen = models.DateTimeField(null=True, blank=True)
+    until = models.DateTimeField(null=True, blank=True)  # a closed watch: the time it was counted up to
 
     class Meta:
         db_table = "livedist_watch"

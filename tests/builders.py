@@ -25,11 +25,22 @@ class Stream:
 
     def __init__(self) -> None:
         self.raw: list[dict[str, Any]] = []
+        self._ends: list[tuple[datetime, str]] = []  # live(end=...): delivered on time, see add()
 
     def add(self, etype: str, minute: float = 0, day: float = 0, **fields: Any) -> dict[str, Any]:
-        event = {"id": f"e{len(self.raw) + 1}", "type": etype, "at": at(minute, day), **fields}
+        when = T0 + timedelta(days=day, minutes=minute)
+        event = {"id": f"e{len(self.raw) + 1}", "type": etype, "at": when.isoformat(), **fields}
         self.raw.append(event)
         return event
+
+    def _deliver_ends(self) -> None:
+        """A live's end given to live() is delivered on time: right after the last event dated before it, so
+        that what the test adds later but dates earlier (the usual way of writing these) is seen on air."""
+        for end, live in sorted(self._ends):
+            position = max((n + 1 for n, e in enumerate(self.raw) if datetime.fromisoformat(e["at"]) < end),
+                           default=0)
+            self.raw.insert(position, {"id": f"end-{live}", "type": "live.ended", "at": end.isoformat(), "live": live})
+        self._ends = []
 
     def distributor(self, who: str, upline: str | None = None, minute: float = -600) -> None:
         if upline is not None:
@@ -44,7 +55,7 @@ class Stream:
         self.add("live.scheduled", start - 120, live=live, starts_at=at(start), products=list(products), host="host")
         self.add("live.started", start, live=live)
         if end is not None:
-            self.add("live.ended", end, live=live)
+            self._ends.append((T0 + timedelta(minutes=end), live))
 
     def watch(self, live: str, viewer: str, start: float, minutes: float) -> None:
         """A tab open for `minutes`, with a heartbeat every minute (silence longer than that stops the clock)."""
@@ -67,6 +78,7 @@ class Stream:
             self.add("order.paid", minute + 1, day, order=order)
 
     def events(self) -> list[Event]:
+        self._deliver_ends()
         return [parse_event(e) for e in self.raw]
 
 

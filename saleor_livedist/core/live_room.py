@@ -43,8 +43,7 @@ class LiveRoom:
         self.store.put_live(live)
         silent = active.ruleset.viewing.silent_after_seconds
         for watch in self.store.open_watches(live.id):
-            watch.seconds = watch.watched_seconds(event.at, silent)
-            watch.open_count, watch.active_since = 0, None
+            watch.close(event.at, silent, left=False)
             self.store.put_watch(watch)
             self._qualify(active, live.id, watch.viewer, event.at)
 
@@ -63,6 +62,11 @@ class LiveRoom:
             return self._notice(event, f"live {live.id} had ended at {live.ended_at.isoformat()}")
         viewer = self.store.resolve(d["viewer"])
         watch = self.store.get_watch(d["live"], viewer) or WatchRecord(live=d["live"], viewer=viewer)
+        if live is not None and live.ended_at is not None:  # sent on air, processed after the end
+            silent = active.ruleset.viewing.silent_after_seconds
+            if watch.extend_closed(event.at, live.ended_at, silent):
+                self.store.put_watch(watch)
+            return self._qualify(active, d["live"], viewer, live.ended_at)
         if watch.open_count == 0:
             watch.active_since = event.at
         watch.open_count += 1
@@ -86,13 +90,10 @@ class LiveRoom:
         if watch is None or watch.open_count == 0:
             return self._notice(event, f"viewer {viewer} was not watching live {d['live']}")
         silent = active.ruleset.viewing.silent_after_seconds
-        watch.open_count -= 1
-        if watch.open_count == 0:
-            watch.seconds = watch.watched_seconds(event.at, silent)  # up to the leave, or the silence before it
-            watch.active_since = None
-            if watch.last_seen is None or event.at > watch.last_seen:
-                watch.last_seen = event.at
+        if watch.open_count == 1:
+            watch.close(event.at, silent)  # up to the leave, or the silence before it
         else:
+            watch.open_count -= 1
             watch.seen(event.at, silent)
         self.store.put_watch(watch)
         self._qualify(active, d["live"], viewer, event.at)
@@ -121,7 +122,7 @@ class LiveRoom:
             if q.entered and watch is None:
                 continue
             if q.watched_minutes is not None and (watch is None or watch.watched_seconds(
-                    at, ruleset.viewing.silent_after_seconds) < q.watched_minutes * 60):
+                    at, ruleset.viewing.silent_after_seconds) < q.watched_minutes * 60 - 1e-6):  # float seconds
                 continue
             if q.ordered and not self.store.is_paying_customer(viewer):
                 continue

@@ -97,6 +97,7 @@ class WatchRecord:
     active_since: datetime | None = None
     seconds: float = 0.0
     last_seen: datetime | None = None  # the latest join or heartbeat of any tab
+    until: datetime | None = None  # a closed watch (left, or the live ended): the time it was counted up to
 
     def watched_seconds(self, now: datetime, silent: float | None = None) -> float:
         if self.active_since is None:
@@ -105,6 +106,36 @@ class WatchRecord:
         if silent is not None and self.last_seen is not None:
             end = min(end, max(self.last_seen, self.active_since) + timedelta(seconds=silent))
         return self.seconds + max(0.0, (end - self.active_since).total_seconds())
+
+    def counted_until(self, now: datetime, silent: float | None = None) -> datetime:
+        """Up to when the open watch counts at `now`: now, or the silence after its last event."""
+        assert self.active_since is not None
+        if silent is None or self.last_seen is None:
+            return now
+        return min(now, max(self.last_seen, self.active_since) + timedelta(seconds=silent))
+
+    def close(self, at: datetime, silent: float | None = None, left: bool = True) -> None:
+        """The last tab left at `at` (left), or the live ended then: the time counts up to `at` or the silence
+        before it. A leave is the viewer's latest event; the end is not theirs."""
+        self.seconds = self.watched_seconds(at, silent)
+        if self.active_since is not None:
+            self.until = self.counted_until(at, silent)
+        if left and (self.last_seen is None or at > self.last_seen):
+            self.last_seen = at
+        self.open_count, self.active_since = 0, None
+
+    def extend_closed(self, at: datetime, end: datetime, silent: float) -> bool:
+        """A join or heartbeat sent before the live's `end` and processed after the end closed this watch: it
+        counts as it would have on time, from `at` for `silent` seconds at most, up to the end, without
+        counting twice what the closed watch counted already. True if anything changed."""
+        if self.last_seen is not None and at <= self.last_seen:
+            return False  # older than the latest event known: counted (or left) already
+        covered = min(end, at + timedelta(seconds=silent))
+        start = at if self.until is None else max(at, self.until)
+        self.seconds += max(0.0, (covered - start).total_seconds())
+        self.last_seen = at
+        self.until = covered if self.until is None else max(self.until, covered)
+        return True
 
     def seen(self, at: datetime, silent: float | None = None) -> None:
         """An event of the viewer at `at`. After a silence longer than `silent`, the time in between does not

@@ -313,10 +313,10 @@ class DbStore:
             return
         m.Watch.objects.bulk_create(
             [m.Watch(live=w.live, viewer=w.viewer, open_count=w.open_count, active_since=w.active_since,
-                     seconds=w.seconds, last_seen=w.last_seen)
+                     seconds=w.seconds, last_seen=w.last_seen, until=w.until)
              for k in self._dirty_watches if (w := self._watches[k]) is not None],
             update_conflicts=True, unique_fields=["live", "viewer"],
-            update_fields=["open_count", "active_since", "seconds", "last_seen"],
+            update_fields=["open_count", "active_since", "seconds", "last_seen", "until"],
         )
         self._dirty_watches = {}
 
@@ -522,7 +522,7 @@ class DbStore:
             row = m.Watch.objects.filter(live=live_id, viewer=viewer).first()
             found = WatchRecord(live=row.live, viewer=row.viewer, open_count=row.open_count,
                                 active_since=row.active_since, seconds=row.seconds,
-                                last_seen=row.last_seen) if row else None
+                                last_seen=row.last_seen, until=row.until) if row else None
             self._watches[key] = found
         return copy(found) if found is not None else None
 

@@ -332,3 +332,37 @@ def test_joining_in_a_live_room_unbound_puts_you_under_the_host_only_if_the_rule
         "bob", "host", None]
     default = run(s, backend)
     assert [default.store.get_distributor(w).upline for w in ("bound", "walk-in", "elsewhere")] == ["bob", None, None]
+
+
+def test_events_sent_on_air_but_processed_after_the_end_add_no_time_after_it(backend: str) -> None:
+    s = network()
+    s.live("L1", start=0)
+    for viewer in ("v1", "v2"):
+        s.click("bob", viewer, minute=-10, live="L1")
+    s.add("live.joined", 55 + 20 / 60, live="L1", viewer="v1")
+    _beats(s, "v1", 55 + 35 / 60, 59 + 35 / 60)  # v1 watched 55:20 to 59:35, counted to the end: 280 s
+    s.add("live.ended", 60, live="L1")
+    s.add("live.heartbeat", 59 + 50 / 60, live="L1", viewer="v1")  # in flight at the end
+    s.add("live.joined", 59.5, live="L1", viewer="v2")  # v2 came in 30 s before the end...
+    _beats(s, "v2", 60.25, 65)  # ...and their player kept beating after it
+    s.order("o1", "v1", minute=61)
+    engine = run(s, backend)
+    assert engine.store.get_watch("L1", "v1").seconds == 280
+    assert engine.store.get_watch("L1", "v2").seconds == 30
+    assert points(engine, "bob") == 0  # nobody reached 5 minutes
+
+
+def test_a_heartbeat_in_flight_at_the_end_extends_the_time_as_it_would_have_on_time(backend: str) -> None:
+    s = network()
+    s.live("L1", start=0)
+    s.click("bob", "v1", minute=-10, live="L1")
+    s.add("live.joined", 50, live="L1", viewer="v1")
+    _beats(s, "v1", 50.25, 55)  # 50:00 to 55:00, then the tab went quiet: counted to 56:00
+    on_time, late = Stream(), Stream()
+    on_time.raw = [*s.raw, {"id": "hb", "type": "live.heartbeat", "at": at(55.5), "live": "L1", "viewer": "v1"},
+                   {"id": "end", "type": "live.ended", "at": at(60), "live": "L1"}]
+    late.raw = [*s.raw, on_time.raw[-1], on_time.raw[-2]]  # the 55:30 heartbeat arrives after the end
+    seconds = {name: run(stream, backend).store.get_watch("L1", "v1").seconds
+               for name, stream in (("on time", on_time), ("late", late))}
+    assert seconds == {"on time": 6.5 * 60, "late": 6.5 * 60}  # 50:00 to 56:30 either way
+    assert points(run(late, backend), "bob") == 5

@@ -40,7 +40,7 @@ def test_every_record_comes_back_equal_and_new() -> None:
     distributor = DistributorRecord("d1", "d0", T0, [(T0, "distributor"), (T0 + timedelta(1), "leader"),
                                                      (T0 + timedelta(2), "director")], T0 + timedelta(3), 7)
     live = LiveRecord("L1", T0, frozenset({"p1", "p2"}), "host", T0, T0 + timedelta(hours=1))
-    watch = WatchRecord("L1", "c1", 2, T0, 30.5, T0 + timedelta(seconds=40))
+    watch = WatchRecord("L1", "c1", 2, T0, 30.5, T0 + timedelta(seconds=40), T0 + timedelta(seconds=20))
     progress = TaskProgress("t1", "d1", "L1", 10, T0)
     binding = BindingRecord("c1", "d1", T0, T0 + timedelta(30), "click")
     order = OrderRecord("o1", snapshot(), [(T0, 1, "e2", "order.paid", ()),
@@ -118,4 +118,4 @@ def test_rows_follow_the_records_fields() -> None:
     field: update its row there, populate the field in the tests above, then the counts here."""
     assert [len(fields(cls)) for cls in (Click, BindingRecord, DistributorRecord, LiveRecord, WatchRecord,
                                          TaskProgress, OrderRecord, OrderSnapshot, PricedLine, Share, Line,
-                                         Attribution, LedgerEntry)] == [4, 5, 6, 6, 6, 5, 6, 8, 2, 5, 6, 7, 13]
+                                         Attribution, LedgerEntry)] == [4, 5, 6, 6, 7, 5, 6, 8, 2, 5, 6, 7, 13]

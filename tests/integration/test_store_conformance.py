@@ -91,7 +91,8 @@ def test_lives_replays_and_watches(stores) -> None:
     store.put_live(live)
     replay = ReplayRecord("R1", "L1", T0 + timedelta(hours=2), None)
     store.put_replay(replay)
-    open_watch = WatchRecord("L1", "v1", open_count=2, active_since=T0, seconds=12.5, last_seen=T0 + timedelta(seconds=30))
+    open_watch = WatchRecord("L1", "v1", open_count=2, active_since=T0, seconds=12.5, last_seen=T0 + timedelta(seconds=30),
+                             until=T0 + timedelta(seconds=20))
     store.put_watch(open_watch)
     store.put_watch(WatchRecord("L1", "v2", open_count=0, seconds=60.0))
     store.put_watch(WatchRecord("L2", "v1", open_count=0, seconds=1.0))
