@@ -1,6 +1,8 @@
 """The live room in the API: public reading of lives, replays and clips; staff mutations to run them."""
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -134,11 +136,35 @@ def leaderboard(live: str, by: str = "gmv", first: int = 20) -> list[Leaderboard
     ]
 
 
+LEADERBOARD_CACHE_SECONDS = 2.0  # every viewer's widget polls every 3 s: one query per process per 2 s per board
+LEADERBOARD_CACHE_SIZE = 1000
+_board_lock = threading.Lock()
+_boards: dict[tuple[str, str, int], tuple[float, list[LeaderboardRow]]] = {}
+
+
+def cached_leaderboard(live: str, by: str, first: int) -> list[LeaderboardRow]:
+    """The public board as it was at most LEADERBOARD_CACHE_SECONDS ago (a few seconds' lag is the point of a
+    live board; thousands of viewers' widgets then cost one query per process every two seconds)."""
+    key, clock = (live, by, first), time.monotonic()
+    with _board_lock:
+        hit = _boards.get(key)
+    if hit is not None and hit[0] > clock:
+        return hit[1]
+    rows = leaderboard(live, by, first)
+    with _board_lock:
+        if len(_boards) >= LEADERBOARD_CACHE_SIZE:
+            for stale in [k for k, (expires, _) in _boards.items() if expires <= clock] or list(_boards):
+                del _boards[stale]
+        _boards[key] = (clock + LEADERBOARD_CACHE_SECONDS, rows)
+    return rows
+
+
 class LiveQueries(graphene.ObjectType):
     leaderboard = graphene.List(
         graphene.NonNull(LeaderboardRow), required=True, live=graphene.String(required=True),
         by=graphene.String(description="gmv (default), orders, invited or qualified"), first=graphene.Int(),
-        description="Distributors of a live ranked by GMV, orders, invited or qualified viewers (public, masked).")
+        description="Distributors of a live ranked by GMV, orders, invited or qualified viewers (public, masked; "
+                    "at most 2 s old).")
     live_questions = graphene.List(
         graphene.NonNull(QuestionType), required=True, live=graphene.String(required=True),
         status=graphene.String(), description="The host (or staff) sees the live's queue; a distributor sees the "
@@ -151,7 +177,7 @@ class LiveQueries(graphene.ObjectType):
         by = by or "gmv"
         if by not in LEADERBOARD_ORDER:
             raise ValueError(f"'by' must be one of {', '.join(LEADERBOARD_ORDER)}, got {by!r}")
-        return leaderboard(live, by, first or 20)
+        return cached_leaderboard(live, by, max(1, min(first or 20, 100)))
 
     def resolve_live_questions(root: Any, info: Any, live: str, status: str | None = None) -> Any:
         from ..models import LiveQuestion

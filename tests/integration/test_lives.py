@@ -201,3 +201,21 @@ def test_one_tap_in_the_live_room_joins_under_the_host_when_the_rules_say_so(set
         assert joined["errors"] == [] and joined["distributor"]["upline"]["name"] == "m***@example.com"
     finally:
         processing.reset_rules_source()
+
+
+def test_the_public_board_is_served_from_a_two_second_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    from saleor_livedist.graphql import live as board
+
+    calls: list[str] = []
+    monkeypatch.setattr(board, "leaderboard", lambda live, by, first: calls.append(live) or [live])
+    monkeypatch.setattr(board, "_boards", {})
+    clock = [1000.0]
+    monkeypatch.setattr(board.time, "monotonic", lambda: clock[0])
+    assert board.cached_leaderboard("l1", "gmv", 20) == ["l1"] and calls == ["l1"]
+    clock[0] += 1.9
+    board.cached_leaderboard("l1", "gmv", 20)
+    board.cached_leaderboard("l2", "gmv", 20)  # another board: its own query
+    assert calls == ["l1", "l2"]
+    clock[0] += 0.2  # l1's copy is now 2.1 s old
+    board.cached_leaderboard("l1", "gmv", 20)
+    assert calls == ["l1", "l2", "l1"]
