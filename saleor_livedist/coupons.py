@@ -116,14 +116,11 @@ def create_coupon(live_id: str, coupon_id: str, title: str, kind: str, value: An
                                                   f"amount off ({amount} {currency})")
     if not coupon_id or not title:
         raise ServiceError("id" if not coupon_id else "title", "REQUIRED", "a coupon needs an id and a title")
+    from .lives import locked_before_end
+
     port = port or voucher_port()
     with transaction.atomic():
-        live = LiveSession.objects.select_for_update().filter(id=live_id).first()
-        if live is None:
-            raise ServiceError("live", "NOT_FOUND", f"no live {live_id!r}")
-        if live.status == LiveSession.ENDED:
-            raise ServiceError("live", "INVALID_STATE", "the live has ended; a live coupon is for a scheduled live "
-                                                        "or one on air")
+        live = locked_before_end(live_id, "a live coupon")  # (lives.py imports this module)
         if LiveCoupon.objects.filter(id=coupon_id).exists():
             raise ServiceError("id", "UNIQUE", f"a coupon with id {coupon_id!r} exists already")
         coupon = LiveCoupon(id=coupon_id, live=live, title=title, kind=kind, value=amount, currency=currency,

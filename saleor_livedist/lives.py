@@ -34,10 +34,20 @@ def schedule_live(live_id: str, title: str, scheduled_start: datetime, featured_
     return live
 
 
-def _locked(live_id: str) -> LiveSession:
+def _locked(live_id: str, field: str = "id") -> LiveSession:
     live = LiveSession.objects.select_for_update().filter(id=live_id).first()
     if live is None:
-        raise ServiceError("id", "NOT_FOUND", f"no live {live_id!r}")
+        raise ServiceError(field, "NOT_FOUND", f"no live {live_id!r}")
+    return live
+
+
+def locked_before_end(live_id: str, what: str) -> LiveSession:
+    """The live, locked for the caller's transaction, if it has not ended: `what` (a coupon, a task) is for a
+    scheduled live or one on air."""
+    live = _locked(live_id, "live")
+    if live.status == LiveSession.ENDED:
+        raise ServiceError("live", "INVALID_STATE", f"the live has ended; {what} is for a scheduled live or one "
+                                                    "on air")
     return live
 
 

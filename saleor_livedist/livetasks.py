@@ -12,7 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .exceptions import RuleFileError
-from .models import LiveSession, PublishedTask
+from .lives import locked_before_end
+from .models import PublishedTask
 from .rules.documents import task_document
 from .rules.provider import Overlay
 from .services import ServiceError
@@ -34,12 +35,7 @@ def publish_task(live_id: str, task_id: str, published_by: str = "", **fields: A
     from .processing import rules_source
 
     with transaction.atomic():
-        live = LiveSession.objects.select_for_update().filter(id=live_id).first()
-        if live is None:
-            raise ServiceError("live", "NOT_FOUND", f"no live {live_id!r}")
-        if live.status == LiveSession.ENDED:
-            raise ServiceError("live", "INVALID_STATE", "the live has ended; publish tasks for a scheduled live "
-                                                        "or one on air")
+        live = locked_before_end(live_id, "an invite task staff publish")
         existing = PublishedTask.objects.filter(task_id=task_id).first()
         if existing is not None:
             state = "withdrawn" if existing.withdrawn_at else "published"

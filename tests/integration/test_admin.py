@@ -89,14 +89,18 @@ def test_lives_are_scheduled_and_started_from_the_admin(staff: Client) -> None:
     assert LiveSession.objects.get(id="l9").status == "live" and Live.objects.get(id="l9").started_at
 
 
-def test_invite_tasks_are_published_and_withdrawn_from_the_admin(staff: Client) -> None:
-    from saleor_livedist.models import LiveSession, PublishedTask
-
+def schedule_l9(staff: Client) -> None:
     staff.post("/admin/saleor_livedist/livesession/add/", {
         "id": "l9", "title": "Night market", "host": "", "channel": "default",
         "scheduled_start_0": "2026-12-01", "scheduled_start_1": "20:00:00", "featured_products": "[]",
         "stream_url": "", "replays-TOTAL_FORMS": "0", "replays-INITIAL_FORMS": "0",
         "clips-TOTAL_FORMS": "0", "clips-INITIAL_FORMS": "0"})
+
+
+def test_invite_tasks_are_published_and_withdrawn_from_the_admin(staff: Client) -> None:
+    from saleor_livedist.models import LiveSession, PublishedTask
+
+    schedule_l9(staff)
     assert LiveSession.objects.filter(id="l9").exists()
     clash = staff.post("/admin/saleor_livedist/publishedtask/add/", {
         "live": "l9", "task_id": "ten-watchers", "watched_minutes": "5", "target": "3", "reward_points": "30"})
@@ -123,11 +127,7 @@ def test_invite_tasks_are_published_and_withdrawn_from_the_admin(staff: Client) 
 def test_live_coupons_are_created_from_the_admin_with_their_voucher(staff: Client) -> None:
     from saleor_livedist.models import LiveCoupon, SandboxVoucher
 
-    staff.post("/admin/saleor_livedist/livesession/add/", {
-        "id": "l9", "title": "Night market", "host": "", "channel": "default",
-        "scheduled_start_0": "2026-12-01", "scheduled_start_1": "20:00:00", "featured_products": "[]",
-        "stream_url": "", "replays-TOTAL_FORMS": "0", "replays-INITIAL_FORMS": "0",
-        "clips-TOTAL_FORMS": "0", "clips-INITIAL_FORMS": "0"})
+    schedule_l9(staff)
     form = {"id": "night50", "live": "l9", "title": "Spend 200, save 50", "kind": "fixed", "value": "50",
             "currency": "CNY", "min_spent": "30", "codes-TOTAL_FORMS": "0", "codes-INITIAL_FORMS": "0"}
     refused = staff.post("/admin/saleor_livedist/livecoupon/add/", form, follow=True)
