@@ -129,6 +129,7 @@ class DbStore:
         self._completed: dict[str, list[TaskProgress]] = {}
         self._qualified: dict[tuple[str, str, str], bool] = {}
         self._new_qualified: list[tuple[str, str, str]] = []
+        self._qualified_known: set[str] = set()  # invitees whose qualifications are all loaded
         self._paying: dict[str, bool] = {}
         self._new_paying: list[str] = []
         self._orders: dict[str, Any] = {}
@@ -195,8 +196,24 @@ class DbStore:
         for identity in people:
             self._watched.setdefault(identity, [])
             self._paying.setdefault(identity, False)
-        for viewer, live in m.Watch.objects.filter(viewer__in=people).order_by("id").values_list("viewer", "live"):
-            self._watched[viewer].append(live)
+        for row in m.Watch.objects.filter(viewer__in=people).order_by("id"):
+            self._watched[row.viewer].append(row.live)
+            self._watches.setdefault((row.live, row.viewer), WatchRecord(
+                live=row.live, viewer=row.viewer, open_count=row.open_count, active_since=row.active_since,
+                seconds=row.seconds, last_seen=row.last_seen, until=row.until))
+        for live_id in lives:  # known not to be watching yet: no lookup when they join
+            for identity in people:
+                self._watches.setdefault((live_id, identity), None)
+        for task, scope_key, invitee in m.QualifiedInvitee.objects.filter(invitee__in=people).values_list(
+                "task", "scope_key", "invitee"):
+            self._qualified[(task, scope_key, invitee)] = True
+        self._qualified_known |= people
+        for live_id, viewer in m.LiveQualifiedViewer.objects.filter(live__in=lives, viewer__in=people).values_list(
+                "live", "viewer"):
+            self._live_qualified[(live_id, viewer)] = True
+        for live_id in lives:
+            for identity in people:
+                self._live_qualified.setdefault((live_id, identity), False)
         for customer in m.PayingCustomer.objects.filter(customer__in=people).values_list("customer", flat=True):
             self._paying[customer] = True
         for order_id in orders:
@@ -579,7 +596,7 @@ class DbStore:
     def add_qualified(self, task: str, scope_key: str, invitee: str) -> bool:
         key = (task, scope_key, invitee)
         known = self._qualified.get(key)
-        if known is None:
+        if known is None and invitee not in self._qualified_known:  # (prefetched invitees: absent means no)
             known = m.QualifiedInvitee.objects.filter(task=task, scope_key=scope_key, invitee=invitee).exists()
         if known:
             self._qualified[key] = True
