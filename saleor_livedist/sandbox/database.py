@@ -49,7 +49,7 @@ def parse_database_url(url: str) -> dict[str, Any]:
         "USER": unquote(parsed.username or "postgres"),
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": host,
-        "PORT": str(parsed.port or ""),
+        "PORT": str(parsed.port or query.get("port", [""])[0]),
         "CONN_MAX_AGE": 0,
     }
 

@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import quote
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -293,8 +294,13 @@ def test_the_entry_point_under_gunicorn(gunicorn_port: int) -> None:
     answered by the lean app (group commit, real clock), everything else by Django behind it."""
     live_on_air("L1", timezone.now() - timedelta(minutes=1))
     db = settings.DATABASES["default"]
-    url = (f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/"
-           f"{db['NAME']}")
+    host = db["HOST"] or "localhost"
+    # The embedded server (no DATABASE_URL) listens on a socket directory: that goes in ?host=
+    place = f"@/{quote(db['NAME'])}?host={quote(host)}" if host.startswith("/") else \
+        f"@{host}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
+    url = f"postgresql://{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}{place}"
+    if db["PORT"] and host.startswith("/"):
+        url += f"&port={db['PORT']}"
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "saleor_livedist.sandbox.settings",
            "LIVEDIST_SANDBOX_DEBUG": "0", "PYTHONPATH": str(ROOT)}
     env.pop("CELERY_BROKER_URL", None)
