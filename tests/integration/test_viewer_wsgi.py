@@ -283,7 +283,7 @@ def test_rate_limits_count_a_whole_batch_in_redis(clock: Clock, monkeypatch: pyt
 
 @pytest.fixture
 def gunicorn_port() -> int:
-    pytest.importorskip("gunicorn")
+    pytest.importorskip("gunicorn", reason="gunicorn (in the test extras) serves the lean app in this test")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
