@@ -553,13 +553,11 @@ def read_board(stop: Any, results: Any) -> None:
 
 
 def engine_watched(row: Any, now: datetime, silent: timedelta | None) -> float:
-    """A Watch row's seconds as the engine reads them at `now` (WatchRecord.watched_seconds)."""
-    if not row.open_count or row.active_since is None:
-        return float(row.seconds)
-    end, last = now, getattr(row, "last_seen", None)
-    if silent is not None and last is not None:
-        end = min(end, max(last, row.active_since) + silent)
-    return float(row.seconds) + max(0.0, (end - row.active_since).total_seconds())
+    """A Watch row's seconds as the engine reads them at `now`."""
+    from saleor_livedist.core.records import WatchRecord
+
+    watch = WatchRecord(row.live, row.viewer, row.open_count, row.active_since, row.seconds, row.last_seen, row.until)
+    return watch.watched_seconds(now, None if silent is None else silent.total_seconds())
 
 
 def compare(expected: Recount) -> tuple[dict[str, list[str]], int]:

@@ -102,10 +102,7 @@ class WatchRecord:
     def watched_seconds(self, now: datetime, silent: float | None = None) -> float:
         if self.active_since is None:
             return self.seconds
-        end = now
-        if silent is not None and self.last_seen is not None:
-            end = min(end, max(self.last_seen, self.active_since) + timedelta(seconds=silent))
-        return self.seconds + max(0.0, (end - self.active_since).total_seconds())
+        return self.seconds + max(0.0, (self.counted_until(now, silent) - self.active_since).total_seconds())
 
     def counted_until(self, now: datetime, silent: float | None = None) -> datetime:
         """Up to when the open watch counts at `now`: now, or the silence after its last event."""
@@ -142,9 +139,9 @@ class WatchRecord:
         count: the clock stopped `silent` seconds after the last event and starts again now."""
         if self.last_seen is not None and at <= self.last_seen:
             return
-        if silent is not None and self.active_since is not None and self.last_seen is not None:
-            stopped = max(self.last_seen, self.active_since) + timedelta(seconds=silent)
-            if at > stopped:
+        if self.active_since is not None:
+            stopped = self.counted_until(at, silent)
+            if stopped < at:
                 self.seconds += max(0.0, (stopped - self.active_since).total_seconds())
                 self.active_since = at
         self.last_seen = at

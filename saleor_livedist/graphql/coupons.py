@@ -7,11 +7,10 @@ from typing import Any
 import graphene
 
 from .. import coupons
-from ..links import VISITOR_COOKIE, LinkError, read_visitor
+from ..links import VISITOR_COOKIE
 from ..models import LiveCoupon
+from ..viewers import VISITOR_HEADER, ViewerError, verified_visitor
 from .payload import payload_mutation
-
-VISITOR_HEADER = "HTTP_X_LIVEDIST_VISITOR"
 
 
 class LiveCouponType(graphene.ObjectType):
@@ -54,12 +53,11 @@ def viewer_identity(context: Any) -> str | None:
     if context.identity:
         return str(context.identity)
     request = context.request
-    signed = request.META.get(VISITOR_HEADER) or request.COOKIES.get(VISITOR_COOKIE) if request else None
-    if not signed:
+    if request is None:
         return None
-    try:
-        return read_visitor(signed)
-    except LinkError:
+    try:  # the viewer endpoint's own reading of the header or cookie
+        return verified_visitor(request.headers.get(VISITOR_HEADER) or request.COOKIES.get(VISITOR_COOKIE))
+    except ViewerError:  # not one of ours: nobody
         return None
 
 

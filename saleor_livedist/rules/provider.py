@@ -75,21 +75,20 @@ class DirectoryRules:
         self._checked = time.monotonic()
         try:
             ruleset, texts = self._load()
-        except RuleFileError as exc:
+        except Exception as exc:
             if self.overlay is None:
                 raise  # an invalid directory at start-up is fatal: nothing good to keep
-            # The files alone must be valid; overlay documents that clash with them are reported, not fatal.
+            # The files alone must be valid; overlay documents that clash with them, or cannot be read, are
+            # reported and left out (unreadable ones are looked for again at the next check).
             ruleset, texts = self._load(with_overlay=False)
-            self.problems = exc.problems
-            logger.error("rule documents in the database clash with the rule files in %s and are left out:\n%s",
-                         self.directory, exc)
-        except Exception:
-            if self.overlay is None:
-                raise
-            logger.warning("could not read the published rule documents; starting with the files alone",
-                           exc_info=True)
-            ruleset, texts = self._load(with_overlay=False)
-            self._fingerprint = ()  # look again at the next check
+            if isinstance(exc, RuleFileError):
+                self.problems = exc.problems
+                logger.error("rule documents in the database clash with the rule files in %s and are left "
+                             "out:\n%s", self.directory, exc)
+            else:
+                logger.warning("could not read the published rule documents; starting with the files alone",
+                               exc_info=True)
+                self._fingerprint = ()
         self._active = self._activate(ruleset, texts)
         self._retired: ActiveRules | None = None
 
