@@ -1,14 +1,13 @@
 """Saleor orders and customers -> events of the engine's vocabulary (docs/events.md).
 
 Identifiers a merchant writes in rule files: product, category, collection and channel *slugs*. Amounts:
-the line's total net price (after discounts, before tax). Event ids are derived from Saleor's ids, so a hook
+the line's total net price (after discounts, before tax). Refunds: refunds.py. Event ids are derived from Saleor's ids, so a hook
 that fires twice hands off the same event, which is then applied once.
 """
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -22,7 +21,6 @@ logger = logging.getLogger(__name__)
 
 REF_KEY = "livedist_ref"  # a share token from the click URL, kept by the storefront in checkout metadata
 VISITOR_KEY = "livedist_visitor"  # the signed visitor id (the livedist_vid cookie), likewise
-REFUNDED = ("refunded", "refunded_and_returned")
 
 
 def customer_identity(order: Any) -> str:
@@ -94,63 +92,6 @@ def order_lifecycle(kind: str, order: Any, at: datetime | None = None) -> dict[s
     """kind: paid, fulfilled, cancelled."""
     return {"id": f"saleor:order:{order.pk}:{kind}", "type": f"order.{kind}",
             "at": (at or timezone.now()).isoformat(), "order": str(order.pk)}
-
-
-def order_refunds(order: Any, full: bool = False) -> list[dict[str, Any]]:
-    """One event per refund Saleor recorded (a refund fulfillment, or a granted refund that succeeded): each
-    has its own id, so firing the hook again hands off nothing new. `full`: the order is fully refunded."""
-    events = []
-    lines = {str(line.pk): line for line in order.lines.all()}
-    for fulfillment in order.fulfillments.filter(status__in=REFUNDED).prefetch_related("lines"):
-        refunded = [(str(fl.order_line_id), fl.quantity) for fl in fulfillment.lines.all()]
-        amounts = _by_quantity(lines, refunded) if refunded else _proportional(
-            lines, fulfillment.total_refund_amount or Decimal(0), order.currency)
-        events.append(_refund(f"saleor:refund:{fulfillment.pk}", order, fulfillment.created_at, amounts))
-    granted = getattr(order, "granted_refunds", None)
-    if granted is not None:
-        for refund in granted.filter(status="success").prefetch_related("lines"):
-            refunded = [(str(rl.order_line_id), rl.quantity) for rl in refund.lines.all()]
-            amounts = _by_quantity(lines, refunded) if refunded else _proportional(
-                lines, refund.amount_value, order.currency)
-            events.append(_refund(f"saleor:granted-refund:{refund.pk}", order, refund.updated_at, amounts))
-    if full:
-        events.append({"id": f"saleor:order:{order.pk}:fully-refunded", "type": "order.refunded",
-                       "at": timezone.now().isoformat(), "order": str(order.pk), "currency": order.currency})
-    return events
-
-
-def _refund(event_id: str, order: Any, at: datetime, amounts: dict[str, Decimal]) -> dict[str, Any]:
-    return {"id": event_id, "type": "order.refunded", "at": at.isoformat(), "order": str(order.pk),
-            "currency": order.currency,
-            "lines": [{"line": line, "amount": str(amount)} for line, amount in amounts.items() if amount > 0]}
-
-
-def _by_quantity(lines: dict[str, Any], refunded: list[tuple[str, int]]) -> dict[str, Decimal]:
-    out: dict[str, Decimal] = {}
-    for line_id, quantity in refunded:
-        line = lines.get(line_id)
-        if line is None or not line.quantity:
-            continue
-        share = (line.total_price_net_amount * quantity / line.quantity).quantize(quantum(line.currency))
-        out[line_id] = min(line.total_price_net_amount, out.get(line_id, Decimal(0)) + share)
-    return out
-
-
-def _proportional(lines: dict[str, Any], amount: Decimal, currency: str) -> dict[str, Decimal]:
-    """An amount-only refund spread over the lines by their value; the last line takes the rounding rest."""
-    total = sum((line.total_price_net_amount for line in lines.values()), Decimal(0))
-    if not total or amount <= 0:
-        return {}
-    amount = min(amount, total)
-    out: dict[str, Decimal] = {}
-    left = amount
-    items = list(lines.items())
-    for n, (line_id, line) in enumerate(items):
-        share = left if n == len(items) - 1 else (amount * line.total_price_net_amount / total).quantize(
-            quantum(currency))
-        out[line_id] = share
-        left -= share
-    return out
 
 
 def customer_registered(user: Any) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from celery.signals import task_postrun, task_prerun
 from django.db import DatabaseError
 
 from .. import processing
-from . import mapping
+from . import mapping, refunds
 
 _writer_access: dict[str, Any] = {}
 
@@ -41,7 +41,7 @@ def order_events(kind: str, order: Any, at: datetime | None) -> list[dict[str, A
     if kind == "created":
         return [mapping.order_created(order)]
     if kind in ("refunded", "fully_refunded"):
-        return mapping.order_refunds(order, full=kind == "fully_refunded")
+        return refunds.order_refunds(order, full=kind == "fully_refunded")
     return [mapping.order_lifecycle(kind, order, at)]
 
 
