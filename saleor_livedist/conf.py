@@ -13,6 +13,12 @@ environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists t
 | REMINDER_WEBHOOK_URL | ""                         | also send live reminders to this gateway (signed)   |
 | REMINDER_WEBHOOK_SECRET | ""                      | the key reminders to the gateway are signed with    |
 | REMINDER_NOTIFIERS | e-mail, then the webhook     | dotted paths of the reminder notifiers to try       |
+| GRAPHQL_MAX_BODY_BYTES | 100000                   | a GraphQL request body over this is refused (413)   |
+| GRAPHQL_MAX_DEPTH | 15                            | nesting levels of a query (the standard introspection query needs 13) |
+| GRAPHQL_MAX_ALIASES | 30                          | aliased fields in one request                       |
+| GRAPHQL_MAX_FIELDS | 500                          | field selections written in one request             |
+| GRAPHQL_MAX_COST | 5000                           | estimated cost: a list counts as its page size times its selections |
+| GRAPHQL_MAX_PAGE | 200                            | the largest `first`/`last` a list field accepts     |
 
 Inside Saleor, the plugin's configuration (dashboard) overrides these through `set_overrides`.
 """
@@ -32,7 +38,16 @@ DEFAULTS: dict[str, Any] = {
     "REMINDER_WEBHOOK_URL": "",  # a gateway (SMS, WeChat official account) that receives signed reminders
     "REMINDER_WEBHOOK_SECRET": "",  # HMAC-SHA256 key for the X-Livedist-Signature header
     "REMINDER_NOTIFIERS": ["saleor_livedist.reminders.by_email", "saleor_livedist.reminders.by_webhook"],
+    # Limits on one GraphQL request, checked before it runs (graphql/limits.py; docs/saleor.md, "Limits").
+    "GRAPHQL_MAX_BODY_BYTES": 100_000,
+    "GRAPHQL_MAX_DEPTH": 15,
+    "GRAPHQL_MAX_ALIASES": 30,
+    "GRAPHQL_MAX_FIELDS": 500,
+    "GRAPHQL_MAX_COST": 5000,
+    "GRAPHQL_MAX_PAGE": 200,
 }
+POSITIVE_INTS = ("GRAPHQL_MAX_BODY_BYTES", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_ALIASES", "GRAPHQL_MAX_FIELDS",
+                 "GRAPHQL_MAX_COST", "GRAPHQL_MAX_PAGE")
 _overrides: dict[str, Any] = {}
 
 
@@ -85,6 +100,14 @@ def get_setting(name: str) -> Any:
         except (TypeError, ValueError):
             raise ImproperlyConfigured(f"LIVEDIST LINK_MAX_AGE_DAYS must be a whole number of days, got {value!r}") \
                 from None
+    if name in POSITIVE_INTS:
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            raise ImproperlyConfigured(f"LIVEDIST {name} must be a whole number, got {value!r}") from None
+        if value < 1:
+            raise ImproperlyConfigured(f"LIVEDIST {name} must be at least 1, got {value!r}")
+        return value
     if name == "REMINDER_NOTIFIERS":
         value = [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else list(value)
     if name == "STOREFRONT_URL" and "{token}" not in str(value):

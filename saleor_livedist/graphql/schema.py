@@ -47,7 +47,10 @@ def _staff(info: Any) -> None:
 
 
 def _page(first: int | None, offset: int | None) -> slice:
-    first = min(max(first or 50, 1), MAX_PAGE)
+    """A page of rows; a `first` over GRAPHQL_MAX_PAGE is refused before execution (limits.py)."""
+    from ..conf import get_setting
+
+    first = min(max(first or 50, 1), get_setting("GRAPHQL_MAX_PAGE"))
     offset = max(offset or 0, 0)
     return slice(offset, offset + first)
 
