@@ -556,7 +556,8 @@ def engine_watched(row: Any, now: datetime, silent: timedelta | None) -> float:
     """A Watch row's seconds as the engine reads them at `now`."""
     from saleor_livedist.core.records import WatchRecord
 
-    watch = WatchRecord(row.live, row.viewer, row.open_count, row.active_since, row.seconds, row.last_seen, row.until)
+    watch = WatchRecord(row.live, row.viewer, row.open_count, row.active_since, row.seconds, row.last_seen, row.until,
+                         spans=tuple(row.spans))
     return watch.watched_seconds(now, None if silent is None else silent.total_seconds())
 
 

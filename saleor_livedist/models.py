@@ -128,6 +128,7 @@ class Watch(models.Model):
     seconds = models.FloatField(default=0)
     last_seen = models.DateTimeField(null=True, blank=True)
     until = models.DateTimeField(null=True, blank=True)  # a closed watch: the time it was counted up to
+    spans = models.JSONField(default=list, blank=True)  # counted intervals, POSIX seconds [start, end, ...]
 
     class Meta:
         db_table = "livedist_watch"
@@ -151,7 +152,7 @@ class TaskProgress(models.Model):
 class QualifiedInvitee(models.Model):
     task = models.CharField(max_length=ID)
     scope_key = models.CharField(max_length=ID, blank=True)
-    invitee = models.CharField(max_length=ID)
+    invitee = models.CharField(max_length=ID, db_index=True)
 
     class Meta:
         db_table = "livedist_qualified"
@@ -327,7 +328,7 @@ class LiveStat(models.Model):
 class LiveInvitation(models.Model):
     live = models.CharField(max_length=ID)
     distributor = models.CharField(max_length=ID)
-    viewer = models.CharField(max_length=ID)
+    viewer = models.CharField(max_length=ID, db_index=True)
 
     class Meta:
         db_table = "livedist_live_invitation"

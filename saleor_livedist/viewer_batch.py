@@ -141,9 +141,9 @@ KEEP_SQL = (f"INSERT INTO {INBOX} (event_id, type, at, payload, received_at, sta
             f"SELECT e->>'id', e->>'type', (e->>'at')::timestamptz, e, %s, %s, 0, '' "
             f"FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY x.n "
             f"ON CONFLICT (event_id) DO NOTHING RETURNING event_id")
-WATCH_SQL = (f"SELECT v.live, v.viewer, w.seconds, w.active_since, w.last_seen FROM (SELECT p->>0 AS live, "
-             f"p->>1 AS viewer FROM json_array_elements(%s::json) AS p) AS v CROSS JOIN LATERAL (SELECT seconds, "
-             f"active_since, last_seen "
+WATCH_SQL = (f"SELECT v.live, v.viewer, w.seconds, w.active_since, w.last_seen, w.spans FROM (SELECT p->>0 AS "
+             f"live, p->>1 AS viewer FROM json_array_elements(%s::json) AS p) AS v CROSS JOIN LATERAL (SELECT "
+             f"seconds, active_since, last_seen, spans::text "
              f"FROM {WATCHES} WHERE live = v.live AND viewer = COALESCE((SELECT customer FROM {ALIASES} "
              f"WHERE visitor = v.viewer), v.viewer) LIMIT 1) AS w")
 
@@ -250,8 +250,8 @@ def watched_seconds(pairs: set[tuple[str, str]], at: datetime) -> dict[tuple[str
     customer's), in one query."""
     totals: dict[tuple[str, str], float] = {}
     silent = silent_after_seconds()
-    for live, viewer, seconds, active_since, last_seen in _select(WATCH_SQL, [json.dumps(sorted(pairs))]):
-        watch = WatchRecord(live, viewer, 1, active_since, seconds, last_seen)
+    for live, viewer, seconds, active_since, last_seen, spans in _select(WATCH_SQL, [json.dumps(sorted(pairs))]):
+        watch = WatchRecord(live, viewer, 1, active_since, seconds, last_seen, spans=tuple(json.loads(spans)))
         totals[(live, viewer)] = totals.get((live, viewer), 0.0) + watch.watched_seconds(at, silent)
     return {pair: int(total) for pair, total in totals.items()}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from bisect import insort
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -90,15 +91,15 @@ class Engine(LiveRoom):
     def _on_customer_registered(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
         customer = d["customer"]
         if d["visitor"]:
-            self._stitch(d["visitor"], customer, active.ruleset)
+            self._stitch(d["visitor"], customer, active.ruleset, event.at)
         policy = active.ruleset.binding
         if policy.bind_on == "registration":
             clicks = valid_clicks(self.store.clicks(customer), event.at, policy)
             if clicks:
                 bind(self.store, policy, customer, clicks[-1].distributor, event.at, via="registration")
 
-    def _stitch(self, visitor: str, customer: str, ruleset: RuleSet) -> None:
-        """The visitor is this customer: their binding and watch time follow."""
+    def _stitch(self, visitor: str, customer: str, ruleset: RuleSet, at: datetime) -> None:
+        """The visitor is this customer: their binding and watch time follow, and one person is one invitee."""
         if visitor == customer or self.store.resolve(visitor) == customer:
             return
         self.store.link_identity(visitor, customer)
@@ -106,20 +107,46 @@ class Engine(LiveRoom):
         if moved is not None:
             self.store.drop_binding(visitor)
             bind(self.store, ruleset.binding, customer, moved.distributor, moved.at, via=moved.via)
+        silent = ruleset.viewing.silent_after_seconds
         for live_id in self.store.lives_watched(visitor):
             watch = self.store.get_watch(live_id, visitor)
             if watch is None:
                 continue
             mine = self.store.get_watch(live_id, customer) or WatchRecord(live=live_id, viewer=customer)
-            mine.seconds += watch.seconds
-            mine.open_count += watch.open_count
-            if watch.active_since is not None:
-                mine.active_since = min(filter(None, (mine.active_since, watch.active_since)))
-            if watch.last_seen is not None:
-                mine.seen(watch.last_seen)
-            watch.open_count, watch.active_since, watch.seconds = 0, None, 0.0
+            mine.absorb(watch, at, silent)  # the union of both: three devices at once count once
             self.store.put_watch(watch)
             self.store.put_watch(mine)
+        self._merge_invitee(visitor, customer, ruleset, at)
+
+    def _merge_invitee(self, visitor: str, customer: str, ruleset: RuleSet, at: datetime) -> None:
+        """What the visitor counted as an invitee now counts for the customer, once: an invitation or a task
+        qualification both ids have is the same person's twice, and the second is taken back."""
+        store = self.store
+        for live_id, distributor in store.invitations(visitor):
+            if not store.add_live_invitation(live_id, distributor, customer):
+                store.bump_live_stat(live_id, distributor, invited=-1)
+        tasks = {task.id: task for task in ruleset.tasks}
+        for task_id, scope_key in store.qualifications(visitor):
+            if store.add_qualified(task_id, scope_key, customer):
+                continue
+            key = f"task:{task_id}:{scope_key}:{visitor}"
+            grant = store.get_points(key)
+            task = tasks.get(task_id)
+            inviter = grant.beneficiary if grant is not None else (
+                self._inviter(visitor, scope_key, task, at) if task is not None else None)
+            if grant is not None and grant.points:
+                store.add_points(replace(grant, key=f"{key}:merged", points=-grant.points, at=at,
+                                         reason=f"task {task_id}: the same person as invitee {customer}"))
+            progress = store.get_task_progress(task_id, inviter, scope_key) if inviter else None
+            if progress is not None and progress.completed_at is None and progress.qualified > 0:
+                progress.qualified -= 1  # a completed task stays completed: its reward was earned then
+                store.put_task_progress(progress)
+        for live_id in {scope for _, scope in store.qualifications(visitor) if scope}:
+            if store.is_live_qualified(live_id, visitor) and not store.add_live_qualified(live_id, customer):
+                inviter = next((c.distributor for c in store.clicks(visitor)
+                                if c.kind == "live" and c.target == live_id), None)
+                if inviter is not None:
+                    store.bump_live_stat(live_id, inviter, qualified=-1)
 
     def _on_distributor_joined(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
         customer = self.store.resolve(d["customer"])
@@ -148,7 +175,7 @@ class Engine(LiveRoom):
         at = event.at
         customer = d["customer"]
         if d["visitor"]:
-            self._stitch(d["visitor"], customer, ruleset)
+            self._stitch(d["visitor"], customer, ruleset, at)
         customer = store.resolve(customer)
         if d["ref"] is not None:
             self._record_ref(event, d["ref"], customer, active)

@@ -85,24 +85,56 @@ class ReplayRecord:
         return self.available_from <= at and (self.until is None or at < self.until)
 
 
+MAX_SPANS = 64  # intervals kept per watch; older ones stay counted in `seconds`, without their times
+
+
+def _merged(flat: tuple[float, ...]) -> tuple[float, ...]:
+    """Intervals (start, end, start, end, ...) sorted and merged where they overlap or touch."""
+    pairs = sorted(zip(flat[::2], flat[1::2]))
+    out: list[float] = []
+    for start, end in pairs:
+        if end <= start:
+            continue
+        if out and start <= out[-1]:
+            out[-1] = max(out[-1], end)
+        else:
+            out += (start, end)
+    return tuple(out)
+
+
+def _length(flat: tuple[float, ...]) -> float:
+    return sum(flat[1::2]) - sum(flat[::2])
+
+
+def _overlap(flat: tuple[float, ...], start: float, end: float) -> float:
+    """How much of [start, end] the merged intervals already cover."""
+    return sum(max(0.0, min(e, end) - max(s, start)) for s, e in zip(flat[::2], flat[1::2]))
+
+
 @dataclass(slots=True)
 class WatchRecord:
-    """One viewer's watch time in one live: overlapping tabs count once (an open counter, one clock). The
-    clock stops `silent` seconds after the viewer's last event (join or heartbeat) if nothing follows: a tab
-    closed without a leave does not count until the live ends."""
+    """One person's watch time in one live: overlapping tabs and devices count once. Open tabs share one clock
+    (an open counter); what was counted is also kept as intervals (`spans`), so that when a visitor id is
+    stitched to a customer their watch time is the union of both, never the sum. The clock stops `silent`
+    seconds after the viewer's last event (join or heartbeat) if nothing follows: a tab closed without a leave
+    does not count until the live ends."""
 
     live: str
     viewer: str
     open_count: int = 0
     active_since: datetime | None = None
-    seconds: float = 0.0
+    seconds: float = 0.0  # counted while closed: the length of `spans`, plus any intervals folded out of them
     last_seen: datetime | None = None  # the latest join or heartbeat of any tab
     until: datetime | None = None  # a closed watch (left, or the live ended): the time it was counted up to
+    spans: tuple[float, ...] = ()  # counted intervals as POSIX seconds (start, end, start, end, ...), merged
 
     def watched_seconds(self, now: datetime, silent: float | None = None) -> float:
         if self.active_since is None:
             return self.seconds
-        return self.seconds + max(0.0, (self.counted_until(now, silent) - self.active_since).total_seconds())
+        start, end = self.active_since.timestamp(), self.counted_until(now, silent).timestamp()
+        if end <= start:
+            return self.seconds
+        return self.seconds + (end - start) - _overlap(self.spans, start, end)
 
     def counted_until(self, now: datetime, silent: float | None = None) -> datetime:
         """Up to when the open watch counts at `now`: now, or the silence after its last event."""
@@ -111,12 +143,21 @@ class WatchRecord:
             return now
         return min(now, max(self.last_seen, self.active_since) + timedelta(seconds=silent))
 
+    def count(self, start: datetime, end: datetime) -> None:
+        """[start, end] was watched: add what the spans do not cover yet."""
+        s, e = start.timestamp(), end.timestamp()
+        if e <= s:
+            return
+        self.seconds += (e - s) - _overlap(self.spans, s, e)
+        spans = _merged(self.spans + (s, e))
+        self.spans = spans[-2 * MAX_SPANS:]  # the oldest stay in `seconds`: a union can only miss their overlap
+
     def close(self, at: datetime, silent: float | None = None, left: bool = True) -> None:
         """The last tab left at `at` (left), or the live ended then: the time counts up to `at` or the silence
         before it. A leave is the viewer's latest event; the end is not theirs."""
-        self.seconds = self.watched_seconds(at, silent)
         if self.active_since is not None:
             self.until = self.counted_until(at, silent)
+            self.count(self.active_since, self.until)
         if left and (self.last_seen is None or at > self.last_seen):
             self.last_seen = at
         self.open_count, self.active_since = 0, None
@@ -129,7 +170,8 @@ class WatchRecord:
             return False  # older than the latest event known: counted (or left) already
         covered = min(end, at + timedelta(seconds=silent))
         start = at if self.until is None else max(at, self.until)
-        self.seconds += max(0.0, (covered - start).total_seconds())
+        if covered > start:
+            self.count(start, covered)
         self.last_seen = at
         self.until = covered if self.until is None else max(self.until, covered)
         return True
@@ -142,9 +184,32 @@ class WatchRecord:
         if self.active_since is not None:
             stopped = self.counted_until(at, silent)
             if stopped < at:
-                self.seconds += max(0.0, (stopped - self.active_since).total_seconds())
+                self.count(self.active_since, stopped)
                 self.active_since = at
         self.last_seen = at
+
+    def absorb(self, other: WatchRecord, at: datetime, silent: float | None) -> None:
+        """`other` is the same person's watch of this live under another id (a visitor id stitched to this
+        customer at `at`): from now on one record, whose time is the union of both, never the sum."""
+        running: list[datetime] = []
+        for watch in (self, other):  # each open clock: what it counted up to `at` becomes an interval
+            if watch.active_since is None:
+                continue
+            last = max(watch.last_seen or watch.active_since, watch.active_since)
+            watch.count(watch.active_since, max(watch.counted_until(at, silent), last))
+            running.append(last)
+        folded = other.seconds - _length(other.spans)  # intervals without their times: added as they are
+        before = _length(self.spans)
+        self.spans = _merged(self.spans + other.spans)[-2 * MAX_SPANS:]
+        self.seconds += _length(self.spans) - before + max(0.0, folded)
+        if running:  # one clock, from the latest event of an open tab: an earlier clock's tail is counted above
+            self.active_since = self.last_seen = max(running)
+        elif other.last_seen is not None and (self.last_seen is None or other.last_seen > self.last_seen):
+            self.last_seen = other.last_seen
+        self.open_count += other.open_count
+        if other.until is not None and (self.until is None or other.until > self.until):
+            self.until = other.until
+        other.open_count, other.active_since, other.seconds, other.spans = 0, None, 0.0, ()
 
 
 @dataclass(slots=True)

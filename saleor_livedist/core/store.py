@@ -58,6 +58,9 @@ class Store(Protocol):
     def add_qualified(self, task: str, scope_key: str, invitee: str) -> bool:
         """Record that the invitee qualified for the task in that scope; False if already recorded."""
 
+    def qualifications(self, invitee: str) -> list[tuple[str, str]]:
+        """(task, scope key) of every task the invitee, under this very id, qualified for."""
+
     def add_paying_customer(self, customer: str) -> bool:
         """Record that the customer has a paid order; False if already recorded."""
 
@@ -75,13 +78,19 @@ class Store(Protocol):
         """Record the grant; False if a grant with the same key exists."""
 
     def points(self) -> list[PointsGrant]: ...
+    def get_points(self, key: str) -> PointsGrant | None: ...
 
     # the live leaderboard
     def add_live_invitation(self, live: str, distributor: str, viewer: str) -> bool:
         """Record that the viewer came to the live through the distributor's link; False if already."""
 
+    def invitations(self, viewer: str) -> list[tuple[str, str]]:
+        """(live, distributor) of every invitation recorded for the viewer, under this very id."""
+
     def add_live_qualified(self, live: str, viewer: str) -> bool:
         """Record that the viewer qualified for a task of this live; False if already."""
+
+    def is_live_qualified(self, live: str, viewer: str) -> bool: ...
 
     def bump_live_stat(self, live: str, distributor: str, invited: int = 0, qualified: int = 0, orders: int = 0,
                        gmv: Decimal = Decimal(0), currency: str = "") -> None: ...
@@ -221,6 +230,9 @@ class MemoryStore:
         self._qualified.add(key)
         return True
 
+    def qualifications(self, invitee: str) -> list[tuple[str, str]]:
+        return sorted((task, scope) for task, scope, who in self._qualified if who == invitee)
+
     def add_paying_customer(self, customer: str) -> bool:
         if customer in self._paying:
             return False
@@ -278,6 +290,9 @@ class MemoryStore:
     def points(self) -> list[PointsGrant]:
         return list(self._points.values())
 
+    def get_points(self, key: str) -> PointsGrant | None:
+        return self._points.get(key)
+
     def add_live_invitation(self, live: str, distributor: str, viewer: str) -> bool:
         key = (live, distributor, viewer)
         if key in self._invitations:
@@ -285,12 +300,18 @@ class MemoryStore:
         self._invitations[key] = None
         return True
 
+    def invitations(self, viewer: str) -> list[tuple[str, str]]:
+        return [(live, distributor) for live, distributor, who in self._invitations if who == viewer]
+
     def add_live_qualified(self, live: str, viewer: str) -> bool:
         key = (live, viewer)
         if key in self._live_qualified:
             return False
         self._live_qualified[key] = None
         return True
+
+    def is_live_qualified(self, live: str, viewer: str) -> bool:
+        return (live, viewer) in self._live_qualified
 
     def bump_live_stat(self, live: str, distributor: str, invited: int = 0, qualified: int = 0, orders: int = 0,
                        gmv: Decimal = Decimal(0), currency: str = "") -> None:

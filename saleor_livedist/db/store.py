@@ -200,7 +200,7 @@ class DbStore:
             self._watched[row.viewer].append(row.live)
             self._watches.setdefault((row.live, row.viewer), WatchRecord(
                 live=row.live, viewer=row.viewer, open_count=row.open_count, active_since=row.active_since,
-                seconds=row.seconds, last_seen=row.last_seen, until=row.until))
+                seconds=row.seconds, last_seen=row.last_seen, until=row.until, spans=tuple(row.spans)))
         for live_id in lives:  # known not to be watching yet: no lookup when they join
             for identity in people:
                 self._watches.setdefault((live_id, identity), None)
@@ -330,10 +330,10 @@ class DbStore:
             return
         m.Watch.objects.bulk_create(
             [m.Watch(live=w.live, viewer=w.viewer, open_count=w.open_count, active_since=w.active_since,
-                     seconds=w.seconds, last_seen=w.last_seen, until=w.until)
+                     seconds=w.seconds, last_seen=w.last_seen, until=w.until, spans=list(w.spans))
              for k in self._dirty_watches if (w := self._watches[k]) is not None],
             update_conflicts=True, unique_fields=["live", "viewer"],
-            update_fields=["open_count", "active_since", "seconds", "last_seen", "until"],
+            update_fields=["open_count", "active_since", "seconds", "last_seen", "until", "spans"],
         )
         self._dirty_watches = {}
 
@@ -411,8 +411,19 @@ class DbStore:
                 f'orders = "{table}".orders + EXCLUDED.orders, gmv = "{table}".gmv + EXCLUDED.gmv, '
                 f'currency = COALESCE(NULLIF("{table}".currency, \'\'), EXCLUDED.currency)'
             )
+            # A negative delta (the same person counted twice, taken back) has its row already, and would fail
+            # the columns' checks as a proposed insert: an update.
+            fewer = [r for r in rows if min(r[2], r[3], r[4]) < 0]
+            more = [r for r in rows if min(r[2], r[3], r[4]) >= 0]
+            update = (
+                f'UPDATE "{table}" SET invited = GREATEST(0, invited + %s), qualified = GREATEST(0, qualified + %s), '
+                "orders = GREATEST(0, orders + %s), gmv = gmv + %s WHERE live = %s AND distributor = %s"
+            )
             with connection.cursor() as cursor:
-                cursor.executemany(sql, rows)
+                if more:
+                    cursor.executemany(sql, more)
+                if fewer:
+                    cursor.executemany(update, [(*r[2:6], r[0], r[1]) for r in fewer])
             self._stat_deltas = {}
 
     # ------------------------------------------------------------------ the Store protocol
@@ -539,7 +550,7 @@ class DbStore:
             row = m.Watch.objects.filter(live=live_id, viewer=viewer).first()
             found = WatchRecord(live=row.live, viewer=row.viewer, open_count=row.open_count,
                                 active_since=row.active_since, seconds=row.seconds,
-                                last_seen=row.last_seen, until=row.until) if row else None
+                                last_seen=row.last_seen, until=row.until, spans=tuple(row.spans)) if row else None
             self._watches[key] = found
         return copy(found) if found is not None else None
 
@@ -605,6 +616,11 @@ class DbStore:
         self._new_qualified.append(key)
         return True
 
+    def qualifications(self, invitee: str) -> list[tuple[str, str]]:
+        self._flush_sets()
+        return list(m.QualifiedInvitee.objects.filter(invitee=invitee).order_by("task", "scope_key")
+                    .values_list("task", "scope_key"))
+
     def add_paying_customer(self, customer: str) -> bool:
         if self.is_paying_customer(customer):
             return False
@@ -669,6 +685,11 @@ class DbStore:
         self._flush_points()
         return [_grant(r) for r in m.PointsGrant.objects.order_by("at", "key")]
 
+    def get_points(self, key: str) -> PointsGrant | None:
+        self._flush_points()
+        row = m.PointsGrant.objects.filter(key=key).first()
+        return _grant(row) if row is not None else None
+
     def add_live_invitation(self, live: str, distributor: str, viewer: str) -> bool:
         key = (live, distributor, viewer)
         known = self._invitations.get(key)
@@ -680,6 +701,11 @@ class DbStore:
         self._new_invitations.append(key)
         return True
 
+    def invitations(self, viewer: str) -> list[tuple[str, str]]:
+        self._flush_live_stats()
+        return list(m.LiveInvitation.objects.filter(viewer=viewer).order_by("id")
+                    .values_list("live", "distributor"))
+
     def add_live_qualified(self, live: str, viewer: str) -> bool:
         key = (live, viewer)
         known = self._live_qualified.get(key)
@@ -690,6 +716,13 @@ class DbStore:
             return False
         self._new_live_qualified.append(key)
         return True
+
+    def is_live_qualified(self, live: str, viewer: str) -> bool:
+        known = self._live_qualified.get((live, viewer))
+        if known is None:
+            known = self._live_qualified[(live, viewer)] = m.LiveQualifiedViewer.objects.filter(
+                live=live, viewer=viewer).exists()
+        return known
 
     def bump_live_stat(self, live: str, distributor: str, invited: int = 0, qualified: int = 0, orders: int = 0,
                        gmv: Decimal = Decimal(0), currency: str = "") -> None:

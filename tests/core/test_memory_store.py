@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from saleor_livedist.core.events import Line
@@ -40,7 +40,8 @@ def test_every_record_comes_back_equal_and_new() -> None:
     distributor = DistributorRecord("d1", "d0", T0, [(T0, "distributor"), (T0 + timedelta(1), "leader"),
                                                      (T0 + timedelta(2), "director")], T0 + timedelta(3), 7)
     live = LiveRecord("L1", T0, frozenset({"p1", "p2"}), "host", T0, T0 + timedelta(hours=1))
-    watch = WatchRecord("L1", "c1", 2, T0, 30.5, T0 + timedelta(seconds=40), T0 + timedelta(seconds=20))
+    watch = WatchRecord("L1", "c1", 2, T0, 30.5, T0 + timedelta(seconds=40), T0 + timedelta(seconds=20),
+                         (T0.timestamp(), T0.timestamp() + 30.5))
     progress = TaskProgress("t1", "d1", "L1", 10, T0)
     binding = BindingRecord("c1", "d1", T0, T0 + timedelta(30), "click")
     order = OrderRecord("o1", snapshot(), [(T0, 1, "e2", "order.paid", ()),
@@ -118,4 +119,32 @@ def test_rows_follow_the_records_fields() -> None:
     field: update its row there, populate the field in the tests above, then the counts here."""
     assert [len(fields(cls)) for cls in (Click, BindingRecord, DistributorRecord, LiveRecord, WatchRecord,
                                          TaskProgress, OrderRecord, OrderSnapshot, PricedLine, Share, Line,
-                                         Attribution, LedgerEntry)] == [4, 5, 6, 6, 7, 5, 6, 8, 2, 5, 6, 7, 13]
+                                         Attribution, LedgerEntry)] == [4, 5, 6, 6, 8, 5, 6, 8, 2, 5, 6, 7, 13]
+
+
+def test_a_stitched_watch_is_the_union_of_both_never_the_sum() -> None:
+    """Two ids of one person: what both counted counts once; a silence on one is not filled by the other's
+    clock; both clocks running become one."""
+    def at(s: float) -> datetime:
+        return T0 + timedelta(seconds=s)
+
+    closed = WatchRecord("L1", "c1")  # watched 0-100 and left
+    closed.open_count, closed.active_since, closed.last_seen = 1, at(0), at(0)
+    closed.seen(at(50), 60)
+    closed.close(at(100), 60)
+    running = WatchRecord("L1", "v1")  # on since 40, last heartbeat at 150
+    running.open_count, running.active_since, running.last_seen = 1, at(40), at(40)
+    running.seen(at(90), 60)
+    running.seen(at(150), 60)
+    closed.absorb(running, at(160), 60)
+    assert closed.open_count == 1 and running.seconds == 0
+    assert closed.watched_seconds(at(160), 60) == 160  # 0-160: the union, not 100 + 120
+    assert closed.watched_seconds(at(400), 60) == 210  # the clock stops 60 s after the last heartbeat
+
+    silent = WatchRecord("L1", "v2")  # on since 0, silent after 10: counted up to 70
+    silent.open_count, silent.active_since, silent.last_seen = 1, at(0), at(10)
+    fresh = WatchRecord("L1", "c2")  # on since 500
+    fresh.open_count, fresh.active_since, fresh.last_seen = 1, at(500), at(500)
+    fresh.absorb(silent, at(510), 60)
+    assert fresh.watched_seconds(at(510), 60) == 70 + 10  # not 0-510
+    assert fresh.open_count == 2 and fresh.watched_seconds(at(600), 60) == 70 + 60

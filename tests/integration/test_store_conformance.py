@@ -92,7 +92,7 @@ def test_lives_replays_and_watches(stores) -> None:
     replay = ReplayRecord("R1", "L1", T0 + timedelta(hours=2), None)
     store.put_replay(replay)
     open_watch = WatchRecord("L1", "v1", open_count=2, active_since=T0, seconds=12.5, last_seen=T0 + timedelta(seconds=30),
-                             until=T0 + timedelta(seconds=20))
+                             until=T0 + timedelta(seconds=20), spans=(T0.timestamp(), T0.timestamp() + 12.5))
     store.put_watch(open_watch)
     store.put_watch(WatchRecord("L1", "v2", open_count=0, seconds=60.0))
     store.put_watch(WatchRecord("L2", "v1", open_count=0, seconds=1.0))
@@ -118,6 +118,7 @@ def test_tasks_and_sets(stores) -> None:
         assert s.get_task_progress("t", "d1", "L1") == done
         assert s.completed_tasks("d1") == [done]
         assert s.add_qualified("t", "L1", "v1") is False
+        assert s.qualifications("v1") == [("t", "L1")] and s.qualifications("v2") == []
         assert s.is_paying_customer("c1") and not s.is_paying_customer("c2")
 
 
@@ -159,6 +160,7 @@ def test_points(stores) -> None:
     for s in both(store, reopen):
         assert s.points() == [grant]
         assert s.add_points(grant) is False
+        assert s.get_points("k1") == grant and s.get_points("k2") is None
 
 
 def test_live_leaderboard_counters(stores) -> None:
@@ -175,11 +177,19 @@ def test_live_leaderboard_counters(stores) -> None:
         assert (stat.distributor, stat.invited, stat.qualified, stat.orders, stat.gmv, stat.currency) == (
             "d1", 2, 1, 1, Decimal("10.50"), "CNY")
         assert s.add_live_invitation("L1", "d1", "v1") is False
+        assert s.invitations("v1") == [("L1", "d1"), ("L1", "d2")] and s.invitations("v2") == []
+        assert s.is_live_qualified("L1", "v1") and not s.is_live_qualified("L1", "v2")
     writer = reopen()
     writer.bump_live_stat("L1", "d1", orders=1, gmv=Decimal("1.00"), currency="CNY")
     if isinstance(writer, DbStore):
         writer.flush()
     assert reopen().live_stats("L1")[0].gmv == Decimal("11.50")  # increments, not overwrites
+    writer = reopen()
+    writer.bump_live_stat("L1", "d1", invited=-1, qualified=-1)  # the same person counted twice, taken back
+    if isinstance(writer, DbStore):
+        writer.flush()
+    [stat] = reopen().live_stats("L1")
+    assert (stat.invited, stat.qualified) == (1, 0)
 
 
 def test_a_task_completed_before_its_distributor_is_loaded_is_seen_when_it_is(stores) -> None:
