@@ -156,10 +156,11 @@ class TaskProgressType(graphene.ObjectType):
 
 def task_progress(distributor: str, live: str) -> list[TaskProgressType]:
     """A distributor's progress on the live-scoped tasks of the active rules, for one live."""
-    from ..models import LiveInvitation, QualifiedInvitee, TaskProgress, Watch
+    from ..models import Alias, LiveInvitation, QualifiedInvitee, TaskProgress, Watch
     from ..processing import rules_source
 
-    invited = list(LiveInvitation.objects.filter(live=live, distributor=distributor)
+    invited = list(LiveInvitation.objects.filter(live=live, distributor=distributor)  # a stitched visitor id is
+                   .exclude(viewer__in=Alias.objects.values("visitor"))             # its customer's, counted there
                    .values_list("viewer", flat=True))
     entered = Watch.objects.filter(live=live, viewer__in=invited).count()
     out = []

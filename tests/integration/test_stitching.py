@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Sum
 
 from saleor_livedist import processing
+from saleor_livedist.graphql.schema import task_progress
 from saleor_livedist.identity import of_user
 from saleor_livedist.models import LiveStat, PointsGrant, TaskProgress, Watch
 
@@ -76,5 +77,8 @@ def test_a_person_who_qualified_on_three_devices_is_one_invitee_once_stitched(cl
     assert TaskProgress.objects.get(task="ten-watchers", distributor=of_user(amy)).qualified == 1
     stat = LiveStat.objects.get(live="L1", distributor=of_user(amy))
     assert (stat.invited, stat.qualified) == (1, 1)
+    progress = {p.task: p for p in task_progress(of_user(amy), "L1")}  # what the distributor sees in the API
+    assert (progress["ten-watchers"].invited, progress["ten-watchers"].entered) == (1, 1)
+    assert progress["invite-watcher"].points == 5
     stitch(visitors, of_user(ben), clock)  # told again: nothing changes
     assert points.aggregate(total=Sum("points"))["total"] == 5
