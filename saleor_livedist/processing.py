@@ -121,14 +121,12 @@ def _store(event: Event, raw: dict[str, Any]) -> bool:
 
 def schedule() -> None:
     """After the current transaction commits: a Celery task when a broker is configured, else inline."""
-    from .tasks import broker_configured, process_events
+    from .tasks import broker_configured, process_events, publish
 
     if broker_configured():
         def enqueue() -> None:
-            try:
-                process_events.apply_async(retry=False)  # never stall a request on a broker that is down
-            except Exception:  # the event waits in the inbox for the periodic sweep
-                logger.exception("could not enqueue livedist processing; the periodic sweep will pick it up")
+            if not publish(process_events):  # never stalls a request on a broker that is down
+                logger.warning("livedist processing not enqueued; the periodic sweep will pick the events up")
 
         transaction.on_commit(enqueue)
     else:

@@ -140,9 +140,9 @@ def set_opt_out(person: str, opt_out: bool) -> bool:
 
 def schedule(live_id: str) -> Any:
     """After the start commits: a Celery task where a broker is configured, else inline."""
-    from .tasks import broker_configured, send_live_reminders
+    from .tasks import broker_configured, publish, send_live_reminders
 
     if broker_configured():
-        transaction.on_commit(lambda: send_live_reminders.apply_async(args=(live_id,), retry=False))
+        transaction.on_commit(lambda: publish(send_live_reminders, (live_id,)))
     else:
         transaction.on_commit(lambda: send_reminders(live_id))

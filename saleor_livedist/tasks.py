@@ -25,6 +25,32 @@ def broker_configured() -> bool:
     return bool(conf.broker_url or getattr(settings, "CELERY_BROKER_URL", ""))
 
 
+# A publish tries the broker once, for at most this long. Celery's own `retry=False` still waits for the
+# connection: kombu retries connecting until broker_connection_timeout (4 s, about 6 s in all with its waits),
+# and with retries on it is Celery's publish retry policy; neither belongs in a shopper's request.
+PUBLISH_CONNECT_TIMEOUT = 0.5
+_ONE_ATTEMPT = {"max_retries": 0}  # kombu's connection retries (read from the transport options)
+
+
+def publish(task: Any, args: tuple[Any, ...] = (), **options: Any) -> bool:
+    """Send a task message without waiting on a dead broker; False (logged) if it could not be sent.
+
+    Every caller has already kept what the task needs (an inbox row, a committed order), so a message that
+    is not sent only delays the work until the periodic sweep or the caller's own fallback."""
+    from kombu.pools import producers
+
+    app = task._get_app()
+    try:
+        connection = app.connection_for_write(connect_timeout=PUBLISH_CONNECT_TIMEOUT,
+                                              transport_options=_ONE_ATTEMPT)
+        with producers[connection].acquire(block=True, timeout=PUBLISH_CONNECT_TIMEOUT) as producer:
+            task.apply_async(args=args, producer=producer, retry=False, **options)
+    except Exception as exc:  # the broker is down or unreachable; the work is not lost (see above)
+        logger.warning("livedist: could not publish %s (%s: %s)", task.name, type(exc).__name__, exc)
+        return False
+    return True
+
+
 RETRY = {"acks_late": True, "reject_on_worker_lost": True, "autoretry_for": (DatabaseError, InterfaceError),
          "retry_backoff": True, "retry_backoff_max": 300, "max_retries": 8, "soft_time_limit": 600}
 

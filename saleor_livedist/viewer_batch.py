@@ -305,12 +305,10 @@ def _schedule_processing() -> None:
 
 
 def _enqueue() -> None:
-    from .tasks import process_events
+    from .tasks import process_events, publish
 
-    try:
-        process_events.apply_async(countdown=viewers.SCHEDULE_SECONDS, retry=False)
-    except Exception:  # the events wait in the inbox for the periodic sweep
-        logger.exception("could not enqueue livedist processing; the periodic sweep will pick it up")
+    if not publish(process_events, countdown=viewers.SCHEDULE_SECONDS):  # the events wait for the sweep
+        logger.warning("livedist processing not enqueued; the periodic sweep will pick the events up")
 
 
 # ---------------------------------------------------------------------- the batcher

@@ -39,15 +39,19 @@ def never_raises(hook: Any) -> Any:
     return safe
 
 
+def _hand_off(task: Any, args: tuple[Any, ...]) -> None:
+    """Publish the task (one short try, never Celery's publish retries), or, with the broker down, run it here:
+    the event is then kept in the inbox, and processed by the periodic sweep once the broker is back."""
+    from ..tasks import broker_configured, publish
+
+    if not broker_configured() or not publish(task, args):
+        task.apply(args=args)
+
+
 def _hand_off_order(kind: str, order: Any) -> None:
     from .tasks import order_event
 
-    args = (kind, str(order.pk), timezone.now().isoformat())
-    try:
-        order_event.delay(*args)
-    except Exception:  # the broker is unreachable: map and keep the event now rather than lose it
-        logger.warning("saleor-livedist: broker unreachable, handling order %s inline", order.pk, exc_info=True)
-        order_event.apply(args=args)
+    _hand_off(order_event, (kind, str(order.pk), timezone.now().isoformat()))
 
 
 class LiveDistPlugin(BasePlugin):
@@ -150,10 +154,7 @@ class LiveDistPlugin(BasePlugin):
     def customer_created(self, customer: Any, previous_value: Any) -> Any:
         from .tasks import customer_event
 
-        try:
-            customer_event.delay(customer.pk)
-        except Exception:
-            customer_event.apply(args=(customer.pk,))
+        _hand_off(customer_event, (customer.pk,))
 
     # ------------------------------------------------------------------ checkout
 
