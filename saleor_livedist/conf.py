@@ -19,6 +19,7 @@ environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists t
 | GRAPHQL_MAX_FIELDS | 500                          | field selections written in one request             |
 | GRAPHQL_MAX_COST | 5000                           | estimated cost: a list counts as its page size times its selections |
 | GRAPHQL_MAX_PAGE | 200                            | the largest `first`/`last` a list field accepts     |
+| VIEWER_ALLOWED_ORIGINS | []                       | origins (https://shop.example.com) whose pages may call viewer/ (CORS) |
 
 Inside Saleor, the plugin's configuration (dashboard) overrides these through `set_overrides`.
 """
@@ -45,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
     "GRAPHQL_MAX_FIELDS": 500,
     "GRAPHQL_MAX_COST": 5000,
     "GRAPHQL_MAX_PAGE": 200,
+    # Origins whose pages may call the viewer endpoint from the browser (CORS, with credentials); never "*".
+    "VIEWER_ALLOWED_ORIGINS": [],
 }
 POSITIVE_INTS = ("GRAPHQL_MAX_BODY_BYTES", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_ALIASES", "GRAPHQL_MAX_FIELDS",
                  "GRAPHQL_MAX_COST", "GRAPHQL_MAX_PAGE")
@@ -108,6 +111,8 @@ def get_setting(name: str) -> Any:
         if value < 1:
             raise ImproperlyConfigured(f"LIVEDIST {name} must be at least 1, got {value!r}")
         return value
+    if name == "VIEWER_ALLOWED_ORIGINS":
+        return _origins(value)
     if name == "REMINDER_NOTIFIERS":
         value = [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else list(value)
     if name == "STOREFRONT_URL" and "{token}" not in str(value):
@@ -119,3 +124,20 @@ def get_setting(name: str) -> Any:
         except (TypeError, ValueError):
             raise ImproperlyConfigured(f"LIVEDIST RELOAD_INTERVAL must be a number of seconds, got {value!r}") from None
     return value or DEFAULTS[name]
+
+
+def _origins(value: Any) -> list[str]:
+    """Allowed origins as browsers send them (scheme://host[:port]: no path, no slash at the end)."""
+    from urllib.parse import urlsplit
+
+    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else list(value or [])
+    origins = []
+    for item in (i for i in items if i):
+        parts = urlsplit(item) if isinstance(item, str) else None
+        if item == "*" or parts is None or parts.scheme not in ("http", "https") or not parts.netloc \
+                or parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ImproperlyConfigured(
+                f"LIVEDIST VIEWER_ALLOWED_ORIGINS must list origins such as https://shop.example.com (no '*': the "
+                f"endpoint is called with cookies), got {item!r}")
+        origins.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return origins

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.http import HttpResponse
 from django.http.cookie import parse_cookie
+from django.utils.translation import gettext as _
 
 from .links import VISITOR_COOKIE
 from .viewer_batch import Batcher
@@ -24,7 +25,10 @@ from .viewers import (
     Viewer,
     ViewerError,
     answer,
+    cors_headers,
     parse_request,
+    preflight,
+    too_large,
     verified_visitor,
     viewer_of,
 )
@@ -64,6 +68,8 @@ class ViewerApp:
             except Exception:  # as the plugin's endpoint answers: JSON, and the traceback in the log
                 logger.exception("saleor-livedist: the viewer endpoint failed")
                 status, headers, body = _json(500, {"errors": [{"message": "internal error"}]})
+            if environ.get("REQUEST_METHOD") != "OPTIONS":
+                headers += cors_headers(environ.get("HTTP_ORIGIN"))
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [body]
 
@@ -78,6 +84,13 @@ class ViewerApp:
     # ------------------------------------------------------------------ one request
 
     def handle(self, environ: dict[str, Any]) -> Answer:
+        if environ.get("REQUEST_METHOD") == "OPTIONS":
+            status, headers = preflight(environ.get("HTTP_ORIGIN"))
+            if status == 204:
+                return status, headers, b""
+            refused = ViewerError(403, "ORIGIN_NOT_ALLOWED", _("this origin may not call the viewer endpoint"))
+            code, json_headers, content = _json(status, refused.payload())
+            return code, json_headers + headers, content
         if environ.get("REQUEST_METHOD") != "POST":
             return _json(405, ViewerError(405, "METHOD_NOT_ALLOWED", "POST a JSON object to this endpoint").payload())
         try:
@@ -120,14 +133,20 @@ class ViewerApp:
 
 
 def _body(environ: dict[str, Any]) -> bytes:
+    """The body, at most one byte past the limit (so parse_request sees it is over). Without a length, only a
+    server that marks its input as terminated (gunicorn; chunked bodies) is read; per WSGI, an unknown or
+    nonsense length is no body at all elsewhere (reading would wait for bytes that never come)."""
+    declared = environ.get("CONTENT_LENGTH")
     try:
-        length = int(environ.get("CONTENT_LENGTH") or -1)
+        length = int(declared) if declared else -1
     except ValueError:
         length = -1
     if length > MAX_BODY_BYTES:
-        raise ViewerError(413, "TOO_LARGE", f"the body is over {MAX_BODY_BYTES} bytes")
+        raise too_large()
     stream = environ["wsgi.input"]
-    return stream.read(length) if length >= 0 else stream.read(MAX_BODY_BYTES + 1)  # chunked: read past the limit
+    if length >= 0:
+        return stream.read(length)
+    return stream.read(MAX_BODY_BYTES + 1) if environ.get("wsgi.input_terminated") else b""
 
 
 def _json(status: int, body: dict[str, Any]) -> Answer:

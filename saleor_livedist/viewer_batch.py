@@ -18,9 +18,10 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from django.core.cache import caches
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError, connection, connections, transaction
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import processing, viewers
 from .core.records import WatchRecord
@@ -62,9 +63,42 @@ class Pending:
 
 def record_batch(batch: list[Pending]) -> None:
     """Set every request's result: an Outcome, or the ViewerError it is refused with. Raises (with nothing
-    recorded) when the database fails; a result is only an Outcome once its events are committed."""
+    recorded) when the database fails; a result is only an Outcome once its events are committed. A request
+    whose own data the database refuses fails alone: the batch is split until it is found (400 for it), and
+    the others are recorded."""
     admit(batch, viewers.now())
-    _check_lives([item for item in batch if item.result is None])
+    _record_isolated([item for item in batch if item.result is None])
+
+
+def _record_isolated(todo: list[Pending]) -> None:
+    try:
+        _record_admitted(todo)
+    except Exception as exc:
+        if not _data_error(exc):
+            raise
+        todo = [item for item in todo if item.result is None]  # refusals so far stand; nothing was kept
+        if len(todo) == 1:
+            logger.warning("livedist viewer endpoint: the database refused one request's data", exc_info=True)
+            todo[0].result = ViewerError(400, "INVALID", _("this request's data cannot be stored; nothing was "
+                                                           "recorded"))
+            return
+        if not todo:
+            return
+        half = len(todo) // 2
+        _record_isolated(todo[:half])
+        _record_isolated(todo[half:])
+
+
+def _data_error(exc: BaseException) -> bool:
+    """Caused by what one request carries (a value the database or the driver cannot take), as opposed to the
+    connection or the server failing, which fails the whole batch (503, retried by the clients)."""
+    if isinstance(exc, (DataError, IntegrityError, UnicodeError)):
+        return True
+    return is_psycopg3 and isinstance(exc, (psycopg.DataError, psycopg.IntegrityError))
+
+
+def _record_admitted(batch: list[Pending]) -> None:
+    _check_lives(batch)
     todo = [item for item in batch if item.result is None]
     if not todo:
         return

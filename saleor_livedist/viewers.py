@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .exceptions import LiveDistError
 from .identity import of_user
@@ -90,10 +93,24 @@ class Outcome:
 
 
 def viewer_endpoint(request: HttpRequest, authenticate: Authenticator) -> HttpResponse:
+    origin = request.headers.get("Origin")
+    if request.method == "OPTIONS":
+        status, headers = preflight(origin)
+        response = HttpResponse(status=status) if status == 204 else ViewerError(
+            403, "ORIGIN_NOT_ALLOWED", _("this origin may not call the viewer endpoint")).response()
+    else:
+        response = _served(request, authenticate)
+        headers = cors_headers(origin)
+    for name, value in headers:
+        response[name] = value
+    return response
+
+
+def _served(request: HttpRequest, authenticate: Authenticator) -> HttpResponse:
     if request.method != "POST":
-        return ViewerError(405, "METHOD_NOT_ALLOWED", "POST a JSON object to this endpoint").response()
+        return ViewerError(405, "METHOD_NOT_ALLOWED", _("POST a JSON object to this endpoint")).response()
     try:
-        wanted = parse_request(request.body)
+        wanted = parse_request(_request_body(request))
         viewer = identify(request, authenticate, wanted.action)
         outcome = record(wanted, viewer, request.META.get("REMOTE_ADDR") or "unknown")
     except ViewerError as exc:
@@ -107,6 +124,60 @@ def viewer_endpoint(request: HttpRequest, authenticate: Authenticator) -> HttpRe
         response.set_cookie(VISITOR_COOKIE, body["visitor"], max_age=COOKIE_MAX_AGE, httponly=True,
                             samesite="Lax", secure=request.is_secure())
     return response
+
+
+def too_large() -> ViewerError:
+    return ViewerError(413, "TOO_LARGE", _("the body is over %(n)d bytes") % {"n": MAX_BODY_BYTES})
+
+
+def _request_body(request: HttpRequest) -> bytes:
+    """The body, refused as too large from its declared length before it is read (and whatever Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE says, in the same JSON)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        raise too_large()
+    try:
+        return request.body
+    except RequestDataTooBig:
+        raise too_large() from None
+
+
+# ---------------------------------------------------------------------- CORS
+
+CORS_ALLOW_HEADERS = f"Authorization, Content-Type, {VISITOR_HEADER}"
+CORS_MAX_AGE = 86400
+
+
+def allowed_origin(origin: str | None) -> bool:
+    if not origin:
+        return False
+    from .conf import get_setting
+
+    return origin.rstrip("/").lower() in get_setting("VIEWER_ALLOWED_ORIGINS")
+
+
+def cors_headers(origin: str | None) -> list[tuple[str, str]]:
+    """For a call from a page of an allowed origin: that origin (never '*': calls carry cookies), with
+    credentials. `Vary: Origin` always, so a cache never hands one origin's answer to another."""
+    if not allowed_origin(origin):
+        return [("Vary", "Origin")] if origin else []
+    return [("Access-Control-Allow-Origin", str(origin)), ("Access-Control-Allow-Credentials", "true"),
+            ("Access-Control-Expose-Headers", "Retry-After"), ("Vary", "Origin")]
+
+
+def preflight(origin: str | None) -> tuple[int, list[tuple[str, str]]]:
+    """The answer to OPTIONS: 204 with what a call may send, or 403 for an origin that is not allowed."""
+    if origin and not allowed_origin(origin):
+        return 403, [("Vary", "Origin")]
+    headers = [("Allow", "POST, OPTIONS")]
+    if origin:
+        headers += cors_headers(origin) + [("Access-Control-Allow-Methods", "POST, OPTIONS"),
+                                           ("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS),
+                                           ("Access-Control-Max-Age", str(CORS_MAX_AGE))]
+    return 204, headers
 
 
 def record(wanted: ViewerRequest, viewer: Viewer, address: str = "unknown") -> Outcome:
@@ -135,22 +206,28 @@ def parse_request(raw: bytes) -> ViewerRequest:
     """The JSON body: {"live": id, "action": join|heartbeat|leave, "tab": id?}. Other fields (a client's
     clock, say) are ignored."""
     if len(raw) > MAX_BODY_BYTES:
-        raise ViewerError(413, "TOO_LARGE", f"the body is over {MAX_BODY_BYTES} bytes")
+        raise too_large()
     try:
         data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise ViewerError(400, "INVALID", "the body must be a JSON object") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ViewerError(400, "INVALID", _("the body must be a JSON object")) from None
     if not isinstance(data, dict):
         raise ViewerError(400, "INVALID", 'the body must be a JSON object such as {"live": "live-1", '
                                           '"action": "heartbeat", "tab": "t1"}')
     live, action, tab = data.get("live"), data.get("action"), data.get("tab")
-    if not isinstance(live, str) or not live or len(live) > MAX_LIVE_LENGTH:
-        raise ViewerError(400, "INVALID", f"'live' must be the id of a live (1 to {MAX_LIVE_LENGTH} characters)")
+    if not isinstance(live, str) or not live or len(live) > MAX_LIVE_LENGTH or _UNSTORABLE.search(live):
+        raise ViewerError(400, "INVALID", _("'live' must be the id of a live (1 to %(n)d printable characters)")
+                          % {"n": MAX_LIVE_LENGTH})
     if action not in ACTIONS:
         raise ViewerError(400, "INVALID", f"'action' must be one of {', '.join(ACTIONS)}, got {action!r}")
-    if tab is not None and (not isinstance(tab, str) or len(tab) > MAX_TAB_LENGTH):
-        raise ViewerError(400, "INVALID", f"'tab' must be a string of at most {MAX_TAB_LENGTH} characters")
+    if tab is not None and (not isinstance(tab, str) or len(tab) > MAX_TAB_LENGTH or _UNSTORABLE.search(tab)):
+        raise ViewerError(400, "INVALID", _("'tab' must be a string of at most %(n)d printable characters")
+                          % {"n": MAX_TAB_LENGTH})
     return ViewerRequest(live=live, action=action, tab=tab or "")
+
+
+# Control characters (NUL above all: PostgreSQL's text cannot hold it) and unpaired surrogates (not UTF-8).
+_UNSTORABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def identify(request: HttpRequest, authenticate: Authenticator, action: str) -> Viewer:

@@ -335,3 +335,78 @@ def test_the_entry_point_under_gunicorn(gunicorn_port: int) -> None:
         server.wait(timeout=30)
     visitor = viewers.read_visitor(first["visitor"])
     assert InboxEvent.objects.filter(type="live.joined", payload__viewer=visitor).count() == 4
+
+
+def test_one_poisoned_request_never_fails_the_others_of_its_group_commit(
+        clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Concurrent requests in ONE batch over real HTTP; two carry a live id that passes naive checks but that
+    PostgreSQL (a NUL) or the driver (an unpaired surrogate) refuses. The parser's check for those characters is
+    switched off here, so the database itself refuses them: each fails alone (400), the others are recorded."""
+    monkeypatch.setattr(viewers, "IP_LIMIT", 10 ** 6)
+    monkeypatch.setattr(viewers, "_UNSTORABLE", __import__("re").compile("(?!)"))  # the naive checks of before
+    app = ViewerApp(fallback=None, path="/viewer/", batcher=viewer_batch.Batcher(linger_seconds=0.5))
+    server = ThreadingServer(("127.0.0.1", 0), QuietHandler)
+    server.set_app(app)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/viewer/"
+    poisoned = {3: "L1\u0000", 8: "L1\ud800"}
+
+    def send(n: int) -> tuple[int, dict[str, Any]]:
+        visitor = f"visitor:{n:024x}"
+        body = json.dumps({"live": poisoned.get(n, "L1"), "action": "join", "tab": "t"}).encode()
+        request = urllib.request.Request(url, body, method="POST", headers={
+            "Content-Type": "application/json", "X-Livedist-Visitor": sign_visitor(visitor)})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    try:
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            answers = list(pool.map(send, range(12)))
+    finally:
+        server.shutdown()
+        server.server_close()
+        app.close()
+    assert app.batcher.batches == 1 and app.batcher.largest == 12  # all in one group commit
+    for n, (status, body) in enumerate(answers):
+        if n in poisoned:
+            assert status == 400 and body["errors"][0]["code"] == "INVALID", body
+        else:
+            assert status == 200 and body["recorded"], body
+    joined = set(InboxEvent.objects.filter(type="live.joined").values_list("payload__viewer", flat=True))
+    assert joined == {f"visitor:{n:024x}" for n in range(12) if n not in poisoned}
+    assert Watch.objects.filter(live="L1").count() == 10
+
+
+def test_a_request_the_database_refuses_in_the_transaction_fails_alone(clock: Clock,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same when the refusal comes inside the batch's transaction (here: a check constraint on the inbox
+    that one viewer's events break), after the other requests' events were written in it."""
+    from django.db import connection
+
+    monkeypatch.setattr(viewers, "VIEWER_LIMIT", 100)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {InboxEvent._meta.db_table} ADD CONSTRAINT poison "
+                       f"CHECK (payload->>'viewer' IS DISTINCT FROM 'visitor:{'e' * 24}')")
+    try:
+        batch = [pending("L1", viewer, "t", "join") for viewer in "abcdefgh"]
+        record_batch(batch)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {InboxEvent._meta.db_table} DROP CONSTRAINT poison")
+    refused = [item for item in batch if isinstance(item.result, ViewerError)]
+    assert [item.viewer.id for item in refused] == ["visitor:" + "e" * 24]
+    assert refused[0].result.status == 400  # type: ignore[union-attr]
+    assert all(item.result.recorded for item in batch if item not in refused)  # type: ignore[union-attr]
+    assert InboxEvent.objects.filter(type="live.joined").count() == 7
+
+
+@pytest.mark.parametrize("value", ["*", "https://shop.example.com/path", "shop.example.com", "ftp://x.example.com"])
+def test_allowed_origins_are_origins_and_never_a_wildcard(value: str, settings: Any) -> None:
+    from saleor_livedist.conf import ImproperlyConfigured, get_setting
+
+    settings.LIVEDIST = {"VIEWER_ALLOWED_ORIGINS": [value]}
+    with pytest.raises(ImproperlyConfigured, match="VIEWER_ALLOWED_ORIGINS"):
+        get_setting("VIEWER_ALLOWED_ORIGINS")

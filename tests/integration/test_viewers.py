@@ -374,3 +374,73 @@ def test_a_viewer_who_signs_in_keeps_their_anonymous_watch_time(clock: Clock) ->
     grants = PointsGrant.objects.filter(beneficiary=of_user(amy))
     assert [(g.reason, g.invitee) for g in grants] == [(INVITE, of_user(ben))]
 
+
+
+@pytest.mark.parametrize("body", [
+    b'{"live": "L1\\u0000", "action": "join"}',  # NUL: PostgreSQL's text cannot hold it
+    b'{"live": "L1\\ud800", "action": "join"}',  # an unpaired surrogate: not UTF-8
+    b'{"live": "L1\\n", "action": "join"}',
+    b'{"live": "L1", "action": "join", "tab": "t\\u0000"}',
+    b'{"live": "L1", "action": "join", "tab": 5}',
+    b'{"live": ["L1"], "action": "join"}',
+    b'{"live": "L1", "action": ["join"]}',
+    b'{"live": "L1", "action": "join\\u0000"}',
+    b'{"live": "L1", "action": "join"' + b"\xff" + b"}",  # not UTF-8
+    b'[' * 2000 + b']' * 2000,  # deeper than the JSON parser's recursion, within 4 KB
+    b'{"live": {"nested": ' + b'[' * 1000 + b']' * 1000 + b'}, "action": "join"}',
+    b"", b"null", b"[]", b'"L1"', b"1e999999", b"NaN",
+])
+def test_malformed_input_is_a_4xx_for_that_request_only(clock: Clock, body: bytes) -> None:
+    refused = Client().generic("POST", "/viewer/", body, content_type="application/json")
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["errors"][0]["code"] == "INVALID"
+    assert not InboxEvent.objects.filter(type="live.joined").exists()
+    assert ok(post(Client(), "join"))["recorded"]  # the next request is served as ever
+
+
+def test_oversized_bodies_get_the_documented_json_413(clock: Clock) -> None:
+    client = Client()
+    for size in (4097, 100_000, 3_000_000):  # the last is over Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+        response = client.generic("POST", "/viewer/", b'{"live": "L1", "action": "join", "pad": "' +
+                                  b"x" * size + b'"}', content_type="application/json")
+        assert response.status_code == 413, (size, response.content[:200])
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["errors"][0]["code"] == "TOO_LARGE"
+    lying = client.generic("POST", "/viewer/", b'{"live": "L1", "action": "join"}', content_type="application/json",
+                           CONTENT_LENGTH="10000000")
+    assert lying.status_code == 413 and lying.json()["errors"][0]["code"] == "TOO_LARGE"
+    assert not InboxEvent.objects.filter(type="live.joined").exists()
+    assert ok(post(client, "join"))["recorded"]
+
+
+SHOP = "https://shop.example.com"
+
+
+def test_cors_lets_the_storefronts_pages_call_it_and_no_other(clock: Clock, settings: Any) -> None:
+    settings.LIVEDIST = {"VIEWER_ALLOWED_ORIGINS": [SHOP + "/", "http://localhost:3000"]}
+    client = Client()
+    ask = client.options("/viewer/", HTTP_ORIGIN=SHOP, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+                         HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type, x-livedist-visitor")
+    assert ask.status_code == 204
+    assert ask["Access-Control-Allow-Origin"] == SHOP and ask["Access-Control-Allow-Credentials"] == "true"
+    assert "POST" in ask["Access-Control-Allow-Methods"]
+    assert {"content-type", "x-livedist-visitor", "authorization"} <= {
+        h.strip().lower() for h in ask["Access-Control-Allow-Headers"].split(",")}
+    assert "Origin" in ask["Vary"]
+    joined = post(client, "join", HTTP_ORIGIN=SHOP)
+    assert ok(joined)["recorded"] and joined["Access-Control-Allow-Origin"] == SHOP
+    assert joined["Access-Control-Allow-Credentials"] == "true" and "Origin" in joined["Vary"]
+    refused = post(client, "join", live="nope", HTTP_ORIGIN=SHOP)  # errors are readable by the page too
+    assert refused.status_code == 404 and refused["Access-Control-Allow-Origin"] == SHOP
+    local = post(Client(), "join", HTTP_ORIGIN="http://localhost:3000")
+    assert local["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    for other in ("https://evil.example.com", "https://shop.example.com.evil.com", "null"):
+        denied = client.options("/viewer/", HTTP_ORIGIN=other, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
+        assert denied.status_code == 403 and "Access-Control-Allow-Origin" not in denied
+        assert denied.json()["errors"][0]["code"] == "ORIGIN_NOT_ALLOWED"
+        answered = post(Client(), "join", HTTP_ORIGIN=other)
+        assert "Access-Control-Allow-Origin" not in answered and "Origin" in answered["Vary"]
+    assert "Access-Control-Allow-Origin" not in post(client, "heartbeat")  # same-origin: no Origin, no CORS
+    settings.LIVEDIST = {}
+    assert "Access-Control-Allow-Origin" not in post(Client(), "join", HTTP_ORIGIN=SHOP)  # none allowed by default
+
