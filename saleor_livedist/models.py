@@ -162,7 +162,12 @@ class QualifiedInvitee(models.Model):
 
 
 class PayingCustomer(models.Model):
+    """A customer with a paid order, and their latest paid order (what qualifies them for 'ordered' tasks)."""
+
     customer = models.CharField(max_length=ID, primary_key=True)
+    order = models.CharField(max_length=ID, blank=True, default="")
+    order_at = models.DateTimeField(null=True, blank=True)  # when that order was placed
+    live = models.CharField(max_length=ID, null=True, blank=True)  # the live that order came from, if any
 
     class Meta:
         db_table = "livedist_paying_customer"
@@ -176,6 +181,7 @@ class Order(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     approve_at = models.DateTimeField(null=True, blank=True)
     has_pending = models.BooleanField(default=False)
+    rewards = models.JSONField(default=list)  # task cash booked on this order: [{key, beneficiary, ...}, ...]
 
     class Meta:
         db_table = "livedist_order"

@@ -57,13 +57,16 @@ def whens(draw: st.DrawFn, tasks: list[str]) -> When:
 def rulesets(draw: st.DrawFn) -> RuleSet:
     order = iter(range(1000))
     tasks = draw(st.lists(st.builds(
-        lambda tid, scope, minutes, each, target, pts, bonus: Task(
-            id=tid, scope=scope, qualify=Qualify(watched_minutes=minutes), source=SRC,
-            each=Reward(points=each) if each else None, target=target,
-            reward=Reward(points=pts, bonus_percent=bonus) if target else None,
+        lambda tid, scope, minutes, ordered, each, target, pts, bonus, cash: Task(
+            id=tid, scope=scope, source=SRC,
+            qualify=Qualify(watched_minutes=minutes, ordered=ordered) if minutes or ordered else Qualify(entered=True),
+            each=Reward(points=each, cash=cash if ordered else Decimal(0)) if each or (ordered and cash) else None,
+            target=target, reward=Reward(points=pts, bonus_percent=bonus, cash=cash if ordered else Decimal(0))
+            if target else None,
         ),
-        st.sampled_from(["t0", "t1"]), st.sampled_from(["live", "all"]), st.integers(1, 6),
+        st.sampled_from(["t0", "t1"]), st.sampled_from(["live", "all"]), st.none() | st.integers(1, 6), st.booleans(),
         st.integers(0, 5), st.none() | st.integers(1, 3), st.integers(0, 50), st.sampled_from([Decimal(0), Decimal(2)]),
+        st.sampled_from([Decimal(0), Decimal("5.00"), Decimal("0.5")]),
     ), max_size=2, unique_by=lambda t: t.id))
     task_ids = [t.id for t in tasks]
     max_levels = draw(st.integers(1, 3))

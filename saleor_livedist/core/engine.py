@@ -19,7 +19,7 @@ from .events import Event
 from .ledger import LIFECYCLE_RANK, project
 from .live_room import LiveRoom
 from .pricing import Beneficiary, OrderContext, price_lines
-from .records import ActionContext, Click, DistributorRecord, OrderRecord, OrderSnapshot, WatchRecord
+from .records import ActionContext, Click, DistributorRecord, OrderRecord, OrderSnapshot, PaidOrder, WatchRecord
 from .store import Store
 
 __all__ = ["ActionContext", "Engine", "RuleSource"]  # ActionContext lives in records; importable from here too
@@ -291,23 +291,30 @@ class Engine(LiveRoom):
         """Facts that follow from an order being paid: the seller's last sale, paying invitees and promotions,
         'ordered' task qualification, and custom reward actions."""
         seller = snapshot.attribution.paid_to
-        if seller is not None and seller != snapshot.customer:
+        a = snapshot.attribution
+        customer = snapshot.customer
+        previous = self.store.paying_order(customer)
+        if previous is None or previous.at <= snapshot.at:  # the latest paid order qualifies for tasks
+            self.store.put_paying_order(customer, PaidOrder(snapshot.id, snapshot.at, a.live))
+        if seller is not None and seller != customer:
             record = self.store.get_distributor(seller)
             if record is not None:
                 if record.last_sale_at is None or record.last_sale_at < paid_at:
                     record.last_sale_at = paid_at
-                if self.store.add_paying_customer(snapshot.customer):
+                if previous is None:
                     record.paying_invitees += 1
                     self._promote(record, paid_at, active.ruleset)
                 self.store.put_distributor(record)
-        else:
-            self.store.add_paying_customer(snapshot.customer)
-        a = snapshot.attribution
         if a.context == "live" and a.live is not None and seller is not None:
             amount = sum((p.line.amount for p in snapshot.lines), Decimal(0))
             self.store.bump_live_stat(a.live, seller, orders=1, gmv=amount, currency=snapshot.currency)
-        for live_id in self.store.lives_watched(snapshot.customer):
-            self._qualify(active, live_id, snapshot.customer, paid_at)
+        if active.ruleset.tasks:
+            lives = self.store.lives_watched(customer)
+            if a.live is not None and a.live not in lives:
+                lives.append(a.live)  # bought from a live (on air, its replay or a clip) they did not watch
+            for live_id in lives:
+                self._qualify(active, live_id, customer, paid_at)
+            self._qualify(active, None, customer, paid_at)  # tasks over all lives, for a buyer who watched none
         for priced in snapshot.lines:
             for share in priced.shares:
                 for name, params in share.actions:

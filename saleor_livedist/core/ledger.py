@@ -7,6 +7,10 @@ The state machine: pending when paid; approved `approve_after_days` after fulfil
 window); reversed on cancel or full refund before approval; a partial refund before approval books a
 pending adjustment so the line's entries add up to the commission on what the customer kept; any refund or
 cancel after approval books a negative clawback, approved at once.
+
+A task's cash reward booked on the order (`OrderRecord.rewards`, kind `task_cash`) follows the order as a
+whole: pending, approved with the order's commissions, reversed if the order is cancelled or wholly refunded
+before approval, clawed back after it. A partial refund keeps it: the invitee still bought.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from .money import percent_of
-from .records import LedgerEntry, OrderRecord, OrderSnapshot, PricedLine, Share
+from .records import LedgerEntry, OrderRecord, OrderSnapshot, PricedLine, Share, TaskCash
 
 ZERO = Decimal(0)
 LIFECYCLE_RANK = {"order.paid": 1, "order.fulfilled": 2, "order.refunded": 3, "order.cancelled": 4}
@@ -98,6 +102,7 @@ def project(record: OrderRecord, approve_after_days: int, now: datetime | None =
     paid_at: datetime | None = None
     approve_at: datetime | None = None
     approved = cancelled = False
+    void_at: datetime | None = None  # cancelled, or every line refunded in full
 
     for at, _, _, etype, refunds in record.lifecycle:
         if not approved and approve_at is not None and approve_at <= at and paid_at is not None:
@@ -125,8 +130,12 @@ def project(record: OrderRecord, approve_after_days: int, now: datetime | None =
                 for line_id in touched:
                     if line_id in lines:
                         _rebook(book, lines[line_id], refunded.get(line_id, ZERO), cancelled, approved, at)
+            if void_at is None and all(refunded.get(l, ZERO) >= p.line.amount for l, p in lines.items()):
+                void_at = at
         elif etype == "order.cancelled" and not cancelled:
             cancelled = True
+            if void_at is None:
+                void_at = at
             if paid_at is not None:
                 for line_id in lines:
                     _rebook(book, lines[line_id], refunded.get(line_id, ZERO), cancelled, approved, at)
@@ -136,4 +145,24 @@ def project(record: OrderRecord, approve_after_days: int, now: datetime | None =
     if not approved and approve_at is not None and approve_at <= due and paid_at is not None:
         book.set_status("pending", "approved")
         approved = True
-    return Projection(entries=book.all(), paid_at=paid_at, approve_at=approve_at, approved=approved)
+    entries = book.all()
+    if record.rewards and paid_at is not None:
+        approved_at = approve_at if approved else None
+        for n, reward in enumerate(record.rewards, 1):
+            entries += _task_cash(snapshot, n, reward, approved_at, void_at)
+    return Projection(entries=entries, paid_at=paid_at, approve_at=approve_at, approved=approved)
+
+
+def _task_cash(snapshot: OrderSnapshot, n: int, reward: TaskCash, approved_at: datetime | None,
+               void_at: datetime | None) -> list[LedgerEntry]:
+    """The entries of the order's n-th task reward: one, plus a clawback if the order was voided after approval."""
+    def entry(suffix: int, kind: str, amount: Decimal, status: str, at: datetime) -> LedgerEntry:
+        return LedgerEntry(f"{snapshot.id}:task:{n}:{suffix}", snapshot.id, "", reward.beneficiary, kind, 1, amount,
+                           snapshot.currency, status, ZERO, (reward.task,), reward.rules_version, at)
+
+    if void_at is not None and (approved_at is None or void_at < approved_at or void_at < reward.at):
+        return [entry(1, "task_cash", reward.amount, "reversed", reward.at)]  # voided before it was approved
+    if void_at is not None:
+        return [entry(1, "task_cash", reward.amount, "approved", reward.at),
+                entry(2, "clawback", -reward.amount, "approved", void_at)]
+    return [entry(1, "task_cash", reward.amount, "approved" if approved_at is not None else "pending", reward.at)]

@@ -11,7 +11,11 @@ from ..rules.model import Reward, Task
 from ..rules.provider import ActiveRules
 from .attribution import clip_key
 from .events import Event
-from .records import ActionContext, LiveRecord, PointsGrant, ReplayRecord, TaskProgress, WatchRecord
+from .money import round_money
+from .records import (
+    ActionContext, Click, LiveRecord, OrderRecord, PaidOrder, PointsGrant, ReplayRecord, TaskCash, TaskProgress,
+    WatchRecord,
+)
 from .store import Store
 
 
@@ -19,6 +23,9 @@ class LiveRoom:
     store: Store
 
     def _notice(self, event: Event, reason: str) -> None:
+        raise NotImplementedError  # Engine's
+
+    def _project(self, record: OrderRecord, active: ActiveRules, now: datetime | None = None) -> None:
         raise NotImplementedError  # Engine's
 
     # ------------------------------------------------------------------ lives and viewers
@@ -100,23 +107,46 @@ class LiveRoom:
 
     # ------------------------------------------------------------------ invite tasks and points
 
-    def _inviter(self, viewer: str, live_id: str, task: Task, at: datetime) -> str | None:
-        """The distributor who invited the viewer: the first whose link to this live (any live, for tasks of
-        scope 'all') the viewer clicked."""
+    def _inviter(self, viewer: str, live_id: str | None, task: Task, at: datetime,
+                 paid: PaidOrder | None = None) -> str | None:
+        """The distributor whose invitee the viewer is for this task (docs/rules.md, "Who is an invitee"): the
+        first whose link the viewer clicked, by `at`. A link to the live counts (any live, for scope 'all'; a
+        coupon code counts as a click on its live's link); for 'ordered' tasks, also a link to the live's replay
+        or a clip of it, or to a product if the order came from this live (any link for scope 'all'), clicked
+        before the paid order was placed."""
+        if task.qualify.ordered and paid is None:
+            paid = self.store.paying_order(viewer)
+        ordered = task.qualify.ordered and paid is not None
+        any_link = False
+        if paid is not None and ordered:
+            at = min(at, paid.at)
+            any_link = task.scope == "all" or paid.live == live_id
         for click in self.store.clicks(viewer):
             if click.at > at:
                 break
             if click.kind == "live" and (task.scope == "all" or click.target == live_id):
                 return click.distributor
+            if ordered and (any_link or self._live_of(click) == live_id):
+                return click.distributor
         return None
 
-    def _qualify(self, active: ActiveRules, live_id: str, viewer: str, at: datetime) -> None:
+    def _live_of(self, click: Click) -> str | None:
+        """The live a replay or clip link leads to."""
+        if click.kind not in ("replay", "clip"):
+            return None
+        replay = self.store.get_replay(click.target if click.kind == "replay" else clip_key(click.target))
+        return replay.live if replay is not None else None
+
+    def _qualify(self, active: ActiveRules, live_id: str | None, viewer: str, at: datetime) -> None:
+        """Count the viewer for every task they now qualify for, in this live (None: only tasks of scope 'all',
+        for a buyer who watched no live)."""
         ruleset = active.ruleset
         if not ruleset.tasks:
             return
-        watch = self.store.get_watch(live_id, viewer)
+        watch = self.store.get_watch(live_id, viewer) if live_id is not None else None
+        paid: PaidOrder | None = None
         for task in ruleset.tasks:
-            if not task.applies_to(live_id):
+            if task.scope == "live" and (live_id is None or not task.applies_to(live_id)):
                 continue
             q = task.qualify
             if q.entered and watch is None:
@@ -124,24 +154,29 @@ class LiveRoom:
             if q.watched_minutes is not None and (watch is None or watch.watched_seconds(
                     at, ruleset.viewing.silent_after_seconds) < q.watched_minutes * 60 - 1e-6):  # float seconds
                 continue
-            if q.ordered and not self.store.is_paying_customer(viewer):
-                continue
-            inviter = self._inviter(viewer, live_id, task, at)
+            if q.ordered:
+                paid = paid or self.store.paying_order(viewer)
+                if paid is None or paid.at > at:
+                    continue
+            inviter = self._inviter(viewer, live_id, task, at, paid if q.ordered else None)
             if inviter is None or inviter == viewer:
                 continue
-            scope_key = live_id if task.scope == "live" else ""
+            scope_key = live_id if task.scope == "live" and live_id is not None else ""
             if not self.store.add_qualified(task.id, scope_key, viewer):
                 continue
-            if task.scope == "live" and self.store.add_live_qualified(live_id, viewer):
+            if task.scope == "live" and live_id is not None and self.store.add_live_qualified(live_id, viewer):
                 self.store.bump_live_stat(live_id, inviter, qualified=1)
-            self._task_progress(active, task, inviter, scope_key, viewer, live_id, at)
+            self._task_progress(active, task, inviter, scope_key, viewer, live_id, at,
+                                paid.order if q.ordered and paid is not None else None)
 
     def _task_progress(
-        self, active: ActiveRules, task: Task, inviter: str, scope_key: str, invitee: str, live_id: str, at: datetime
+        self, active: ActiveRules, task: Task, inviter: str, scope_key: str, invitee: str, live_id: str | None,
+        at: datetime, order: str | None,
     ) -> None:
+        """`order`: the invitee's paid order that qualified them (for 'ordered' tasks); task cash is booked on it."""
         if task.each is not None:
             self._reward(active, task, task.each, inviter, at, key=f"task:{task.id}:{scope_key}:{invitee}",
-                         live_id=live_id, invitee=invitee)
+                         live_id=live_id, invitee=invitee, order=order)
         if task.target is None:
             return
         progress = self.store.get_task_progress(task.id, inviter, scope_key) or TaskProgress(
@@ -153,12 +188,14 @@ class LiveRoom:
         self.store.put_task_progress(progress)
         if completed_now and task.reward is not None:
             self._reward(active, task, task.reward, inviter, at, key=f"task:{task.id}:{scope_key}:{inviter}:done",
-                         live_id=live_id)
+                         live_id=live_id, order=order)
 
     def _reward(
         self, active: ActiveRules, task: Task, reward: Reward, beneficiary: str, at: datetime, key: str,
-        live_id: str, invitee: str | None = None,
+        live_id: str | None, invitee: str | None = None, order: str | None = None,
     ) -> None:
+        if reward.cash and order is not None:  # cash needs a purchase (LD303): 'ordered' tasks always have one
+            self._book_task_cash(active, task, reward, beneficiary, at, key, order)
         if reward.points:
             self.store.add_points(PointsGrant(
                 key=key, beneficiary=beneficiary, points=reward.points, reason=f"task {task.id}",
@@ -168,6 +205,19 @@ class LiveRoom:
             ctx = ActionContext(beneficiary=beneficiary, at=at, rules_version=active.version, task=task.id,
                                 live=live_id, points=reward.points)
             self._run_action(name, params, ctx, key=f"{key}:{name}", rule_ids=(task.id,))
+
+    def _book_task_cash(self, active: ActiveRules, task: Task, reward: Reward, beneficiary: str, at: datetime,
+                        key: str, order_id: str) -> None:
+        """Book the reward on the qualifying order, so it is settled, approved and reversed with that order."""
+        record = self.store.get_order(order_id)
+        if record is None or record.snapshot is None or any(r.key == key for r in record.rewards):
+            return
+        amount = round_money(reward.cash, record.snapshot.currency)
+        if amount <= 0:
+            return
+        record.rewards.append(TaskCash(key=key, beneficiary=beneficiary, task=task.id, amount=amount,
+                                       rules_version=active.version, at=at))
+        self._project(record, active)
 
     def _run_action(self, name: str, params: Any, ctx: ActionContext, key: str, rule_ids: tuple[str, ...]) -> None:
         fn = registry.get_action(name)

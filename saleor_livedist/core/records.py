@@ -272,6 +272,29 @@ class OrderRecord:
     paid_at: datetime | None = None
     approve_at: datetime | None = None
     has_pending: bool = False
+    rewards: list[TaskCash] = field(default_factory=list)  # task cash this order qualified an invitee for
+
+
+@dataclass(slots=True, unsafe_hash=True)
+class TaskCash:
+    """A task's cash reward, booked on the order that qualified the invitee: it is settled with that order
+    (pending, approved after its after-sale window, reversed if the order is cancelled or wholly refunded)."""
+
+    key: str  # unique: the task grant it comes from (as for points)
+    beneficiary: str  # the inviting distributor
+    task: str
+    amount: Decimal  # in the order's currency, rounded to its minor unit
+    rules_version: str
+    at: datetime  # when the invitee qualified
+
+
+@dataclass(frozen=True, slots=True)
+class PaidOrder:
+    """A customer's latest paid order: what makes them count for `ordered` tasks."""
+
+    order: str
+    at: datetime  # when it was placed
+    live: str | None  # the live it came from (on air, or its replay or a clip), if any
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -280,7 +303,7 @@ class LedgerEntry:
     order: str
     line: str
     beneficiary: str
-    kind: str  # commission | team | adjustment | clawback
+    kind: str  # commission | team | adjustment | clawback | task_cash
     level: int
     amount: Decimal
     currency: str

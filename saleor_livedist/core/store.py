@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from .events import Line
 from .records import (
     Attribution, BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, LiveStat, OrderRecord,
-    OrderSnapshot, PointsGrant, PricedLine, ReplayRecord, Share, TaskProgress, WatchRecord,
+    OrderSnapshot, PaidOrder, PointsGrant, PricedLine, ReplayRecord, Share, TaskCash, TaskProgress, WatchRecord,
 )
 
 
@@ -61,10 +61,10 @@ class Store(Protocol):
     def qualifications(self, invitee: str) -> list[tuple[str, str]]:
         """(task, scope key) of every task the invitee, under this very id, qualified for."""
 
-    def add_paying_customer(self, customer: str) -> bool:
-        """Record that the customer has a paid order; False if already recorded."""
+    def paying_order(self, customer: str) -> PaidOrder | None:
+        """The customer's latest paid order, as last put; None if they have none."""
 
-    def is_paying_customer(self, customer: str) -> bool: ...
+    def put_paying_order(self, customer: str, paid: PaidOrder) -> None: ...
 
     def get_order(self, order_id: str) -> OrderRecord | None: ...
     def put_order(self, record: OrderRecord) -> None: ...
@@ -121,8 +121,9 @@ class MemoryStore:
         self._progress: dict[tuple[str, str, str], tuple[Any, ...]] = {}
         self._completed: dict[str, tuple[Any, ...]] = {}  # task progress rows end to end
         self._qualified: set[tuple[str, str, str]] = set()
-        self._paying: dict[str, None] = {}
+        self._paying: dict[str, tuple[Any, ...]] = {}  # customer -> PaidOrder row
         self._orders: dict[str, tuple[Any, ...]] = {}  # (id, paid_at, approve_at, has_pending, *lifecycle entries)
+        self._rewards: dict[str, tuple[Any, ...]] = {}  # order -> task cash rows end to end
         self._snapshots: dict[str, tuple[Any, ...]] = {}
         self._entries: dict[str, tuple[Any, ...]] = {}  # ledger entry rows end to end
         self._points: dict[str, PointsGrant] = {}
@@ -233,14 +234,12 @@ class MemoryStore:
     def qualifications(self, invitee: str) -> list[tuple[str, str]]:
         return sorted((task, scope) for task, scope, who in self._qualified if who == invitee)
 
-    def add_paying_customer(self, customer: str) -> bool:
-        if customer in self._paying:
-            return False
-        self._paying[customer] = None
-        return True
+    def paying_order(self, customer: str) -> PaidOrder | None:
+        row = self._paying.get(customer)
+        return None if row is None else PaidOrder(*row)
 
-    def is_paying_customer(self, customer: str) -> bool:
-        return customer in self._paying
+    def put_paying_order(self, customer: str, paid: PaidOrder) -> None:
+        self._paying[customer] = (paid.order, paid.at, paid.live)
 
     def get_order(self, order_id: str) -> OrderRecord | None:
         row = self._orders.get(order_id)
@@ -249,7 +248,8 @@ class MemoryStore:
         snapshot_row = self._snapshots.get(order_id)
         snapshot = None if snapshot_row is None else _Rows.to_snapshot(snapshot_row)
         self._last_snapshot = (order_id, snapshot)  # writing the record back then need not encode it again
-        return OrderRecord(order_id, snapshot, _groups(row[4:], _LIFECYCLE), row[1], row[2], row[3])
+        return OrderRecord(order_id, snapshot, _groups(row[4:], _LIFECYCLE), row[1], row[2], row[3],
+                           _records(TaskCash, self._rewards.get(order_id, ()), _TASK_CASH))
 
     def put_order(self, record: OrderRecord) -> None:
         # A snapshot never changes once the order is created: the one just read need not be written again.
@@ -263,6 +263,10 @@ class MemoryStore:
             self._last_snapshot = (record.id, snapshot)
         self._orders[record.id] = (record.id, record.paid_at, record.approve_at, record.has_pending,
                                    *chain.from_iterable(record.lifecycle))
+        if record.rewards:
+            self._rewards[record.id] = _flat(map(_Rows.task_cash, record.rewards))
+        else:
+            self._rewards.pop(record.id, None)
 
     def order_ids(self) -> list[str]:
         return list(self._orders)
@@ -363,6 +367,7 @@ class _Rows:
     watch = _all_fields(WatchRecord)
     progress = _all_fields(TaskProgress)
     entry = _all_fields(LedgerEntry)
+    task_cash = _all_fields(TaskCash)
     _share = _all_fields(Share)
     _line = _all_fields(Line)
     _attribution = _all_fields(Attribution)
@@ -410,4 +415,5 @@ class _Rows:
 
 
 _CLICK, _PROGRESS, _ENTRY = len(fields(Click)), len(fields(TaskProgress)), len(fields(LedgerEntry))
+_TASK_CASH = len(fields(TaskCash))
 _LIFECYCLE = 5  # OrderRecord.lifecycle entries: (at, type rank, event id, type, refunded lines)

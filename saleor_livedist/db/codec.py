@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..core.events import Line
-from ..core.records import Attribution, OrderSnapshot, PricedLine, Share
+from ..core.records import Attribution, OrderSnapshot, PricedLine, Share, TaskCash
 
 
 def thaw(value: Any) -> Any:
@@ -96,3 +96,13 @@ def ranks_to_json(ranks: list[tuple[datetime, str]]) -> list[Any]:
 
 def ranks_from_json(ranks: list[Any]) -> list[tuple[datetime, str]]:
     return [(datetime.fromisoformat(since), rank) for since, rank in ranks]
+
+
+def rewards_to_json(rewards: list[TaskCash]) -> list[Any]:
+    return [{"key": r.key, "beneficiary": r.beneficiary, "task": r.task, "amount": str(r.amount),
+             "rules_version": r.rules_version, "at": r.at.isoformat()} for r in rewards]
+
+
+def rewards_from_json(items: list[Any]) -> list[TaskCash]:
+    return [TaskCash(key=r["key"], beneficiary=r["beneficiary"], task=r["task"], amount=Decimal(r["amount"]),
+                     rules_version=r["rules_version"], at=datetime.fromisoformat(r["at"])) for r in items]

@@ -11,7 +11,7 @@ from bisect import insort
 from collections.abc import Iterable
 import json
 from copy import copy
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -22,11 +22,12 @@ from .. import models as m
 from ..core.events import Event
 from ..core.money import round_money
 from ..core.records import (
-    BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, LiveStat, OrderRecord, PointsGrant, ReplayRecord,
-    TaskProgress, WatchRecord,
+    BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, LiveStat, OrderRecord, PaidOrder, PointsGrant,
+    ReplayRecord, TaskProgress, WatchRecord,
 )
 from .codec import (
-    lifecycle_from_json, lifecycle_to_json, ranks_from_json, ranks_to_json, snapshot_from_json, snapshot_to_json,
+    lifecycle_from_json, lifecycle_to_json, ranks_from_json, ranks_to_json, rewards_from_json, rewards_to_json,
+    snapshot_from_json, snapshot_to_json,
 )
 
 _MISSING = object()
@@ -76,8 +77,17 @@ def _order(row: m.Order) -> OrderRecord:
     return OrderRecord(
         id=row.id, snapshot=snapshot_from_json(row.snapshot) if row.snapshot else None,
         lifecycle=lifecycle_from_json(row.lifecycle), paid_at=row.paid_at, approve_at=row.approve_at,
-        has_pending=row.has_pending,
+        has_pending=row.has_pending, rewards=rewards_from_json(row.rewards),
     )
+
+
+_LONG_AGO = datetime(1, 1, 1, tzinfo=timezone.utc)
+
+
+def _paid(row: m.PayingCustomer) -> PaidOrder:
+    # A customer recorded before orders were kept with them (nothing found by migration 0013) still counts as
+    # paying; no order of theirs qualifies for a task.
+    return PaidOrder(order=row.order, at=row.order_at or _LONG_AGO, live=row.live)
 
 
 def _entry(row: m.LedgerEntry) -> LedgerEntry:
@@ -130,8 +140,8 @@ class DbStore:
         self._qualified: dict[tuple[str, str, str], bool] = {}
         self._new_qualified: list[tuple[str, str, str]] = []
         self._qualified_known: set[str] = set()  # invitees whose qualifications are all loaded
-        self._paying: dict[str, bool] = {}
-        self._new_paying: list[str] = []
+        self._paying: dict[str, PaidOrder | None] = {}
+        self._new_paying: dict[str, PaidOrder] = {}
         self._orders: dict[str, Any] = {}
         self._dirty_orders: dict[str, None] = {}
         self._entries: dict[str, list[LedgerEntry]] = {}
@@ -195,7 +205,7 @@ class DbStore:
         self._load_distributors((people | distributors), depth=3)
         for identity in people:
             self._watched.setdefault(identity, [])
-            self._paying.setdefault(identity, False)
+            self._paying.setdefault(identity, None)
         for row in m.Watch.objects.filter(viewer__in=people).order_by("id"):
             self._watched[row.viewer].append(row.live)
             self._watches.setdefault((row.live, row.viewer), WatchRecord(
@@ -214,8 +224,8 @@ class DbStore:
         for live_id in lives:
             for identity in people:
                 self._live_qualified.setdefault((live_id, identity), False)
-        for customer in m.PayingCustomer.objects.filter(customer__in=people).values_list("customer", flat=True):
-            self._paying[customer] = True
+        for row in m.PayingCustomer.objects.filter(customer__in=people):
+            self._paying[row.customer] = _paid(row)
         for order_id in orders:
             self._orders.setdefault(order_id, None)
         for row in m.Order.objects.filter(id__in=orders):
@@ -355,8 +365,9 @@ class DbStore:
                 [m.QualifiedInvitee(task=t, scope_key=s, invitee=i) for t, s, i in self._new_qualified])
             self._new_qualified = []
         if self._new_paying:
-            _upsert(m.PayingCustomer, ["customer"], [(c,) for c in self._new_paying])
-            self._new_paying = []
+            _upsert(m.PayingCustomer, ["customer", "order", "order_at", "live"],
+                    [(c, p.order, p.at, p.live) for c, p in self._new_paying.items()], conflict=["customer"])
+            self._new_paying = {}
 
     def _flush_orders(self) -> None:
         if not self._dirty_orders:
@@ -366,9 +377,10 @@ class DbStore:
             o = self._orders[i]
             rows.append((o.id, o.snapshot.customer if o.snapshot else "",
                          snapshot_to_json(o.snapshot) if o.snapshot else None, lifecycle_to_json(o.lifecycle),
-                         o.paid_at, o.approve_at, o.has_pending))
-        _upsert(m.Order, ["id", "customer", "snapshot", "lifecycle", "paid_at", "approve_at", "has_pending"], rows,
-                conflict=["id"], json_columns=("snapshot", "lifecycle"))
+                         o.paid_at, o.approve_at, o.has_pending, rewards_to_json(o.rewards)))
+        _upsert(m.Order,
+                ["id", "customer", "snapshot", "lifecycle", "paid_at", "approve_at", "has_pending", "rewards"], rows,
+                conflict=["id"], json_columns=("snapshot", "lifecycle", "rewards"))
         self._dirty_orders = {}
 
     def _flush_entries(self) -> None:
@@ -621,18 +633,16 @@ class DbStore:
         return list(m.QualifiedInvitee.objects.filter(invitee=invitee).order_by("task", "scope_key")
                     .values_list("task", "scope_key"))
 
-    def add_paying_customer(self, customer: str) -> bool:
-        if self.is_paying_customer(customer):
-            return False
-        self._paying[customer] = True
-        self._new_paying.append(customer)
-        return True
+    def paying_order(self, customer: str) -> PaidOrder | None:
+        found = self._paying.get(customer, _MISSING)
+        if found is _MISSING:
+            row = m.PayingCustomer.objects.filter(customer=customer).first()
+            self._paying[customer] = found = _paid(row) if row else None
+        return found  # type: ignore[return-value]
 
-    def is_paying_customer(self, customer: str) -> bool:
-        known = self._paying.get(customer)
-        if known is None:
-            known = self._paying[customer] = m.PayingCustomer.objects.filter(customer=customer).exists()
-        return known
+    def put_paying_order(self, customer: str, paid: PaidOrder) -> None:
+        self._paying[customer] = paid
+        self._new_paying[customer] = paid
 
     def get_order(self, order_id: str) -> OrderRecord | None:
         found = self._orders.get(order_id, _MISSING)
@@ -643,6 +653,7 @@ class DbStore:
             return None
         record = copy(found)
         record.lifecycle = list(found.lifecycle)
+        record.rewards = list(found.rewards)
         return record
 
     def put_order(self, record: OrderRecord) -> None:

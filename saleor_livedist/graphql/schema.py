@@ -69,7 +69,8 @@ class LedgerEntryType(graphene.ObjectType):
     id = graphene.String(required=True)
     order = graphene.String(required=True)
     line = graphene.String(required=True)
-    kind = graphene.String(required=True, description="commission, team, adjustment or clawback")
+    kind = graphene.String(required=True,
+                           description="commission, team, adjustment, clawback, or task_cash (a task's cash; no line)")
     level = graphene.Int(required=True)
     amount = graphene.Decimal(required=True)
     currency = graphene.String(required=True)

@@ -94,9 +94,13 @@ def test_no_level_beyond_the_compliance_limit_and_no_loops(rules: RuleSet, raw: 
 def test_money_reconciles_to_the_cent(rules: RuleSet, raw: list[dict[str, Any]]) -> None:
     engine = run([parse_event(e) for e in raw], "python", rules, now=NOW)
     booked: dict[tuple[str, str, int], Decimal] = defaultdict(Decimal)
+    task_cash: dict[str, Decimal] = defaultdict(Decimal)
     for e in engine.store.entries():
         if e.status != "reversed":
-            booked[(e.order, e.line, e.level)] += e.amount
+            if e.line:
+                booked[(e.order, e.line, e.level)] += e.amount
+            else:
+                task_cash[e.id.rsplit(":", 1)[0]] += e.amount  # a task reward and its clawback
     refunds: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for event in raw:
         if event["type"] == "order.refunded":
@@ -110,6 +114,13 @@ def test_money_reconciles_to_the_cent(rules: RuleSet, raw: list[dict[str, Any]])
         kept = Decimal(0) if cancelled else max(priced.line.amount - refunds[(order_id, line_id)], Decimal(0))
         assert amount == percent_of(kept, share.percent, snapshot.currency)
         assert amount.as_tuple().exponent >= -2  # never finer than the minor unit
+    for order_id in engine.store.order_ids():
+        record = engine.store.get_order(order_id)
+        voided = any(e["type"] == "order.cancelled" and e["order"] == order_id for e in raw) or (
+            record.snapshot is not None and all(
+                refunds[(order_id, p.line.line)] >= p.line.amount for p in record.snapshot.lines))
+        for n, reward in enumerate(record.rewards, 1):  # task cash: all of it, or nothing once the order is void
+            assert task_cash[f"{order_id}:task:{n}"] == (Decimal(0) if voided else reward.amount)
     totals: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
     for e in engine.store.entries():
         totals[(e.beneficiary, e.currency, e.status)] += e.amount

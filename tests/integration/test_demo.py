@@ -48,11 +48,14 @@ def test_demo_plays_the_stream_through_the_database() -> None:
     assert re.search(r"o-302\s+1\s+carol\s+commission\s+1\s+5%\s+19\.95 CNY\s+pending\s+replay", out)
     assert re.search(r"o-302\s+carol\s+carol\s+-\s+replay\s+live-1", out)
     assert re.search(r"bob\s+CNY\s+49\.86\s+58\.76\s+41\.35\s+120\s+leader", out)
-    assert "task live-1-two-buyers (published by staff): bob 3 qualified, done, 20 points" in out
+    # invitees who bought from the live: bob's three live-link buyers and frank (his coupon code); carol's erin
+    # (her replay link) and grace (her clip)
+    assert "task live-1-two-buyers (published by staff): bob 4 qualified, done, 20 points" in out
+    assert "task live-1-two-buyers (published by staff): carol 2 qualified, done, 20 points" in out
     assert "BOB-AUTUMN (bob): orders o-205 (commission 41.88)" in out
     assert "clip clip-blue-dress: The blue dress, close up (600-690 s)" in out
-    # two invitees of carol's paid (erin, grace): 链动2+1 makes her a leader
-    assert re.search(r"carol\s+CNY\s+19\.95\s+17\.96\s+0\.00\s+0\s+leader", out)
+    # two invitees of carol's paid (erin, grace): 链动2+1 makes her a leader, and the published task's 20 points
+    assert re.search(r"carol\s+CNY\s+19\.95\s+17\.96\s+0\.00\s+20\s+leader", out)
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ import pytest
 from saleor_livedist.core.events import Line
 from saleor_livedist.core.records import (
     Attribution, BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, OrderRecord, OrderSnapshot,
-    PointsGrant, PricedLine, ReplayRecord, Share, TaskProgress, WatchRecord,
+    PaidOrder, PointsGrant, PricedLine, ReplayRecord, Share, TaskCash, TaskProgress, WatchRecord,
 )
 from saleor_livedist.core.store import MemoryStore
 from saleor_livedist.db.store import DbStore
@@ -113,13 +113,15 @@ def test_tasks_and_sets(stores) -> None:
     store.put_task_progress(done)
     assert store.add_qualified("t", "L1", "v1") is True
     assert store.add_qualified("t", "L1", "v1") is False
-    assert store.add_paying_customer("c1") is True and store.add_paying_customer("c1") is False
+    assert store.paying_order("c1") is None
+    store.put_paying_order("c1", PaidOrder("o1", T0, None))
+    store.put_paying_order("c1", PaidOrder("o2", T0 + timedelta(hours=1), "L1"))
     for s in both(store, reopen):
         assert s.get_task_progress("t", "d1", "L1") == done
         assert s.completed_tasks("d1") == [done]
         assert s.add_qualified("t", "L1", "v1") is False
         assert s.qualifications("v1") == [("t", "L1")] and s.qualifications("v2") == []
-        assert s.is_paying_customer("c1") and not s.is_paying_customer("c2")
+        assert s.paying_order("c1") == PaidOrder("o2", T0 + timedelta(hours=1), "L1") and s.paying_order("c2") is None
 
 
 def _snapshot() -> OrderSnapshot:
@@ -132,8 +134,9 @@ def _snapshot() -> OrderSnapshot:
 def test_orders_and_entries(stores) -> None:
     store, reopen = stores
     lifecycle = [(T0, 1, "e2", "order.paid", ()), (T0, 3, "e3", "order.refunded", (("1", Decimal("1.00")),))]
+    rewards = [TaskCash("task:buyers::c1", "d1", "buyers", Decimal("5.00"), "v1", T0 + timedelta(minutes=1))]
     order = OrderRecord("o1", snapshot=_snapshot(), lifecycle=lifecycle, paid_at=T0,
-                        approve_at=T0 + timedelta(days=7), has_pending=True)
+                        approve_at=T0 + timedelta(days=7), has_pending=True, rewards=rewards)
     store.put_order(order)
     store.put_order(OrderRecord("o2", lifecycle=[(T0, 1, "e9", "order.paid", ())]))
     entry = LedgerEntry("o1:1:1:1", "o1", "1", "d1", "commission", 1, Decimal("1.31"), "CNY", "pending",
