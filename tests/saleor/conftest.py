@@ -1,6 +1,7 @@
-"""Contract tests against a real Saleor, with Saleor's own fixtures. Run them from Saleor's virtualenv with
-Saleor's test settings and SALEOR_DIR pointing at the checkout (docs/saleor.md); anywhere else, for
-instance in this project's own test run, every test here is skipped."""
+"""Contract tests against a real Saleor, with Saleor's own fixtures. Run them from a Saleor checkout with its
+virtualenv's `python -m pytest` and Saleor's test settings (docs/saleor.md); the fixtures come from the
+checkout Saleor is imported from. Anywhere else, for instance in this project's own test run, every test
+here is skipped."""
 from __future__ import annotations
 
 import importlib.util
@@ -22,8 +23,15 @@ SKIP_REASON = (
 SALEOR_IMPORTABLE = importlib.util.find_spec("saleor") is not None
 
 
+def _imported_checkout() -> Path | None:
+    """The directory holding the `saleor` package this interpreter imports (a Saleor checkout's root)."""
+    spec = importlib.util.find_spec("saleor")
+    return Path(spec.origin).resolve().parent.parent if spec and spec.origin else None
+
+
 def _setup_problem() -> str | None:
-    """Why Saleor's fixtures cannot be loaded, or None. The fixtures live in the checkout, not in the package."""
+    """Why Saleor's fixtures cannot be loaded, or None. The fixtures live in the checkout, not in the package,
+    so they are taken from the checkout Saleor is imported from (SALEOR_DIR, if set, must be that one)."""
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
@@ -33,18 +41,14 @@ def _setup_problem() -> str | None:
         saleor_settings = False
     if not saleor_settings:
         return "they need Saleor's test settings: add --ds=saleor.tests.settings"
+    root = _imported_checkout()
     value = os.environ.get("SALEOR_DIR")
-    if not value:
-        return ("set SALEOR_DIR to the Saleor checkout whose fixtures these tests use (the directory holding "
-                "conftest.py and the saleor/ package), e.g. SALEOR_DIR=/path/to/saleor pytest tests/saleor ...")
-    root = Path(value).resolve()
-    if not (root / "conftest.py").is_file():
-        return f"SALEOR_DIR={value}: no conftest.py there; it must be the root of a Saleor checkout"
-    spec = importlib.util.find_spec("saleor")
-    imported = Path(spec.origin).resolve().parent.parent if spec and spec.origin else None
-    if imported != root:
-        return (f"SALEOR_DIR={value} is not the Saleor this interpreter imports ({imported}); the fixtures and the "
+    if value and Path(value).resolve() != root:
+        return (f"SALEOR_DIR={value} is not the Saleor this interpreter imports ({root}); the fixtures and the "
                 "code must come from the same checkout")
+    if root is None or not (root / "conftest.py").is_file():
+        return (f"Saleor is imported from {root}, which is not a Saleor checkout (no conftest.py there): run "
+                "pytest from the checkout's directory with `python -m pytest` (docs/saleor.md)")
     return None
 
 
@@ -66,7 +70,7 @@ if SALEOR_IMPORTABLE:
     _problem = _setup_problem()
     if _problem is not None:  # raised while pytest loads this file, so it prints just this message
         raise pytest.UsageError(f"saleor-livedist contract tests: {_problem}")
-    _root_conftest = _load_root_conftest(Path(os.environ["SALEOR_DIR"]).resolve())
+    _root_conftest = _load_root_conftest(_imported_checkout())  # type: ignore[arg-type]
     globals().update({k: v for k, v in vars(_root_conftest).items() if _is_fixture(v)})
 
 
