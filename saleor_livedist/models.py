@@ -182,6 +182,9 @@ class Order(models.Model):
     approve_at = models.DateTimeField(null=True, blank=True)
     has_pending = models.BooleanField(default=False)
     rewards = models.JSONField(default=list)  # task cash booked on this order: [{key, beneficiary, ...}, ...]
+    # What the order counts for on its live's leaderboard (LiveStat) now: 1 paid order or 0, and the amount kept.
+    board_orders = models.PositiveSmallIntegerField(default=0)
+    board_gmv = models.DecimalField(max_digits=20, decimal_places=4, default=0)
 
     class Meta:
         db_table = "livedist_order"

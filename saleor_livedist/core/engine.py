@@ -16,7 +16,7 @@ from ..rules.model import DEFAULT_RANK, RuleSet
 from ..rules.provider import ActiveRules
 from .attribution import attribute, bind, live_context, valid_clicks
 from .events import Event
-from .ledger import LIFECYCLE_RANK, project
+from .ledger import LIFECYCLE_RANK, Projection, project
 from .live_room import LiveRoom
 from .pricing import Beneficiary, OrderContext, price_lines
 from .records import ActionContext, Click, DistributorRecord, OrderRecord, OrderSnapshot, PaidOrder, WatchRecord
@@ -281,11 +281,25 @@ class Engine(LiveRoom):
         first_payment = record.paid_at is None and result.paid_at is not None
         record.paid_at, record.approve_at = result.paid_at, result.approve_at
         record.has_pending = any(e.status == "pending" for e in result.entries)
+        self._count_on_leaderboard(record, snapshot, result)
         self.store.replace_entries(record.id, result.entries)
         self.store.put_order(record)
         if first_payment:
             assert result.paid_at is not None
             self._on_first_payment(snapshot, result.paid_at, active)
+
+    def _count_on_leaderboard(self, record: OrderRecord, snapshot: OrderSnapshot, result: Projection) -> None:
+        """A paid order placed in a live counts on its leaderboard for its seller: one order and what the
+        customer kept of it, so a refund takes its amount off and a cancel or a whole refund the order too."""
+        a = snapshot.attribution
+        orders, gmv = 0, Decimal(0)
+        if a.context == "live" and a.live is not None and a.paid_to is not None and result.paid_at is not None:
+            orders, gmv = (0 if result.void else 1), result.kept
+        if (orders, gmv) != (record.board_orders, record.board_gmv):
+            assert a.live is not None and a.paid_to is not None  # counted before, so counted for them
+            self.store.bump_live_stat(a.live, a.paid_to, orders=orders - record.board_orders,
+                                      gmv=gmv - record.board_gmv, currency=snapshot.currency)
+            record.board_orders, record.board_gmv = orders, gmv
 
     def _on_first_payment(self, snapshot: OrderSnapshot, paid_at: datetime, active: ActiveRules) -> None:
         """Facts that follow from an order being paid: the seller's last sale, paying invitees and promotions,
@@ -305,9 +319,6 @@ class Engine(LiveRoom):
                     record.paying_invitees += 1
                     self._promote(record, paid_at, active.ruleset)
                 self.store.put_distributor(record)
-        if a.context == "live" and a.live is not None and seller is not None:
-            amount = sum((p.line.amount for p in snapshot.lines), Decimal(0))
-            self.store.bump_live_stat(a.live, seller, orders=1, gmv=amount, currency=snapshot.currency)
         if active.ruleset.tasks:
             lives = self.store.lives_watched(customer)
             if a.live is not None and a.live not in lives:

@@ -31,6 +31,8 @@ class Projection:
     paid_at: datetime | None
     approve_at: datetime | None
     approved: bool
+    kept: Decimal  # what the customer kept of the lines: nothing after a cancel, the rest after refunds
+    void: bool  # cancelled, or every line refunded in full
 
 
 class _Book:
@@ -130,7 +132,7 @@ def project(record: OrderRecord, approve_after_days: int, now: datetime | None =
                 for line_id in touched:
                     if line_id in lines:
                         _rebook(book, lines[line_id], refunded.get(line_id, ZERO), cancelled, approved, at)
-            if void_at is None and all(refunded.get(l, ZERO) >= p.line.amount for l, p in lines.items()):
+            if void_at is None and all(refunded.get(i, ZERO) >= p.line.amount for i, p in lines.items()):
                 void_at = at
         elif etype == "order.cancelled" and not cancelled:
             cancelled = True
@@ -150,7 +152,10 @@ def project(record: OrderRecord, approve_after_days: int, now: datetime | None =
         approved_at = approve_at if approved else None
         for n, reward in enumerate(record.rewards, 1):
             entries += _task_cash(snapshot, n, reward, approved_at, void_at)
-    return Projection(entries=entries, paid_at=paid_at, approve_at=approve_at, approved=approved)
+    kept = ZERO if cancelled else sum(
+        (max(p.line.amount - refunded.get(line_id, ZERO), ZERO) for line_id, p in lines.items()), ZERO)
+    return Projection(entries=entries, paid_at=paid_at, approve_at=approve_at, approved=approved, kept=kept,
+                      void=void_at is not None)
 
 
 def _task_cash(snapshot: OrderSnapshot, n: int, reward: TaskCash, approved_at: datetime | None,

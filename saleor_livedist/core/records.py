@@ -273,6 +273,8 @@ class OrderRecord:
     approve_at: datetime | None = None
     has_pending: bool = False
     rewards: list[TaskCash] = field(default_factory=list)  # task cash this order qualified an invitee for
+    board_orders: int = 0  # what this order counts for on its live's leaderboard now: 1 paid order, or 0
+    board_gmv: Decimal = Decimal(0)  # and the amount: what the customer kept of it
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -335,8 +337,8 @@ class LiveStat:
     distributor: str
     invited: int = 0  # distinct viewers who clicked their link to the live
     qualified: int = 0  # of those, viewers who qualified for a live-scoped invite task
-    orders: int = 0  # paid orders placed in the live (on air) and attributed to them
-    gmv: Decimal = Decimal(0)  # net amount of those orders
+    orders: int = 0  # paid orders placed in the live (on air) and attributed to them, not cancelled or all refunded
+    gmv: Decimal = Decimal(0)  # net amount of those orders the customers kept (refunds are taken off)
     currency: str = ""
 
 

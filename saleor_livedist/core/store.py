@@ -122,7 +122,8 @@ class MemoryStore:
         self._completed: dict[str, tuple[Any, ...]] = {}  # task progress rows end to end
         self._qualified: set[tuple[str, str, str]] = set()
         self._paying: dict[str, tuple[Any, ...]] = {}  # customer -> PaidOrder row
-        self._orders: dict[str, tuple[Any, ...]] = {}  # (id, paid_at, approve_at, has_pending, *lifecycle entries)
+        self._orders: dict[str, tuple[Any, ...]] = {}  # (id, paid_at, approve_at, has_pending, board_orders,
+        # board_gmv, *lifecycle entries)
         self._rewards: dict[str, tuple[Any, ...]] = {}  # order -> task cash rows end to end
         self._snapshots: dict[str, tuple[Any, ...]] = {}
         self._entries: dict[str, tuple[Any, ...]] = {}  # ledger entry rows end to end
@@ -248,8 +249,8 @@ class MemoryStore:
         snapshot_row = self._snapshots.get(order_id)
         snapshot = None if snapshot_row is None else _Rows.to_snapshot(snapshot_row)
         self._last_snapshot = (order_id, snapshot)  # writing the record back then need not encode it again
-        return OrderRecord(order_id, snapshot, _groups(row[4:], _LIFECYCLE), row[1], row[2], row[3],
-                           _records(TaskCash, self._rewards.get(order_id, ()), _TASK_CASH))
+        return OrderRecord(order_id, snapshot, _groups(row[6:], _LIFECYCLE), row[1], row[2], row[3],
+                           _records(TaskCash, self._rewards.get(order_id, ()), _TASK_CASH), row[4], row[5])
 
     def put_order(self, record: OrderRecord) -> None:
         # A snapshot never changes once the order is created: the one just read need not be written again.
@@ -262,7 +263,7 @@ class MemoryStore:
             self._snapshots[record.id] = _Rows.snapshot(snapshot)
             self._last_snapshot = (record.id, snapshot)
         self._orders[record.id] = (record.id, record.paid_at, record.approve_at, record.has_pending,
-                                   *chain.from_iterable(record.lifecycle))
+                                   record.board_orders, record.board_gmv, *chain.from_iterable(record.lifecycle))
         if record.rewards:
             self._rewards[record.id] = _flat(map(_Rows.task_cash, record.rewards))
         else:

@@ -77,7 +77,8 @@ def _order(row: m.Order) -> OrderRecord:
     return OrderRecord(
         id=row.id, snapshot=snapshot_from_json(row.snapshot) if row.snapshot else None,
         lifecycle=lifecycle_from_json(row.lifecycle), paid_at=row.paid_at, approve_at=row.approve_at,
-        has_pending=row.has_pending, rewards=rewards_from_json(row.rewards),
+        has_pending=row.has_pending, rewards=rewards_from_json(row.rewards), board_orders=row.board_orders,
+        board_gmv=plain(row.board_gmv),
     )
 
 
@@ -377,9 +378,11 @@ class DbStore:
             o = self._orders[i]
             rows.append((o.id, o.snapshot.customer if o.snapshot else "",
                          snapshot_to_json(o.snapshot) if o.snapshot else None, lifecycle_to_json(o.lifecycle),
-                         o.paid_at, o.approve_at, o.has_pending, rewards_to_json(o.rewards)))
+                         o.paid_at, o.approve_at, o.has_pending, rewards_to_json(o.rewards), o.board_orders,
+                         o.board_gmv))
         _upsert(m.Order,
-                ["id", "customer", "snapshot", "lifecycle", "paid_at", "approve_at", "has_pending", "rewards"], rows,
+                ["id", "customer", "snapshot", "lifecycle", "paid_at", "approve_at", "has_pending", "rewards",
+                 "board_orders", "board_gmv"], rows,
                 conflict=["id"], json_columns=("snapshot", "lifecycle", "rewards"))
         self._dirty_orders = {}
 

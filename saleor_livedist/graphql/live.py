@@ -109,8 +109,9 @@ class LeaderboardRow(graphene.ObjectType):
     name = graphene.String(required=True, description="The distributor, masked.")
     invited = graphene.Int(required=True, description="Viewers who came through their link.")
     qualified = graphene.Int(required=True, description="Of those, viewers who qualified for an invite task.")
-    orders = graphene.Int(required=True, description="Paid orders placed on air through them.")
-    gmv = graphene.Decimal(required=True)
+    orders = graphene.Int(required=True,
+                          description="Paid orders placed on air through them, less those cancelled or wholly refunded.")
+    gmv = graphene.Decimal(required=True, description="What the customers kept of those orders (refunds come off).")
     currency = graphene.String(required=True)
 
 

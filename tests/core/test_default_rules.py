@@ -221,9 +221,10 @@ def test_the_live_leaderboard_counts_invited_qualified_orders_and_gmv(backend: s
     stats = {s.distributor: s for s in engine.store.live_stats("live-1")}
     bob = stats["bob"]
     # 12 viewers clicked bob's live link and frank used bob's coupon code (13 invited), 10 watched 5 minutes;
-    # o-201, o-202, o-203 and frank's o-205 were paid on air
-    assert (bob.invited, bob.qualified, bob.orders) == (13, 10, 4)
-    assert bob.gmv == Decimal("399.00") + Decimal("108.00") + Decimal("89.90") + Decimal("239.70") + Decimal("349.00")
+    # o-201, o-202, o-203 and frank's o-205 were paid on air, and o-203 was cancelled: three orders count, for
+    # what their customers kept (o-201 less its 100.00 refund, o-202 less its refunded lipstick)
+    assert (bob.invited, bob.qualified, bob.orders) == (13, 10, 3)
+    assert bob.gmv == (Decimal("399.00") - Decimal("100.00")) + Decimal("108.00") + Decimal("349.00")
     assert set(stats) == {"bob"}  # the guest's order o-204 is nobody's
 
 

@@ -47,7 +47,7 @@ def test_every_record_comes_back_equal_and_new() -> None:
     order = OrderRecord("o1", snapshot(), [(T0, 1, "e2", "order.paid", ()),
                                            (T0 + timedelta(1), 3, "e3", "order.refunded", (("1", Decimal("5")),))],
                         T0, T0 + timedelta(7), True,
-                        [TaskCash("task:t::c1", "d1", "t", Decimal("5.00"), "v1", T0 + timedelta(1))])
+                        [TaskCash("task:t::c1", "d1", "t", Decimal("5.00"), "v1", T0 + timedelta(1))], 1, Decimal("95"))
     entries = [LedgerEntry(f"o1:1:{n}:1", "o1", "1", "d1", "commission", n, Decimal("7.49"), "CNY", "pending",
                            Decimal("7.5"), ("direct",), "v1", T0) for n in (1, 2)]
     store.put_distributor(distributor)
@@ -121,7 +121,7 @@ def test_rows_follow_the_records_fields() -> None:
     assert [len(fields(cls)) for cls in (Click, BindingRecord, DistributorRecord, LiveRecord, WatchRecord,
                                          TaskProgress, OrderRecord, OrderSnapshot, PricedLine, Share, Line,
                                          Attribution, LedgerEntry, TaskCash)] == [
-        4, 5, 6, 6, 8, 5, 7, 8, 2, 5, 6, 7, 13, 6]
+        4, 5, 6, 6, 8, 5, 9, 8, 2, 5, 6, 7, 13, 6]
 
 
 def test_a_stitched_watch_is_the_union_of_both_never_the_sum() -> None:

@@ -136,7 +136,8 @@ def test_orders_and_entries(stores) -> None:
     lifecycle = [(T0, 1, "e2", "order.paid", ()), (T0, 3, "e3", "order.refunded", (("1", Decimal("1.00")),))]
     rewards = [TaskCash("task:buyers::c1", "d1", "buyers", Decimal("5.00"), "v1", T0 + timedelta(minutes=1))]
     order = OrderRecord("o1", snapshot=_snapshot(), lifecycle=lifecycle, paid_at=T0,
-                        approve_at=T0 + timedelta(days=7), has_pending=True, rewards=rewards)
+                        approve_at=T0 + timedelta(days=7), has_pending=True, rewards=rewards, board_orders=1,
+                        board_gmv=Decimal("11.5"))
     store.put_order(order)
     store.put_order(OrderRecord("o2", lifecycle=[(T0, 1, "e9", "order.paid", ())]))
     entry = LedgerEntry("o1:1:1:1", "o1", "1", "d1", "commission", 1, Decimal("1.31"), "CNY", "pending",
