@@ -110,7 +110,7 @@ class LeaderboardRow(graphene.ObjectType):
     invited = graphene.Int(required=True, description="Viewers who came through their link.")
     qualified = graphene.Int(required=True, description="Of those, viewers who qualified for an invite task.")
     orders = graphene.Int(required=True,
-                          description="Paid orders placed on air through them, less those cancelled or wholly refunded.")
+                          description="Paid orders placed on air through them, less cancelled or wholly refunded ones.")
     gmv = graphene.Decimal(required=True, description="What the customers kept of those orders (refunds come off).")
     currency = graphene.String(required=True)
 
