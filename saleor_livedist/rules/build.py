@@ -183,7 +183,7 @@ def _task(entry: Entry) -> Task | None:
             doc.report(path + (key, "cash"), "LD303", f"{entry.label} pays cash for invitees who need not buy: "
                        "no cash reward for recruiting without a purchase; use points",
                        "pay points or bonus_percent instead, or require a paid order with qualify: {ordered: true}")
-    lives = _names(raw.get("lives"))
+    lives = _names(raw.get("lives")) if doc.is_clean(path + ("lives",)) else frozenset()
     if lives and raw.get("scope", "live") != "live":
         doc.report(path + ("lives",), "LD210", f"{entry.label} lists lives but its scope is "
                    f"{raw.get('scope')!r}: only a task counted per live can be limited to some lives",

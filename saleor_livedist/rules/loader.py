@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +27,7 @@ from .yamldoc import Document, read_document
 logger = logging.getLogger(__name__)
 
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: rule files are a few kilobytes; docs/rules.md (LD014)
 PathArg = str | os.PathLike[str]
 T = TypeVar("T")
 
@@ -91,7 +93,7 @@ def _read(paths: PathArg | Sequence[PathArg] | None) -> tuple[dict[str, bytes], 
         name = os.fspath(given)
         try:
             if not Path(name).is_dir():
-                contents[name] = Path(name).read_bytes()
+                _read_file(name, contents, problems)
                 continue
             found = sorted(p.name for p in Path(name).iterdir() if p.suffix in RULE_FILE_SUFFIXES)
         except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
@@ -102,18 +104,58 @@ def _read(paths: PathArg | Sequence[PathArg] | None) -> tuple[dict[str, bytes], 
             problems.append(Problem(name, 0, 0, "LD002", "no rule files (*.yaml, *.yml) in this directory",
                                     "add rule files, or point at the directory that has them"))
         for file_name in found:
-            path = os.path.join(name, file_name)
-            try:
-                contents[path] = Path(path).read_bytes()
-            except OSError as exc:
-                problems.append(Problem(path, 0, 0, "LD001", f"cannot read: {exc.strerror or exc}",
-                                        "check that the file exists and can be read"))
+            _read_file(os.path.join(name, file_name), contents, problems)
     return contents, problems
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"),
+          (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _read_file(path: str, contents: dict[str, bytes], problems: list[Problem]) -> None:
+    """Read one regular file of at most MAX_FILE_BYTES, or add the problem. A FIFO, a device (also behind a
+    symlink, e.g. to /dev/zero) or a socket is refused from its stat, and opened non-blocking in case it was
+    swapped in between, so reading rules never hangs or reads without end."""
+    def refuse(code: str, message: str, hint: str) -> None:
+        problems.append(Problem(path, 0, 0, code, message, hint))
+
+    try:
+        if (problem := _not_readable(os.stat(path))) is not None:
+            return refuse(*problem)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as file:
+            if (problem := _not_readable(os.fstat(fd))) is not None:
+                return refuse(*problem)
+            data = file.read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
+        return refuse("LD001", f"cannot read: {getattr(exc, 'strerror', None) or exc}",
+                      "check that the file exists and can be read")
+    if len(data) > MAX_FILE_BYTES:  # it grew after the stat
+        return refuse(*_too_large())
+    contents[path] = data
+
+
+def _not_readable(status: os.stat_result) -> tuple[str, str, str] | None:
+    if not stat.S_ISREG(status.st_mode):
+        kind = next((name for test, name in _KINDS if test(status.st_mode)), "a special file")
+        return ("LD014", f"not a regular file ({kind}): rule files are plain text files",
+                "remove it from the rules directory, or point at the rule files themselves")
+    if status.st_size > MAX_FILE_BYTES:
+        return _too_large()
+    return None
+
+
+def _too_large() -> tuple[str, str, str]:
+    return ("LD015", f"the file is larger than {MAX_FILE_BYTES // 1024} KiB",
+            "rule files are a few kilobytes; split it, or remove what is not rules")
 
 
 def _load(contents: Mapping[str, str | bytes], problems: list[Problem]) -> RuleSet:
     docs: list[Document] = []
     for path, content in sorted(contents.items()):
+        if len(content) > MAX_FILE_BYTES:  # also documents given as text (staff's, from the database)
+            problems.append(Problem(path, 0, 0, *_too_large()))
+            continue
         stand_in = Document(path, "")  # carries the problem if reading itself fails
         docs.append(_guarded(stand_in, read_document, path, content) or stand_in)
     entries: list[Entry] = []

@@ -5,6 +5,10 @@ We compose ruamel.yaml's position-carrying node graph and build the values ourse
 that keeps the position of everything (also inside aliases), reports every duplicate key instead of the first,
 keeps timestamps as the text the merchant wrote (we parse them with their offset later) and bounds what hostile
 input can cost (alias bombs, huge integers, deep nesting).
+
+Parsing is linear in the size of the file: we use ruamel's safe (pure-Python) scanner, because its round-trip
+scanner collects comments one character at a time (a 1 MB comment line took 13.6 s; bench/bench_rules.py).
+The file's size itself is bounded by the loader (MAX_FILE_BYTES).
 """
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ Path = tuple[str | int, ...]
 Mark = tuple[int, int]  # 1-based line and column
 
 MAX_DEPTH = 40  # the format nests 7 deep; anything far deeper is a mistake or an attack
-MAX_VALUES = 20_000  # bounds what aliases may expand to (a "billion laughs" file is a few lines long)
+MAX_ALIAS_VALUES = 20_000  # values that aliases may expand to (a "billion laughs" file is a few lines long)
+MAX_EXCERPT = 200  # characters of the offending line shown with a problem
 MAX_INT = 2**63  # no count, day or amount in a rule file comes near; keeps str()/json of values cheap
 
 _TAG = "tag:yaml.org,2002:"
@@ -65,6 +70,8 @@ class Document:
 
     def problem_at(self, line: int, column: int, code: str, message: str, hint: str = "") -> Problem:
         excerpt = self.lines[line - 1].rstrip() if 0 < line <= len(self.lines) else ""
+        if len(excerpt) > MAX_EXCERPT:  # a minified or generated line: show the start, or nothing past it
+            excerpt = excerpt[:MAX_EXCERPT] + "…" if column <= MAX_EXCERPT else ""
         # control characters would garble a terminal; one replacement character each keeps the caret aligned
         excerpt = "".join(ch if ch == "\t" or ch.isprintable() else "\ufffd" for ch in excerpt)
         return Problem(self.path, line, column, code, message, hint, excerpt)
@@ -118,7 +125,7 @@ def _not_utf8(path: str, content: bytes, exc: UnicodeDecodeError) -> Document:
 
 
 def _compose_single(doc: Document) -> Node | None:
-    yaml = YAML(typ="rt")
+    yaml = YAML(typ="safe", pure=True)  # not "rt": see the module docstring
     documents: Iterator[Node] = yaml.compose_all(doc.text)
     root = next(documents, None)
     extra = next(documents, None)
@@ -158,7 +165,9 @@ class _Builder:
 
     def __init__(self, doc: Document):
         self.doc = doc
-        self.count = 0
+        self.built: set[int] = set()  # ids of the nodes built once: meeting one again is an alias (or a merge)
+        self.expanding = 0  # > 0 while building a value again through an alias
+        self.expanded = 0  # values built through aliases; an honest file's own values are not counted
         self.active: set[int] = set()  # ids of the collection nodes being built: an alias to one is a cycle
         self.exhausted = False
 
@@ -167,13 +176,30 @@ class _Builder:
         return self.node(root, ())
 
     def node(self, node: Node, path: Path) -> Any:
-        self.count += 1
-        if self.count > MAX_VALUES:
-            if not self.exhausted:  # one problem, not one per value past the limit
-                self.exhausted = True
-                self.doc.report(path[:1], "LD007", f"the file expands to more than {MAX_VALUES} values "
-                                "(through anchors and aliases)", "use fewer aliases; write the values out", key=True)
-                self.doc.bad.add(())  # the data is cut short: checking it would only report the cuts
+        repeat = id(node) in self.built
+        self.built.add(id(node))
+        self.expanding += repeat
+        try:
+            return self.built_node(node, path)
+        finally:
+            self.expanding -= repeat
+
+    def over_alias_limit(self, path: Path) -> bool:
+        """Count one value built through an alias; True (reported once) past MAX_ALIAS_VALUES."""
+        if not self.expanding:
+            return False
+        self.expanded += 1
+        if self.expanded <= MAX_ALIAS_VALUES:
+            return False
+        if not self.exhausted:  # one problem, not one per value past the limit
+            self.exhausted = True
+            self.doc.report(path[:1], "LD007", f"the file expands to more than {MAX_ALIAS_VALUES} values "
+                            "(through anchors and aliases)", "use fewer aliases; write the values out", key=True)
+            self.doc.bad.add(())  # the data is cut short: checking it would only report the cuts
+        return True
+
+    def built_node(self, node: Node, path: Path) -> Any:
+        if self.over_alias_limit(path):
             return None
         if len(path) > MAX_DEPTH:
             self.doc.report(path, "LD008", f"nested too deeply (more than {MAX_DEPTH} levels)",
@@ -229,13 +255,16 @@ class _Builder:
                 self.doc.report(path, "LD007", f"alias *{source.anchor} refers to a value that contains it",
                                 "an alias cannot point at one of its own parents")
                 continue
-            self.count += 1
+            self.expanding += 1  # a merge copies the mapping's values, as an alias does
             self.active.add(id(source))
             try:
+                if self.over_alias_limit(path):
+                    continue
                 for key, value in self.mapping(source, path).items():
                     result.setdefault(key, value)
             finally:
                 self.active.discard(id(source))
+                self.expanding -= 1
         return result
 
     def record(self, path: Path, key_node: Node, value_node: Node) -> None:

@@ -43,7 +43,8 @@ def test_every_code_is_in_the_corpus() -> None:
         for line in (INVALID_DIR / f"{case}.expected").read_text(encoding="utf-8").splitlines()
         if not line.startswith(" ") and line.endswith("]")
     }
-    assert documented - {"LD099"} == seen  # LD099 (a bug in the loader) is tested in test_loader.py
+    # tested in test_loader.py: LD099 (a bug in the loader), LD015 (a file over 1 MiB, not kept in the repository)
+    assert documented - {"LD099", "LD015"} == seen
 
 
 @pytest.mark.parametrize("name", VALID_FILES)

@@ -7,7 +7,8 @@ import io
 from typing import Any
 
 import jsonschema
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -141,6 +142,7 @@ def test_truncated_and_spliced_corpus_files(name: str, data: st.DataObject) -> N
 
 @FUZZ
 @given(structures, st.sampled_from([None, "commission", "tasks", "promotions", "binding", "compliance"]))
+@example([{"lives": False}], "tasks")  # once LD099: a task's wrong-typed 'lives' reached the builder
 def test_generated_yaml_structures(value: Any, section: str | None) -> None:
     document = value if section is None else {"schema": "livedist/v1", section: value}
     assert_loads_or_reports({"a.yaml": dump(document)})
@@ -150,3 +152,42 @@ def test_generated_yaml_structures(value: Any, section: str | None) -> None:
 @given(st.lists(mutated_corpus_file(), min_size=2, max_size=2))
 def test_mutated_sets_of_files(contents: list[str]) -> None:
     assert_loads_or_reports({f"{index}.yaml": text for index, text in enumerate(contents)})
+
+
+WRONG_VALUES = [None, False, -1, "x", [], [False, "x"], {}, {"id": False}]  # one of each type, and mixed lists
+
+
+@pytest.mark.parametrize("name", sorted(VALID_DATA))
+def test_every_place_of_the_corpus_with_every_wrong_type(name: str) -> None:
+    """Exhaustive where the random tests sample: each value of each valid file replaced in turn by values of every
+    other type (`lives: false` in a task once made the checker fail with LD099)."""
+    data = VALID_DATA[name]
+    for index in range(len(containers(data))):
+        for wrong in WRONG_VALUES:
+            mutated = copy.deepcopy(data)
+            container, key = containers(mutated)[index]
+            container[key] = copy.deepcopy(wrong)
+            assert_loads_or_reports({"a.yaml": dump(mutated)})
+
+
+YAML_PIECES = ["&a ", "*a", "<<: *a", "<<: [*a]", "!!str ", "!!int ", "!!binary ", "!!set ", "!!omap ", "? ", "- ",
+               ": ", "{", "}", "[", "]", ",", "|", ">", "'", '"', "\\", "#", "%YAML 1.1\n", "---\n", "...\n",
+               "\u2028", "\u0085", "\r", "\t", "\ufeff", "0x1F", "0o17", "1e400", "1_000", ".inf", "~", "yes",
+               "2024-13-45", "\n", "  ", "id", "rate", "tasks", "lives", "when", "schema: livedist/v1"]
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(YAML_PIECES), max_size=40))
+def test_yaml_features_in_any_order(pieces: list[str]) -> None:
+    assert_loads_or_reports({"a.yaml": "".join(pieces)})
+
+
+@FUZZ
+@given(st.sampled_from(sorted(VALID_TEXTS)), st.lists(st.sampled_from(YAML_PIECES), min_size=1, max_size=6),
+       st.data())
+def test_yaml_features_spliced_into_corpus_files(name: str, pieces: list[str], data: st.DataObject) -> None:
+    text = VALID_TEXTS[name]
+    for piece in pieces:
+        at = data.draw(st.integers(0, len(text)))
+        text = text[:at] + piece + text[at:]
+    assert_loads_or_reports({"a.yaml": text})

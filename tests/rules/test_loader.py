@@ -1,6 +1,7 @@
 """The loader's public API: the default rules, versioning, the typed values it builds, and its edges."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -187,12 +188,78 @@ def test_merge_keys_give_way_to_keys_written_in_the_mapping() -> None:
     assert live.when.ranks == frozenset()
 
 
-@pytest.mark.parametrize("padding", range(7))  # a rule is 7 values: each padding cuts it at another one
-def test_a_cut_short_alias_bomb_reports_only_the_expansion(padding: int, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("cut", range(7))  # a rule is 7 values: each limit cuts it at another one
+def test_a_cut_short_alias_bomb_reports_only_the_expansion(cut: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # Past the limit every value reads as empty, also inside the rule being read when the limit is reached: no check
     # may then run on those empty values. A low limit keeps the file small.
-    monkeypatch.setattr(yamldoc, "MAX_VALUES", 100)
+    monkeypatch.setattr(yamldoc, "MAX_ALIAS_VALUES", 14 * 7 + cut)
     rule = "&r {id: r, add: 1, when: {live_minutes: {from: 0, to: 60}}}"
     bonuses = ", ".join([rule] + ["*r"] * 20)
-    text = f"schema: livedist/v1\ncommission:\n  rates: [{', '.join(['1'] * padding)}]\n  bonuses: [{bonuses}]\n"
+    text = f"schema: livedist/v1\ncommission:\n  bonuses: [{bonuses}]\n"
     assert codes({"a.yaml": text}) == ["LD007"]
+
+
+def test_an_honest_file_with_many_values_is_not_an_alias_bomb() -> None:
+    """Only values built again through aliases count: 30,000 products written out are a list, not a bomb."""
+    products = ", ".join(f"p{index}" for index in range(30_000))
+    text = f"{RATE}      when: {{context: live, products: [{products}]}}\n".replace("      when: {context: live}\n", "", 1)
+    rate, = load_rules_from_texts({"a.yaml": text}).rates
+    assert len(rate.when.products) == 30_000
+
+
+def test_merges_count_as_alias_expansions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamldoc, "MAX_ALIAS_VALUES", 10)
+    defaults = "&d {" + ", ".join(f"k{index}: 1" for index in range(4)) + "}"
+    merges = ", ".join(["{<<: *d}"] * 4)
+    text = f"schema: livedist/v1\nx: [{defaults}, {merges}]\n"
+    assert "LD007" in codes({"a.yaml": text})
+
+
+def test_special_files_are_refused_without_blocking(tmp_path: Path) -> None:
+    """A FIFO would block open() and read(), /dev/zero never ends: both are refused from their stat."""
+    (tmp_path / "good.yaml").write_text(RATE)
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    (tmp_path / "dir.yml").mkdir()
+    problems = check_rules(tmp_path)
+    assert [(Path(p.path).name, p.code, p.message) for p in problems] == [
+        ("dir.yml", "LD014", "not a regular file (a directory): rule files are plain text files"),
+        ("pipe.yaml", "LD014", "not a regular file (a named pipe (FIFO)): rule files are plain text files"),
+        ("zero.yaml", "LD014", "not a regular file (a device): rule files are plain text files"),
+    ]
+    assert [p.code for p in check_rules([tmp_path / "pipe.yaml"])] == ["LD014"]  # a file given by name too
+
+
+def test_a_fifo_swapped_in_after_the_stat_does_not_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    os.mkfifo(tmp_path / "a.yaml")
+    looks = []
+    real = loader._not_readable
+
+    def first_look_sees_a_regular_file(status: os.stat_result) -> object:
+        looks.append(status)
+        return None if len(looks) == 1 else real(status)
+
+    monkeypatch.setattr(loader, "_not_readable", first_look_sees_a_regular_file)
+    assert [p.code for p in check_rules([tmp_path / "a.yaml"])] == ["LD014"]
+    assert len(looks) == 2
+
+
+def test_files_over_the_size_limit_are_refused(tmp_path: Path) -> None:
+    big = RATE + "# " + "x" * loader.MAX_FILE_BYTES + "\n"
+    (tmp_path / "big.yaml").write_text(big)
+    problem, = check_rules(tmp_path)
+    assert (problem.code, problem.message) == ("LD015", "the file is larger than 1024 KiB")
+    assert codes({"a.yaml": big}) == ["LD015"]
+    at_limit = RATE + "# " + "x" * (loader.MAX_FILE_BYTES - len(RATE) - 3) + "\n"
+    assert len(at_limit) == loader.MAX_FILE_BYTES and len(load_rules_from_texts({"a.yaml": at_limit}).rates) == 1
+
+
+def test_a_long_line_is_not_copied_whole_into_messages() -> None:
+    problem, = codes_problems({"a.yaml": RATE.replace("rate: 5", "rate: " + "9" * 5000 + "x")})
+    assert len(problem.excerpt) <= yamldoc.MAX_EXCERPT + 1
+
+
+def codes_problems(files: dict[str, str | bytes]) -> list:
+    with pytest.raises(RuleFileError) as raised:
+        load_rules_from_texts(files)
+    return raised.value.problems
