@@ -12,8 +12,10 @@ import hashlib
 import json
 import logging
 import os
+import re
 import stat
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +32,11 @@ RULE_FILE_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: rule files are a few kilobytes; docs/rules.md (LD014)
 PathArg = str | os.PathLike[str]
 T = TypeVar("T")
+
+# A file that says what it is. Problems in any other file are told by position and code only, so that pointing
+# the rules directory (e.g. in the plugin's configuration) at other files never echoes what they contain.
+_DECLARES_SCHEMA = re.compile(r"""^[-{ \t]*["']?schema["']?[ \t]*:[ \t]*["']?livedist/""", re.MULTILINE)
+_CONTENT_FREE_CODES = {"LD001", "LD002", "LD010", "LD012", "LD014", "LD015"}
 
 
 def default_rules_dir() -> Path:
@@ -171,10 +178,25 @@ def _load(contents: Mapping[str, str | bytes], problems: list[Problem]) -> RuleS
                 sections.setdefault(name, _guarded(doc, build_section, doc, name))
     if docs:
         _guarded(docs[0], check_set, entries, occurrences)
+    for doc in docs:
+        _withhold_contents(doc)
     problems = list(dict.fromkeys(problems + [p for doc in docs for p in doc.problems]))
     if problems:
         raise RuleFileError(problems)
     return _rule_set(docs, entries, sections)
+
+
+def _withhold_contents(doc: Document) -> None:
+    """In a file that does not declare `schema: livedist/...`, keep each problem's position and code but not the
+    message, excerpt or hint, which may quote the file."""
+    if _DECLARES_SCHEMA.search(doc.text):
+        return
+    doc.problems[:] = [problem if problem.code in _CONTENT_FREE_CODES else replace(
+        problem, excerpt="", message="a problem at this position (not shown: the file does not start with "
+        "'schema: livedist/v1', and the contents of other files are never repeated)",
+        hint="if this is a rule file, add 'schema: livedist/v1' as its first line to see the details",
+    ) for problem in doc.problems]
+    doc.problems[:] = [replace(problem, excerpt="") for problem in doc.problems]
 
 
 def _rule_set(docs: list[Document], entries: list[Entry], sections: dict[str, Any]) -> RuleSet:

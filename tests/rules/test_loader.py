@@ -263,3 +263,34 @@ def codes_problems(files: dict[str, str | bytes]) -> list:
     with pytest.raises(RuleFileError) as raised:
         load_rules_from_texts(files)
     return raised.value.problems
+
+
+SECRET_FILES = {
+    "syntax.yaml": "password: hunter2\n  bad: [indent\n",
+    "keys.yaml": "hunter2: 1\ndb:\n  password: hunter2\n",
+    "types.yaml": "commission: hunter2\ntasks: [{id: hunter2, lives: hunter2}]\n",
+    "tags.yaml": "token: !hunter2 x\nn: !!int hunter2\n",
+    "list.yaml": "- hunter2\n",
+    "bytes.yaml": b"key: hunter2 \xff\n",
+}
+
+
+def test_other_files_contents_never_appear_in_problems(tmp_path: Path) -> None:
+    """Pointing the rules directory (the plugin's configuration) at server files must not read them out through the
+    messages: a file that does not declare 'schema: livedist/v1' gets positions and codes, not its text."""
+    for name, content in SECRET_FILES.items():
+        (tmp_path / name).write_bytes(content.encode() if isinstance(content, str) else content)
+    problems = check_rules(tmp_path)
+    assert {Path(p.path).name for p in problems} == set(SECRET_FILES)
+    assert all(p.line or p.code == "LD012" for p in problems if p.code != "LD011")
+    for problem in problems:
+        assert "hunter2" not in problem.render(), problem.render()
+    passwd = Path("/etc/passwd")
+    if passwd.is_file():  # a real server file, given as the rules "directory"
+        first_field = passwd.read_text().split(":", 1)[0]
+        assert all(first_field not in p.render().replace(str(passwd), "") for p in check_rules(passwd))
+
+
+def test_a_declared_rule_file_keeps_its_detailed_messages() -> None:
+    problem, = codes_problems({"a.yaml": RATE.replace("rate: 5", "rat: 5")})
+    assert "'rat'" in problem.message and problem.excerpt
