@@ -79,15 +79,34 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_settle(args: argparse.Namespace, out: TextIO) -> int:
-    """Approve matured commissions in the database of the Django project in DJANGO_SETTINGS_MODULE."""
+    """Approve matured commissions in the database of the Django project in DJANGO_SETTINGS_MODULE; without it,
+    in the sandbox database `livedist demo` left."""
     import django
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saleor_livedist.sandbox.settings")
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        from .demo import use_demo_database
+
+        use_demo_database()
     django.setup()
+    from django.db import DatabaseError, connection
+
     from .core.events import parse_datetime
     from .processing import settle
 
-    changed = settle(parse_datetime(args.now, "--now") if args.now else None)
+    now = parse_datetime(args.now, "--now") if args.now else None
+    try:
+        from django.apps import apps
+
+        missing = {m._meta.db_table for m in apps.get_app_config("saleor_livedist").get_models()} - set(
+            connection.introspection.table_names())
+        if missing:
+            raise DatabaseError(f"the plugin's tables are missing, e.g. {sorted(missing)[0]}")
+        changed = settle(now)
+    except DatabaseError as exc:  # no tables, no server: say what to set, not a traceback
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LiveDistError(f"cannot settle in database {connection.settings_dict['NAME']!r} ({first_line}): run "
+                            "`livedist demo` first, or set DJANGO_SETTINGS_MODULE (and DATABASE_URL) to the "
+                            "project that has the plugin's tables (migrated)") from None
     out.write(f"{changed} order(s) had commissions approved\n")
     return 0
 

@@ -34,6 +34,26 @@ def setup_django(database: str = DEMO_DB) -> None:
     django.setup()
 
 
+def use_demo_database(database: str = DEMO_DB) -> None:
+    """Point the sandbox at the database `livedist demo` left (on DATABASE_URL's server, else the embedded one),
+    without recreating it; a missing one is a one-line LiveDistError saying what to do."""
+    import psycopg
+
+    from .exceptions import LiveDistError
+    from .sandbox.database import embedded_url, parse_database_url
+
+    url = _with_database(os.environ.get("DATABASE_URL") or embedded_url(), database)
+    params = parse_database_url(url)
+    try:
+        psycopg.connect(dbname=params["NAME"], user=params["USER"], password=params["PASSWORD"] or None,
+                        host=params["HOST"] or None, port=params["PORT"] or None).close()
+    except psycopg.Error:
+        raise LiveDistError(f"no sandbox database {database!r}: run `livedist demo` first, or set "
+                            "DJANGO_SETTINGS_MODULE (and DATABASE_URL) to your project's") from None
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "saleor_livedist.sandbox.settings"
+
+
 def _with_database(url: str, database: str) -> str:
     from urllib.parse import urlparse, urlunparse
 

@@ -56,6 +56,20 @@ def test_demo_plays_the_stream_through_the_database() -> None:
     assert "clip clip-blue-dress: The blue dress, close up (600-690 s)" in out
     # two invitees of carol's paid (erin, grace): 链动2+1 makes her a leader, and the published task's 20 points
     assert re.search(r"carol\s+CNY\s+19\.95\s+17\.96\s+0\.00\s+20\s+leader", out)
+    # then `livedist settle` finds the database the demo left (it once crashed on another database)
+    settled = subprocess.run([sys.executable, "-m", "saleor_livedist", "settle", "--now", "2030-01-01T00:00:00+00:00"],
+                             env=demo_env(), capture_output=True, text=True, timeout=120)
+    assert settled.returncode == 0, settled.stderr
+    assert re.fullmatch(r"\d+ order\(s\) had commissions approved\n", settled.stdout)
+
+
+def test_settle_on_a_database_without_the_tables_says_what_to_set_in_one_line() -> None:
+    env = dict(demo_env(), DJANGO_SETTINGS_MODULE="saleor_livedist.sandbox.settings")  # the server's own database
+    done = subprocess.run([sys.executable, "-m", "saleor_livedist", "settle"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    line, = done.stderr.splitlines()
+    assert line.startswith("error: cannot settle in database 'postgres'") and "DJANGO_SETTINGS_MODULE" in line
 
 
 def free_port() -> int:
