@@ -128,28 +128,46 @@ class InboxEventAdmin(ReadOnlyAdmin):
 
 
 class LiveReplayInline(admin.TabularInline):
+    """Shown only: a replay is published with replayPublish, which tells the engine."""
+
     model = m.LiveReplay
     extra = 0
     readonly_fields = ("id", "url", "available_from", "available_until")
     can_delete = False
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 class LiveClipInline(admin.TabularInline):
+    """Shown only: a clip is cut with clipCreate, which tells the engine (a clip saved here would earn nothing)."""
+
     model = m.LiveClip
     extra = 0
+    readonly_fields = ("id", "replay", "title", "start_seconds", "end_seconds", "url")
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(m.LiveSession)
 class LiveSessionAdmin(admin.ModelAdmin):
     """Lives are created here or through the API; starting and ending go through actions so that the engine
-    is told at the right second (editing the status field by hand would not tell it)."""
+    is told at the right second (editing the status field by hand would not tell it). Once scheduled, what the
+    engine or the store's vouchers were told (start, featured products, host, channel) is shown, not edited:
+    saving it here would reach neither. The title and stream URL are read when used, so they stay editable."""
 
     list_display = ("id", "title", "status", "scheduled_start", "actual_start", "actual_end", "channel")
     list_filter = ("status", "channel")
     search_fields = ("id", "title")
     readonly_fields = ("status", "actual_start", "actual_end", "created_at")
+    told_the_engine = ("id", "scheduled_start", "featured_products", "host", "channel")
     inlines = [LiveReplayInline, LiveClipInline]
     actions = ["start", "end"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields + (self.told_the_engine if obj is not None else ())
 
     def save_model(self, request: HttpRequest, obj: m.LiveSession, form: Any, change: bool) -> None:
         from .lives import schedule_live

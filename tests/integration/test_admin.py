@@ -138,3 +138,24 @@ def test_live_coupons_are_created_from_the_admin_with_their_voucher(staff: Clien
     coupon = LiveCoupon.objects.get()
     assert coupon.voucher == str(SandboxVoucher.objects.get().pk) and coupon.created_by.startswith("user:")
     assert staff.get(f"/admin/saleor_livedist/livecoupon/{coupon.pk}/change/").status_code == 200
+
+
+def test_what_the_engine_was_told_cannot_be_changed_in_the_admin(staff: Client) -> None:
+    """Saving featured products (or the start, host, channel) here once said "changed successfully" while the
+    engine kept the old ones: after scheduling they are shown, not editable; title and stream URL stay editable."""
+    from saleor_livedist.models import Live, LiveClip, LiveSession
+
+    schedule_l9(staff)
+    page = staff.get("/admin/saleor_livedist/livesession/l9/change/").content.decode()
+    assert 'name="featured_products"' not in page and 'name="scheduled_start_0"' not in page
+    assert 'name="title"' in page and 'name="stream_url"' in page
+    staff.post("/admin/saleor_livedist/livesession/l9/change/", {
+        "title": "Night market II", "stream_url": "", "featured_products": '["p-new"]', "host": "user:9",
+        "channel": "other", "scheduled_start_0": "2027-01-01", "scheduled_start_1": "20:00:00",
+        "replays-TOTAL_FORMS": "0", "replays-INITIAL_FORMS": "0",
+        "clips-TOTAL_FORMS": "1", "clips-INITIAL_FORMS": "0", "clips-0-id": "c1", "clips-0-start_seconds": "0",
+        "clips-0-end_seconds": "10", "clips-0-title": "sneaked in"})
+    live = LiveSession.objects.get(id="l9")
+    assert (live.title, live.featured_products, live.host, live.channel) == ("Night market II", [], "", "default")
+    assert live.scheduled_start.year == 2026 and Live.objects.get(id="l9").products == []
+    assert not LiveClip.objects.exists()  # clips are cut with clipCreate, which tells the engine
