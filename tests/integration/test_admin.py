@@ -159,3 +159,10 @@ def test_what_the_engine_was_told_cannot_be_changed_in_the_admin(staff: Client) 
     assert (live.title, live.featured_products, live.host, live.channel) == ("Night market II", [], "", "default")
     assert live.scheduled_start.year == 2026 and Live.objects.get(id="l9").products == []
     assert not LiveClip.objects.exists()  # clips are cut with clipCreate, which tells the engine
+
+
+def test_the_sandbox_admin_is_styled(staff: Client) -> None:
+    page = staff.get("/admin/").content.decode()
+    assert "/static/admin/css/base.css" in page
+    css = staff.get("/static/admin/css/base.css")
+    assert css.status_code == 200 and b"body" in b"".join(css.streaming_content)
