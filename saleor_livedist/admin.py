@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
@@ -14,9 +14,35 @@ from . import models as m
 from .core.money import round_money
 from .db.store import plain
 from .graphql.schema import balances
+from .identity import identities_matching, staff_label
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class PeopleAdmin(admin.ModelAdmin):
+    """People are stored by identity (user:12): staff see the account's name and find rows by name or e-mail."""
+
+    person_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        identities = identities_matching(search_term)
+        if identities and self.person_fields:
+            by_person = Q()
+            for name in self.person_fields:
+                by_person |= Q(**{f"{name}__in": identities})
+            found = found | queryset.filter(by_person)
+        return found, duplicates
+
+
+def person_column(field: str, description: str) -> Any:
+    @admin.display(description=description, ordering=field)
+    def column(self: Any, obj: Any) -> str:
+        value = getattr(obj, field)
+        return staff_label(value) if value else "-"
+
+    return column
+
+
+class ReadOnlyAdmin(PeopleAdmin):
     """The engine is the only writer of these tables: the admin shows, it never edits."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -31,9 +57,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(m.Distributor)
 class DistributorAdmin(ReadOnlyAdmin):
-    list_display = ("id", "rank", "upline", "joined_at", "paying_invitees", "balance")
+    list_display = ("id", "person", "rank", "upline_person", "joined_at", "paying_invitees", "balance")
     list_filter = ("rank",)
     search_fields = ("id", "upline")
+    person_fields = ("id", "upline")
+    person = person_column("id", "name")
+    upline_person = person_column("upline", "upline")
 
     @admin.display(description="balances (pending / approved)")
     def balance(self, obj: m.Distributor) -> str:
@@ -42,17 +71,22 @@ class DistributorAdmin(ReadOnlyAdmin):
 
 @admin.register(m.Binding)
 class BindingAdmin(ReadOnlyAdmin):
-    list_display = ("identity", "distributor", "via", "at", "expires_at")
+    list_display = ("person", "distributor_person", "via", "at", "expires_at")
     list_filter = ("via",)
     search_fields = ("identity", "distributor")
+    person_fields = ("identity", "distributor")
+    person = person_column("identity", "customer")
+    distributor_person = person_column("distributor", "distributor")
 
 
 @admin.register(m.LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ("order", "line", "beneficiary", "kind", "level", "money", "status", "rate", "rules",
+    list_display = ("order", "line", "person", "kind", "level", "money", "status", "rate", "rules",
                     "rules_version", "at")
     list_filter = ("status", "kind", "level", "currency", "rules_version")
     search_fields = ("order", "beneficiary")
+    person_fields = ("beneficiary",)
+    person = person_column("beneficiary", "beneficiary")
 
     @admin.display(description="amount")
     def money(self, obj: m.LedgerEntry) -> str:
@@ -69,9 +103,12 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(m.PointsGrant)
 class PointsGrantAdmin(ReadOnlyAdmin):
-    list_display = ("beneficiary", "points", "reason", "live", "invitee", "rules_version", "at")
+    list_display = ("person", "points", "reason", "live", "invitee_person", "rules_version", "at")
     list_filter = ("reason",)
     search_fields = ("beneficiary",)
+    person_fields = ("beneficiary", "invitee")
+    person = person_column("beneficiary", "beneficiary")
+    invitee_person = person_column("invitee", "invitee")
 
 
 @admin.register(m.RuleVersion)
@@ -349,6 +386,8 @@ class _Refused(Exception):
 class ReminderAdmin(ReadOnlyAdmin):
     """Who was reminded of which live, by which notifiers, and what failed (never sent twice)."""
 
-    list_display = ("live", "person", "status", "channel", "created_at", "sent_at")
+    list_display = ("live", "person_name", "status", "channel", "created_at", "sent_at")
     list_filter = ("status", "live")
     search_fields = ("person",)
+    person_fields = ("person",)
+    person_name = person_column("person", "person")

@@ -90,3 +90,36 @@ def display_names(identities: list[str]) -> dict[str, str]:
         else:
             names[identity] = "visitor"
     return names
+
+
+def staff_label(identity: str) -> str:
+    """How staff see a person in the admin: the account's name with the e-mail masked (staff search by the full
+    e-mail; a screen shared on a live shows no address), a guest's masked e-mail, else the id itself."""
+    pk = user_pk(identity)
+    if pk is None:
+        return display_name(identity) if identity.startswith(GUEST_PREFIX) else identity
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=pk).first()
+    if user is None:
+        return identity
+    name = (user.get_full_name() if hasattr(user, "get_full_name") else "").strip() or user.get_username()
+    email = getattr(user, "email", "") or ""
+    return f"{name} ({mask_email(email)})" if email and email != name else name
+
+
+def identities_matching(term: str, limit: int = 1000) -> list[str]:
+    """The identities of accounts whose name, username or e-mail contains `term`, and the guest with that e-mail."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    term = term.strip()
+    if not term:
+        return []
+    user_model = get_user_model()
+    query = Q(**{f"{user_model.USERNAME_FIELD}__icontains": term})
+    for field in ("first_name", "last_name", "email"):
+        if any(f.name == field for f in user_model._meta.get_fields()):
+            query |= Q(**{f"{field}__icontains": term})
+    found = [of_user(user) for user in user_model.objects.filter(query).only("pk")[:limit]]
+    return found + ([of_guest(term)] if "@" in term else [])

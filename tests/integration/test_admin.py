@@ -166,3 +166,31 @@ def test_the_sandbox_admin_is_styled(staff: Client) -> None:
     assert "/static/admin/css/base.css" in page
     css = staff.get("/static/admin/css/base.css")
     assert css.status_code == 200 and b"body" in b"".join(css.streaming_content)
+
+
+def test_people_are_shown_by_name_and_found_by_name_or_email(staff: Client) -> None:
+    """Distributors once showed as user:N and search by name or e-mail found nobody."""
+    from django.utils import timezone
+
+    from saleor_livedist.models import Binding, Distributor
+
+    users = get_user_model().objects
+    alice = users.create_user("alice", "alice.wong@example.com", "pw", first_name="Alice", last_name="Wong")
+    carl = users.create_user("carl", "carl@example.com", "pw", first_name="Carl", last_name="Berg")
+    now = timezone.now()
+    for user, upline in ((alice, None), (carl, f"user:{alice.pk}")):
+        Distributor.objects.create(id=f"user:{user.pk}", upline=upline, joined_at=now, rank="member", ranks=[])
+    Binding.objects.create(identity="guest:dora@example.com", distributor=f"user:{carl.pk}", via="click", at=now)
+    listing = staff.get("/admin/saleor_livedist/distributor/").content.decode()
+    assert "Alice Wong (a***@example.com)" in listing and "Carl Berg (c***@example.com)" in listing
+    assert "alice.wong@example.com" not in listing
+    # carl is found by his upline's name too
+    for term, expected in (("Berg", {carl}), ("carl@example", {carl}), ("Wong", {alice, carl}), ("nobody", set())):
+        page = staff.get("/admin/saleor_livedist/distributor/", {"q": term})
+        found = {row.id for row in page.context["cl"].result_list}
+        assert found == {f"user:{u.pk}" for u in expected}, term
+    bindings = staff.get("/admin/saleor_livedist/binding/", {"q": "Berg"})
+    assert [b.identity for b in bindings.context["cl"].result_list] == ["guest:dora@example.com"]
+    assert "d***@example.com" in bindings.content.decode()
+    by_guest = staff.get("/admin/saleor_livedist/binding/", {"q": "dora@example.com"})
+    assert len(by_guest.context["cl"].result_list) == 1
