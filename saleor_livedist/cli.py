@@ -135,7 +135,9 @@ def cmd_rules_explain(args: argparse.Namespace, out: TextIO) -> int:
         raise LiveDistError(f"order {args.order!r} is not created in {args.events}")
     ctx, snapshot = captured["ctx"], captured["snapshot"]
     a = snapshot.attribution
-    out.write(f"order {ctx.order} at {ctx.at.isoformat()}, rules version {captured['version']}\n")
+    from .display import show
+
+    out.write(f"order {ctx.order} at {show(ctx.at)}, rules version {captured['version']}\n")
     out.write(f"  buyer {ctx.customer}; paid to {a.paid_to or 'nobody'} ({a.reason})\n")
     out.write(f"  last click {a.last_click or '-'}; assists {', '.join(a.assists) or '-'}; "
               f"context {ctx.context}{' ' + ctx.live if ctx.live else ''}"

@@ -20,6 +20,7 @@ environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists t
 | GRAPHQL_MAX_COST | 5000                           | estimated cost: a list counts as its page size times its selections |
 | GRAPHQL_MAX_PAGE | 200                            | the largest `first`/`last` a list field accepts     |
 | VIEWER_ALLOWED_ORIGINS | []                       | origins (https://shop.example.com) whose pages may call viewer/ (CORS) |
+| DISPLAY_TIME_ZONE | the project's TIME_ZONE (else UTC) | the zone times are shown and typed in: admin, API messages, CLI output |
 
 Inside Saleor, the plugin's configuration (dashboard) overrides these through `set_overrides`.
 """
@@ -48,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "GRAPHQL_MAX_PAGE": 200,
     # Origins whose pages may call the viewer endpoint from the browser (CORS, with credentials); never "*".
     "VIEWER_ALLOWED_ORIGINS": [],
+    # The zone people read and type times in (display.py); stored times stay UTC. None: settings.TIME_ZONE.
+    "DISPLAY_TIME_ZONE": None,
 }
 POSITIVE_INTS = ("GRAPHQL_MAX_BODY_BYTES", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_ALIASES", "GRAPHQL_MAX_FIELDS",
                  "GRAPHQL_MAX_COST", "GRAPHQL_MAX_PAGE")

@@ -290,4 +290,6 @@ def _decimal(value: Any, field: str) -> Decimal:
 
 
 def _when(at: datetime) -> str:
-    return timezone.localtime(at).isoformat(sep=" ", timespec="minutes")
+    from .display import show
+
+    return show(at)

@@ -154,13 +154,14 @@ def close_room(spec: dict[str, Any]) -> None:
 def room_report(spec: dict[str, Any], names: dict[str, str]) -> str:
     """The live room as the merchant would look it over: the live, replay, clips, the published task's
     progress and the coupon's codes with the orders placed with them."""
+    from .display import show
     from .models import InboxEvent, LedgerEntry, LiveSession, PointsGrant, TaskProgress
 
     session = LiveSession.objects.get(id=spec["live"]["id"])
     lines = [(f"Live room: {session.title} ({session.id}), {session.status}, on air "
-              f"{session.actual_start.isoformat()} to {session.actual_end.isoformat()}")]
+              f"{show(session.actual_start)} to {show(session.actual_end)}")]
     for replay in session.replays.all():
-        lines.append(f"  replay {replay.id}: {replay.url}, until {replay.available_until.isoformat()}")
+        lines.append(f"  replay {replay.id}: {replay.url}, until {show(replay.available_until)}")
     for clip in session.clips.order_by("start_seconds"):
         lines.append(f"  clip {clip.id}: {clip.title} ({clip.start_seconds}-{clip.end_seconds} s)")
     for task in session.published_tasks.all():
@@ -199,12 +200,14 @@ def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> in
     for event in events:
         processing.submit(event, process=False)  # as the hooks do: into the inbox...
     applied = processing.process_pending()  # ...and applied by the processing a worker runs
+    from .display import show
+
     last = max(parse_event(e).at for e in events)
     processing.settle(last)
     close_room(spec)
     processing.record_rule_version(processing.rules_source())
     out.write(f"{len(events)} events in the inbox, {applied} applied (a redelivered one was ignored); "
-              f"approvals as of {last.isoformat()}\n\n")
+              f"approvals as of {show(last)}\n\n")
     names = {identity: name for name, identity in mapping.items()}
     doc = _rename(summary(DbStore(), processing.rules_source().current().version), names)
     out.write(render_text(doc) + "\n\n" + room_report(spec, names) + "\n")

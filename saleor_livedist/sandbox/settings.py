@@ -10,7 +10,7 @@ SECRET_KEY = os.environ.get("LIVEDIST_SANDBOX_SECRET_KEY", "sandbox-only-not-a-s
 DEBUG = os.environ.get("LIVEDIST_SANDBOX_DEBUG", "1") == "1"
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 USE_TZ = True
-TIME_ZONE = "UTC"
+TIME_ZONE = os.environ.get("LIVEDIST_SANDBOX_TIME_ZONE", "UTC")  # the merchant's zone; times are stored in UTC
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -28,6 +28,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "saleor_livedist.display.DisplayTimeZoneMiddleware",
 ]
 ROOT_URLCONF = "saleor_livedist.sandbox.urls"
 TEMPLATES = [
@@ -54,6 +55,7 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 LIVEDIST = {
     "RULES_DIR": os.environ.get("LIVEDIST_RULES_DIR") or None,
     "ENGINE": os.environ.get("LIVEDIST_ENGINE") or None,
+    "DISPLAY_TIME_ZONE": os.environ.get("LIVEDIST_DISPLAY_TIME_ZONE") or None,
 }
 LOGGING = {
     "version": 1,

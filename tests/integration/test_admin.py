@@ -194,3 +194,33 @@ def test_people_are_shown_by_name_and_found_by_name_or_email(staff: Client) -> N
     assert "d***@example.com" in bindings.content.decode()
     by_guest = staff.get("/admin/saleor_livedist/binding/", {"q": "dora@example.com"})
     assert len(by_guest.context["cl"].result_list) == 1
+
+
+def test_times_are_shown_and_entered_in_the_display_time_zone(staff: Client, settings: object) -> None:
+    """Times were shown and typed in UTC: DISPLAY_TIME_ZONE (default the project's TIME_ZONE) is used instead."""
+    from datetime import datetime, timezone as tz
+
+    from saleor_livedist.display import show
+    from saleor_livedist.models import Live, LiveSession
+
+    settings.LIVEDIST = {**settings.LIVEDIST, "DISPLAY_TIME_ZONE": "Asia/Shanghai"}  # type: ignore[attr-defined]
+    schedule_l9(staff)  # "2026-12-01 20:00", typed in Shanghai
+    assert LiveSession.objects.get(id="l9").scheduled_start == datetime(2026, 12, 1, 12, 0, tzinfo=tz.utc)
+    assert Live.objects.get(id="l9").starts_at == datetime(2026, 12, 1, 12, 0, tzinfo=tz.utc)
+    listing = staff.get("/admin/saleor_livedist/livesession/").content.decode()
+    assert "Dec. 1, 2026, 8 p.m." in listing
+    assert show(datetime(2026, 12, 1, 12, 0, tzinfo=tz.utc)) == "2026-12-01 20:00 +08:00"
+    settings.LIVEDIST = {**settings.LIVEDIST, "DISPLAY_TIME_ZONE": None}  # type: ignore[attr-defined]
+    settings.TIME_ZONE = "America/New_York"  # type: ignore[attr-defined]  # the default: the merchant's TIME_ZONE
+    assert show(datetime(2026, 12, 1, 12, 0, tzinfo=tz.utc)) == "2026-12-01 07:00 -05:00"
+
+
+def test_an_unknown_display_time_zone_names_the_setting(settings: object) -> None:
+    from datetime import datetime, timezone as tz
+
+    from saleor_livedist.conf import ImproperlyConfigured
+    from saleor_livedist.display import show
+
+    settings.LIVEDIST = {**settings.LIVEDIST, "DISPLAY_TIME_ZONE": "Mars/Olympus"}  # type: ignore[attr-defined]
+    with pytest.raises(ImproperlyConfigured, match="DISPLAY_TIME_ZONE"):
+        show(datetime(2026, 12, 1, tzinfo=tz.utc))
