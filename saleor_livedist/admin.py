@@ -206,6 +206,9 @@ class LiveSessionAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.readonly_fields + (self.told_the_engine if obj is not None else ())
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the engine keeps the live, its rates and tasks: end it instead
+
     def save_model(self, request: HttpRequest, obj: m.LiveSession, form: Any, change: bool) -> None:
         from .lives import schedule_live
 
@@ -350,6 +353,9 @@ class LiveCouponAdmin(admin.ModelAdmin):
     list_display = ("id", "title", "live", "kind", "value", "currency", "min_spent", "voucher")
     list_filter = ("live",)
     inlines = [LiveCouponCodeInline]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the store's voucher and the codes given out would stay valid; it closes with the live
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = ("voucher", "created_by", "created_at")

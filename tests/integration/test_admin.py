@@ -138,6 +138,7 @@ def test_live_coupons_are_created_from_the_admin_with_their_voucher(staff: Clien
     coupon = LiveCoupon.objects.get()
     assert coupon.voucher == str(SandboxVoucher.objects.get().pk) and coupon.created_by.startswith("user:")
     assert staff.get(f"/admin/saleor_livedist/livecoupon/{coupon.pk}/change/").status_code == 200
+    assert staff.get(f"/admin/saleor_livedist/livecoupon/{coupon.pk}/delete/").status_code == 403
 
 
 def test_what_the_engine_was_told_cannot_be_changed_in_the_admin(staff: Client) -> None:
@@ -159,6 +160,8 @@ def test_what_the_engine_was_told_cannot_be_changed_in_the_admin(staff: Client) 
     assert (live.title, live.featured_products, live.host, live.channel) == ("Night market II", [], "", "default")
     assert live.scheduled_start.year == 2026 and Live.objects.get(id="l9").products == []
     assert not LiveClip.objects.exists()  # clips are cut with clipCreate, which tells the engine
+    # deleting would leave the engine's live (and a coupon's voucher) behind: refused
+    assert staff.get("/admin/saleor_livedist/livesession/l9/delete/").status_code == 403
 
 
 def test_the_sandbox_admin_is_styled(staff: Client) -> None:
