@@ -88,3 +88,19 @@ def test_the_widget_redraws_with_new_ranks_after_orders(live_server: Any, browse
 
 def test_an_unknown_live_has_no_widget(client: Any) -> None:
     assert client.get("/widget/leaderboard/nope/").status_code == 404
+
+
+def test_the_sandbox_admin_is_styled_in_a_browser(live_server: Any, browser: Any, tmp_path: Path) -> None:
+    """The admin was unstyled (its static files were not served): in a real browser its stylesheet applies."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser("boss", "boss@example.com", "pw")
+    browser.get(f"{live_server.url}/admin/login/")
+    header = browser.find_element("css selector", "#header")
+    # base.css gives the header a background colour; unstyled, it is transparent
+    assert header.value_of_css_property("background-color") not in ("rgba(0, 0, 0, 0)", "transparent")
+    browser.find_element("name", "username").send_keys("boss")
+    browser.find_element("name", "password").send_keys("pw")
+    browser.find_element("css selector", "input[type=submit]").click()
+    wait_for(lambda: "Site administration" in browser.page_source)
+    browser.save_screenshot(str(tmp_path / "admin.png"))
