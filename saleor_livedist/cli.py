@@ -135,10 +135,10 @@ def cmd_rules_explain(args: argparse.Namespace, out: TextIO) -> int:
         raise LiveDistError(f"order {args.order!r} is not created in {args.events}")
     ctx, snapshot = captured["ctx"], captured["snapshot"]
     a = snapshot.attribution
-    from .display import show
+    from .display import show, show_in_text
 
     out.write(f"order {ctx.order} at {show(ctx.at)}, rules version {captured['version']}\n")
-    out.write(f"  buyer {ctx.customer}; paid to {a.paid_to or 'nobody'} ({a.reason})\n")
+    out.write(f"  buyer {ctx.customer}; paid to {a.paid_to or 'nobody'} ({show_in_text(a.reason)})\n")
     out.write(f"  last click {a.last_click or '-'}; assists {', '.join(a.assists) or '-'}; "
               f"context {ctx.context}{' ' + ctx.live if ctx.live else ''}"
               f"{f', {ctx.live_seconds // 60} min after the live started' if ctx.live_seconds is not None else ''}\n")

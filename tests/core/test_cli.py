@@ -126,7 +126,7 @@ def test_explain_shows_the_order_time_in_the_display_time_zone() -> None:
 
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     args = [sys.executable, "-m", "saleor_livedist", "rules", "explain", "--events", str(default_fixture()),
-            "--order", "o-202", "--engine", "python"]
+            "--order", "o-201", "--engine", "python"]
     utc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
     shanghai = subprocess.run(args, env={**env, "LIVEDIST_DISPLAY_TIME_ZONE": "Asia/Shanghai"},
                               capture_output=True, text=True, timeout=120, cwd=ROOT)
@@ -134,5 +134,7 @@ def test_explain_shows_the_order_time_in_the_display_time_zone() -> None:
     first_utc, first_shanghai = utc.stdout.splitlines()[0], shanghai.stdout.splitlines()[0]
     assert first_utc.endswith("+00:00, rules version " + first_utc.rsplit(" ", 1)[1]), first_utc
     assert " +08:00, rules version" in first_shanghai, first_shanghai
+    assert "by click at 2026-11-20 10:00 +00:00" in utc.stdout  # the event said 18:00+08:00
+    assert "by click at 2026-11-20 18:00 +08:00" in shanghai.stdout
     hour = int(first_utc.split(" at ")[1][11:13])
     assert int(first_shanghai.split(" at ")[1][11:13]) == (hour + 8) % 24
