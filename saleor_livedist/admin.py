@@ -242,9 +242,13 @@ class LiveSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.LiveQuestion)
-class LiveQuestionAdmin(admin.ModelAdmin):
-    list_display = ("live", "text", "status", "asked_by", "created_at", "answered_at")
+class LiveQuestionAdmin(PeopleAdmin):
+    list_display = ("live", "text", "status", "asked_by_person", "customer_person", "created_at", "answered_at")
     list_filter = ("status", "live")
+    search_fields = ("text",)
+    person_fields = ("asked_by", "customer")
+    asked_by_person = person_column("asked_by", "asked by")
+    customer_person = person_column("customer", "customer")
     readonly_fields = ("live", "asked_by", "customer", "text", "created_at", "answered_at", "status")
     actions = ["mark_answered"]
 

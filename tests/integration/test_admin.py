@@ -197,6 +197,13 @@ def test_people_are_shown_by_name_and_found_by_name_or_email(staff: Client) -> N
     assert "d***@example.com" in bindings.content.decode()
     by_guest = staff.get("/admin/saleor_livedist/binding/", {"q": "dora@example.com"})
     assert len(by_guest.context["cl"].result_list) == 1
+    from saleor_livedist.models import LiveQuestion, LiveSession
+
+    LiveSession.objects.create(id="l1", title="Night market", scheduled_start=now)
+    LiveQuestion.objects.create(live_id="l1", asked_by=f"user:{carl.pk}", customer="guest:dora@example.com",
+                                text="Does it come in blue?")
+    questions = staff.get("/admin/saleor_livedist/livequestion/", {"q": "Carl"})
+    assert len(questions.context["cl"].result_list) == 1 and "Carl Berg (c***@example.com)" in questions.content.decode()
 
 
 def test_times_are_shown_and_entered_in_the_display_time_zone(staff: Client, settings: object) -> None:
