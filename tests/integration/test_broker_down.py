@@ -26,10 +26,12 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def dead_broker(settings: Any) -> Iterator[Celery]:
+def dead_broker(settings: Any, monkeypatch: Any) -> Iterator[Celery]:
     previous = current_app._get_current_object()
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    app = create_app("livedist_dead_broker", broker_url=f"redis://127.0.0.1:{closed_port()}/0",
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery prefers this variable to an app's broker setting
+    app = create_app("livedist_dead_broker", broker_url=url,
                      task_always_eager=False)
     app.set_current()
     app.finalize()

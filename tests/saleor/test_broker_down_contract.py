@@ -27,11 +27,13 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def dead_broker(settings: Any) -> Iterator[Celery]:
+def dead_broker(settings: Any, monkeypatch: Any) -> Iterator[Celery]:
     """Saleor configured with a broker (tasks are published, not run eagerly) that is down."""
     previous = current_app._get_current_object()
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    app = Celery("livedist_dead_broker", broker=f"redis://127.0.0.1:{closed_port()}/0", set_as_current=True)
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery prefers this variable to an app's broker setting
+    app = Celery("livedist_dead_broker", broker=url, set_as_current=True)
     app.finalize()  # our shared tasks bind to it
     yield app
     previous.set_current()
