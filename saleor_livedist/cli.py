@@ -21,34 +21,71 @@ def default_fixture() -> Path:
 
 
 def _run(events_path: Path, rules: str | None, engine_name: str | None, now: str | None,
-         on_created: Any = None) -> tuple[Any, Any]:
+         on_created: Any = None, skip_invalid: bool = False, err: TextIO | None = None) -> tuple[Any, Any]:
     from .core.engine import Engine
-    from .core.events import parse_datetime, read_events
+    from .core.events import parse_datetime
     from .core.store import MemoryStore
     from .rules.loader import load_rules
     from .rules.provider import StaticRules
 
+    events = _read_event_file(events_path, skip_invalid, err or sys.stderr)
     source = StaticRules(load_rules(rules), engine_name)
     engine = Engine(MemoryStore(), source)
     engine.on_order_priced = on_created
     last_at: datetime | None = None
-    try:
-        with open(events_path, encoding="utf-8") as handle:
-            for event in read_events(handle, str(events_path)):
-                engine.process(event)
-                last_at = event.at if last_at is None or event.at > last_at else last_at
-    except OSError as exc:
-        raise LiveDistError(f"cannot read events file {events_path}: {exc.strerror}") from None
+    for event in events:
+        engine.process(event)
+        last_at = event.at if last_at is None or event.at > last_at else last_at
     clock = parse_datetime(now, "--now") if now else last_at
     if clock is not None:
         engine.settle(clock)
     return engine, source
 
 
+def _read_event_file(path: Path, skip_invalid: bool, err: TextIO) -> list[Any]:
+    """Every event of a JSON Lines file, read whole before any is applied: a bad line (or a second event with a
+    used id and a different body) is reported as `FILE:LINE: message`; unless skip_invalid, one bad line
+    means nothing is applied."""
+    from .core.events import Event, read_lines, same_event
+
+    events: list[Event] = []
+    first: dict[str, tuple[int, Event]] = {}
+    refused: list[str] = []
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+            for number, item in read_lines(handle):
+                if isinstance(item, EventError):
+                    refused.append(f"{path}:{number}: {item}")
+                    continue
+                seen = first.get(item.id)
+                if seen is None:
+                    first[item.id] = (number, item)
+                elif not same_event(seen[1], item):
+                    refused.append(f"{path}:{number}: event id {item.id!r} was already used on line {seen[0]} by "
+                                   "an event with a different body; give this one its own id")
+                    continue
+                events.append(item)
+    except OSError as exc:
+        raise LiveDistError(f"cannot read events file {path}: {exc.strerror}") from None
+    if refused and not skip_invalid:
+        raise EventFileError("\n".join(refused) + f"\n{len(refused)} line(s) refused; nothing was applied "
+                             "(--skip-invalid applies the other lines)")
+    for line in refused:
+        err.write(line + "\n")
+    if refused:
+        err.write(f"{len(refused)} line(s) refused; the other {len(events)} event(s) were applied\n")
+    return events
+
+
+class EventFileError(EventError):
+    """Bad lines of an events file, each as FILE:LINE: message."""
+
+
 def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
     from .core.report import render_text, summary
 
-    engine, source = _run(Path(args.events), args.rules, args.engine, args.now)
+    engine, source = _run(Path(args.events), args.rules, args.engine, args.now,
+                          skip_invalid=getattr(args, "skip_invalid", False), err=getattr(args, "err", None))
     doc = summary(engine.store, source.current().version)
     doc["engine"] = source.current().matcher.name
     doc["notices"] = engine.notices
@@ -199,6 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--events", required=True, help="JSON Lines file of events")
     engine_options(sim)
     sim.add_argument("--format", choices=("text", "json"), default="text")
+    sim.add_argument("--skip-invalid", action="store_true",
+                     help="apply the valid lines even when some are refused (each refused line is still reported)")
     sim.set_defaults(func=cmd_simulate)
 
     rules = sub.add_parser("rules", help="check or explain rule files").add_subparsers(dest="rules_command",
@@ -217,10 +256,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     args = build_parser().parse_args(argv)
+    args.err = err
     try:
         return int(args.func(args, out))
     except RuleFileError as exc:
         err.write(f"{exc}\n{len(exc.problems)} problem(s) found\n")
+        return 1
+    except EventFileError as exc:
+        err.write(f"{exc}\n")
         return 1
     except EventError as exc:
         err.write(f"invalid event: {exc}\n")

@@ -9,13 +9,17 @@ Why it is exactly once:
   evaluating and writing leaves nothing behind and the batch is simply processed again;
 - an event that fails is isolated (the batch is re-run one event per transaction), recorded on its inbox row
   with the error, retried with backoff, and after MAX_ATTEMPTS left as `failed` for the merchant to see and
-  re-run; a database error is not the event's fault and goes back to the caller (Celery retries the task);
+  re-run; a database error that the data caused (SQLSTATE classes 22, 23 and 54: a value out of range, a
+  constraint, a limit) isolates the event the same way, failed at once, and the rest go on; any other
+  database error (connection lost, server restarting) is not the events' fault and goes back to the caller
+  (Celery retries the task);
 - a redelivered task message (the worker died) is processed carefully: one event per transaction, its
   attempt committed first, so an event that kills the worker every time ends up `failed`, not in a loop.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import traceback
@@ -23,12 +27,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from .core.engine import Engine
-from .core.events import Event, parse_event
+from .core.events import MAX_EVENT_BYTES, Event, parse_event, same_event
 from .db.store import DbStore
 from .exceptions import EventError
 from .models import InboxEvent, RuleVersion
@@ -103,6 +107,8 @@ def submit(raw: dict[str, Any], process: bool = True) -> bool:
     Returns False if an event with that id was already submitted. Raises EventError for a malformed event,
     before anything is stored."""
     event = parse_event(raw)
+    if len(json.dumps(raw, default=str)) > MAX_EVENT_BYTES:
+        raise EventError(f"event {event.id}: longer than {MAX_EVENT_BYTES} bytes")
     created = _store(event, raw)
     if created and process:
         schedule()
@@ -112,11 +118,33 @@ def submit(raw: dict[str, Any], process: bool = True) -> bool:
 def _store(event: Event, raw: dict[str, Any]) -> bool:
     try:
         with transaction.atomic():
-            _, created = InboxEvent.objects.get_or_create(
+            row, created = InboxEvent.objects.get_or_create(
                 event_id=event.id, defaults={"type": event.type, "at": event.at, "payload": raw})
     except IntegrityError:  # submitted concurrently by another request
         return False
+    if not created:
+        _check_same(row, event, raw)
     return created
+
+
+def _check_same(row: InboxEvent, event: Event, raw: dict[str, Any]) -> None:
+    """A second event with a used id and a different body is never dropped silently: it is kept beside the
+    first as a failed row, visible in the admin with the reason, and not applied."""
+    try:
+        first = parse_event(row.payload)
+    except EventError:
+        return
+    if same_event(first, event):
+        return
+    digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    error = (f"refused: event id {event.id!r} was already used by an event with a different body (received "
+             f"{row.received_at.isoformat()}); this one was not applied. Give it its own id and submit it again.")
+    logger.warning("livedist event %s: a different event with the same id was refused", event.id)
+    with transaction.atomic():
+        InboxEvent.objects.get_or_create(
+            event_id=f"{event.id[:200]}~conflict~{digest}",
+            defaults={"type": event.type, "at": event.at, "payload": raw, "status": InboxEvent.FAILED,
+                      "error": error, "attempts": MAX_ATTEMPTS, "processed_at": timezone.now()})
 
 
 def schedule() -> None:
@@ -186,8 +214,14 @@ def _process_batch(limit: int, wait: bool) -> tuple[int, bool]:
                 InboxEvent.objects.filter(id=row_id).update(status=InboxEvent.FAILED, error=error,
                                                             attempts=MAX_ATTEMPTS, processed_at=now)
             return len(events), len(rows) == limit
-    except (Busy, DatabaseError):
-        raise  # not the events' fault: the caller (a Celery task) retries with backoff
+    except Busy:
+        raise
+    except DatabaseError as exc:
+        if not caused_by_data(exc):
+            raise  # not the events' fault: the caller (a Celery task) retries with backoff
+        logger.warning("the database refused a batch of livedist events; re-running it one event at a time",
+                       exc_info=True)
+        return _process_one_by_one(limit, wait)
     except Exception:
         logger.warning("a batch of livedist events failed; re-running it one event at a time", exc_info=True)
         return _process_one_by_one(limit, wait)
@@ -239,8 +273,12 @@ def _process_one_by_one(limit: int, wait: bool) -> tuple[int, bool]:
                     InboxEvent.DONE, timezone.now(), "", None)
                 row.save(update_fields=["status", "processed_at", "error", "next_attempt_at"])
                 applied += 1
-        except (Busy, DatabaseError):
+        except Busy:
             raise
+        except DatabaseError as exc:
+            if not caused_by_data(exc):
+                raise
+            _record_failure(row_id, exc, final=True)  # the same data fails the same way every time
         except Exception as exc:
             _record_failure(row_id, exc)
     return applied, len(ids) == limit
@@ -264,13 +302,27 @@ def _count_attempt(row_id: int) -> bool:
         return True
 
 
-def _record_failure(row_id: int, exc: BaseException) -> None:
-    """The event raised: keep the error; retry later with backoff, or leave it failed for a re-run."""
-    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+# SQLSTATE classes the data causes: 22 data exception, 23 integrity constraint, 54 program limit exceeded.
+DATA_ERROR_CLASSES = ("22", "23", "54")
+
+
+def caused_by_data(exc: DatabaseError) -> bool:
+    """Whether a database error comes from the values written (it will recur) rather than the connection."""
+    if isinstance(exc, InterfaceError):
+        return False
+    cause = exc.__cause__
+    state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None) or ""
+    return state[:2] in DATA_ERROR_CLASSES
+
+
+def _record_failure(row_id: int, exc: BaseException, final: bool = False) -> None:
+    """The event raised: keep the error; retry later with backoff, or (after MAX_ATTEMPTS, or at once when
+    final) leave it failed for a re-run."""
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:10_000]
     with transaction.atomic():
         row = InboxEvent.objects.select_for_update().get(id=row_id)
         row.error = detail
-        if row.attempts >= MAX_ATTEMPTS:
+        if final or row.attempts >= MAX_ATTEMPTS:
             row.status = InboxEvent.FAILED
             logger.error("livedist event %s failed %d times and is left for a re-run: %s", row.event_id,
                          row.attempts, detail)

@@ -23,6 +23,14 @@ _QUANTS = {digits: Decimal(1).scaleb(-digits) for digits in range(5)}
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 _AMOUNT = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
+# Every amount and every commission on it fits the ledger's columns (20 digits, 4 decimals), with room to spare.
+MAX_AMOUNT = Decimal(10) ** 12
+MAX_AMOUNT_CHARS = 40
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def minor_unit(currency: str) -> int:
@@ -45,14 +53,18 @@ def percent_of(amount: Decimal, percent: Decimal, currency: str) -> Decimal:
 def parse_amount(value: object, currency: str, what: str) -> Decimal:
     """An amount from an event: a string or integer (never a float), not negative, not finer than the minor unit."""
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise EventError(f"{what} must be a decimal string such as \"12.50\", got {value!r}")
+        raise EventError(f"{what} must be a decimal string such as \"12.50\", got {_short(value)}")
+    if (abs(value) >= MAX_AMOUNT if isinstance(value, int) else len(str(value)) > MAX_AMOUNT_CHARS):
+        raise EventError(f"{what} is too long or too large: amounts are below {MAX_AMOUNT:,}, in at most {MAX_AMOUNT_CHARS} characters")
     if isinstance(value, str) and value.startswith("-") and _AMOUNT.fullmatch(value[1:]):
         raise EventError(f"{what} must be a finite amount >= 0, got {value!r}")
     if isinstance(value, str) and not _AMOUNT.fullmatch(value):
-        raise EventError(f"{what} must be digits with an optional decimal part, such as \"12.50\", got {value!r}")
+        raise EventError(f"{what} must be digits with an optional decimal part, such as \"12.50\", got {_short(value)}")
     amount = Decimal(value)
     if not amount.is_finite() or amount < 0:
-        raise EventError(f"{what} must be a finite amount >= 0, got {value!r}")
+        raise EventError(f"{what} must be a finite amount >= 0, got {_short(value)}")
+    if amount >= MAX_AMOUNT:
+        raise EventError(f"{what} {value!r} is too large: amounts are below {MAX_AMOUNT:,}")
     if amount != amount.quantize(quantum(currency), rounding=ROUND_HALF_UP):
         raise EventError(f"{what} {value!r} has more decimals than {currency} allows ({minor_unit(currency)})")
     return amount

@@ -114,6 +114,43 @@ def test_bad_event_file_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     assert code == 1 and "cannot read events file" in err
 
 
+def _junk_file(tmp_path: Path) -> tuple[Path, list[str]]:
+    """The demo stream with bad lines put in: their numbers, in the new file, are returned."""
+    good = default_fixture().read_text(encoding="utf-8").splitlines()
+    first = next(json.loads(line) for line in good if line.startswith("{"))
+    conflict = json.dumps({**first, "type": "order.paid", "order": "o-x"})
+    bad = ['{"id": "deep", "type": "live.started", "at": "2026-11-20T10:00:00Z", "live": ' + "[" * 40 + "]" * 40 + "}",
+           '{"id": 1' + "0" * 5000 + "}", '{"id": "nul", "type": "live.started", "at": "2026-11-20T10:00:00Z", '
+           '"live": "a\\u0000"}', '{"id": "y", "type": "live.started", "at": "0001-01-01T00:00:00Z", "live": "L"}',
+           "not json at all", conflict]
+    lines = good[:3] + bad[:5] + good[3:] + [bad[5]]
+    path = tmp_path / "junk.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, [str(n) for n in (4, 5, 6, 7, 8, len(lines))]
+
+
+def test_simulate_reports_every_bad_line_and_applies_nothing(tmp_path: Path) -> None:
+    path, numbers = _junk_file(tmp_path)
+    code, out, err = cli("simulate", "--events", str(path), "--engine", "python")
+    assert code == 1 and out == ""
+    assert "Traceback" not in err
+    reported = [line.split(":")[1] for line in err.splitlines() if line.startswith(f"{path}:")]
+    assert reported == numbers
+    assert "nested more than 16" in err and "4300 digits" in err and "NUL byte" in err
+    assert "outside the years 1970-2999" in err and "different body" in err
+    assert "6 line(s) refused; nothing was applied" in err
+
+
+def test_simulate_skip_invalid_applies_the_other_lines_as_without_them(tmp_path: Path) -> None:
+    path, _ = _junk_file(tmp_path)
+    code, out, err = cli("simulate", "--events", str(path), "--engine", "python", "--format", "json",
+                         "--skip-invalid")
+    assert code == 0
+    assert "6 line(s) refused; the other" in err
+    _, clean, _ = cli("simulate", "--events", str(default_fixture()), "--engine", "python", "--format", "json")
+    assert json.loads(out) == json.loads(clean)
+
+
 def test_python_dash_m_runs_the_cli() -> None:
     done = subprocess.run([sys.executable, "-m", "saleor_livedist", "rules", "check"], capture_output=True,
                           text=True, timeout=120)

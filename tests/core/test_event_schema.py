@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,9 @@ def test_doc_examples_are_valid() -> None:
 # ------------------------------------------------------------------ (b) generated events
 
 MISSING = object()
-names = st.text(min_size=1, max_size=6)
+# Text the parser takes anywhere: no NUL byte, no lone surrogate (a check JSON Schema cannot express).
+TEXT = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
+names = st.text(TEXT, min_size=1, max_size=6)
 CURRENCIES = ["CNY", "USD", "JPY", "KWD", "CLF", "VND"]
 OFFSETS = ["Z", "+08:00", "-05:30", "+00:00", "-00:00", "+23:59", "-23:59"]
 
@@ -137,7 +140,7 @@ def nullable(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 @st.composite
 def date_times(draw: st.DrawFn) -> str:
-    d = draw(st.datetimes())
+    d = draw(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2999, 12, 31, 23, 59, 59)))
     fraction = draw(st.sampled_from(["", ".5", ".123456", ".1234567"]))
     return (f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
             f"{fraction}{draw(st.sampled_from(OFFSETS))}")
@@ -154,8 +157,8 @@ def amounts(draw: st.DrawFn, currency: str | None) -> str | int:
 
 
 targets = st.sampled_from(TARGET_KINDS).flatmap(lambda kind: names.map(lambda ident: {kind: ident}))
-extras = st.fixed_dictionaries({}, optional={"source": st.text(max_size=3),
-                                             "meta": st.dictionaries(names, st.integers())})
+extras = st.fixed_dictionaries({}, optional={"source": st.text(TEXT, max_size=3),
+                                             "meta": st.dictionaries(names, st.integers(-10**50, 10**50))})
 
 
 @st.composite
@@ -164,7 +167,7 @@ def order_lines(draw: st.DrawFn, currency: str) -> list[dict[str, Any]]:
     return [draw(st.fixed_dictionaries(
         {"line": st.just(line_id), "product": names, "amount": amounts(currency)},
         optional={"category": nullable(names), "collections": nullable(st.lists(names, max_size=2)),
-                  "quantity": st.integers(1, 50), "note": st.text(max_size=3)},
+                  "quantity": st.integers(1, 50), "note": st.text(TEXT, max_size=3)},
     )) for line_id in ids]
 
 
@@ -322,7 +325,16 @@ INVALID = [
     ("at 29 February 2100", {**ev("live.started", live="L"), "at": "2100-02-29T20:00:00Z"}, "at is not"),
     ("at hour 24", {**ev("live.started", live="L"), "at": "2026-11-20T24:00:00Z"}, "at is not"),
     ("at offset +24:00", {**ev("live.started", live="L"), "at": "2026-11-20T20:00:00+24:00"}, "at is not"),
-    ("at year 0", {**ev("live.started", live="L"), "at": "0000-11-20T20:00:00Z"}, "at is not"),
+    ("at year 0", {**ev("live.started", live="L"), "at": "0000-11-20T20:00:00Z"}, "outside the years 1970-2999"),
+    ("at year 1", {**ev("live.started", live="L"), "at": "0001-01-01T00:00:00Z"}, "outside the years 1970-2999"),
+    ("at year 1969", {**ev("live.started", live="L"), "at": "1969-12-31T23:59:59Z"}, "outside the years 1970-2999"),
+    ("at year 9999", {**ev("live.started", live="L"), "at": "9999-12-31T23:59:59Z"}, "outside the years 1970-2999"),
+    ("id over 1,024 characters", {**ev("live.started", live="L"), "id": "e" * 1025}, "identifiers are at most 1024"),
+    ("NUL in an id", ev("live.started", live="L\x00"), "NUL byte"),
+    ("amount of 10^12", ev("order.created", order="o", customer="c", channel="ch", currency="CNY",
+                           lines=[{"line": "l", "product": "p", "amount": "1000000000000"}]), "too large"),
+    ("amount of 41 characters", ev("order.created", order="o", customer="c", channel="ch", currency="CNY",
+                                   lines=[{"line": "l", "product": "p", "amount": "1." + "0" * 39}]), "too long"),
     ("at epoch number", {**ev("live.started", live="L"), "at": 1_790_000_000}, "at must be an ISO 8601 string"),
     ("live missing", ev("live.started"), "'live'"),
     ("naive starts_at", ev("live.scheduled", live="L", starts_at="2026-11-20T20:00:00"), "starts_at"),
