@@ -45,9 +45,14 @@ def names(driver: Any) -> list[str]:
 
 def wait_for(condition: Any, seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
+    from selenium.common.exceptions import StaleElementReferenceException
+
     while time.monotonic() < deadline:
-        if condition():
-            return
+        try:
+            if condition():
+                return
+        except StaleElementReferenceException:  # the widget redrew its rows while they were read: read again
+            pass
         time.sleep(0.2)
     raise AssertionError("the widget did not update in time")
 
@@ -83,7 +88,7 @@ def test_the_widget_redraws_with_new_ranks_after_orders(live_server: Any, browse
     after = tmp_path / "after.png"
     browser.save_screenshot(str(after))
     assert before.read_bytes() != after.read_bytes()  # what a viewer sees changed, not just the DOM
-    assert "CNY 200.00" in browser.find_element("css selector", "#rows li:first-child").text
+    wait_for(lambda: "CNY 200.00" in browser.find_element("css selector", "#rows li:first-child").text)
 
 
 def test_an_unknown_live_has_no_widget(client: Any) -> None:
