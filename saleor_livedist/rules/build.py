@@ -250,7 +250,7 @@ def _compliance(doc: Document, raw: dict[str, Any]) -> Compliance | None:
     percent = percent_at(doc, ("compliance", "max_line_percent"), cap, "'compliance'")
     if cap is not None and percent is None:
         return None
-    return Compliance(max_levels=levels, max_line_percent=percent)
+    return Compliance(max_levels=levels, max_line_percent=percent if cap is not None else Compliance.max_line_percent)
 
 
 def extensions(raw: dict[str, Any] | None) -> Extensions:

@@ -173,7 +173,9 @@ class Viewing:
 @dataclass(frozen=True)
 class Compliance:
     max_levels: int = 2  # counting the selling distributor as level 1; hard limit 3
-    max_line_percent: Decimal | None = None  # cap on the sum of all levels' percents for one line
+    # Cap on the sum of all levels' percents for one line. Files that leave it out must stay within 100% (LD305);
+    # None (no cap) only for rule sets built in code.
+    max_line_percent: Decimal | None = Decimal(100)
 
 
 @dataclass(frozen=True)

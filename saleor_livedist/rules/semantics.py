@@ -1,19 +1,22 @@
 """Checks that need the whole rule set at once: unique ids, one file per policy section, bonuses that would pay
-twice, names of tasks and custom extensions, and team levels against compliance.max_levels."""
+twice, names of tasks and custom extensions, team levels against compliance.max_levels, and what all levels
+together can pay on one line."""
 from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
 from typing import Any
 
-from . import registry
+from . import limits, registry
 from .build import SECTIONS, Entry
-from .model import Compliance, When
+from .model import Compliance, RateRule, Task, When
 from .structure import clip
 from .yamldoc import Document, Path
 
 Occurrence = tuple[Document, Path]  # where a section was defined
-_SETS = ("products", "collections", "categories", "channels", "currencies", "lives", "ranks")
+# Conditions a line (or the person paid) has one value of: two rules naming none in common never both match.
+# Not collections: a product can be in several.
+_SETS = ("products", "categories", "channels", "currencies", "lives", "ranks")
 
 
 def check_set(entries: Sequence[Entry], sections: dict[str, list[Occurrence]]) -> None:
@@ -24,6 +27,7 @@ def check_set(entries: Sequence[Entry], sections: dict[str, list[Occurrence]]) -
     _extension_names(entries)
     _task_references(entries)
     _team_levels(entries, sections.get("compliance", []))
+    _line_total(entries, sections.get("compliance", []))
 
 
 def _duplicate_ids(entries: Sequence[Entry]) -> None:
@@ -151,6 +155,37 @@ def _team_levels(entries: Sequence[Entry], compliance: list[Occurrence]) -> None
         if entry.kind == "team" and level is not None and entry.doc.is_clean(path) and limit < level <= 3:
             entry.doc.report(path, "LD208", f"{entry.label} pays level {level}, but compliance.max_levels is {said}",
                              f"raise compliance.max_levels to {level} (3 is the legal limit), or remove this rule")
+
+
+def _line_total(entries: Sequence[Entry], compliance: list[Occurrence]) -> None:
+    """Without an explicit compliance.max_line_percent, no line may be paid more than 100% in all (LD305)."""
+    max_levels = Compliance.max_levels
+    if compliance:
+        doc, path = compliance[0]
+        section = doc.data.get("compliance")
+        if not isinstance(section, dict) or "max_line_percent" in section:
+            return  # the merchant set the cap: it trims what is paid above it
+        max_levels = _whole(section.get("max_levels")) or max_levels
+    built: dict[str, list[Any]] = {"rate": [], "bonus": [], "team": [], "task": []}
+    first: dict[str, Entry] = {}
+    for entry in entries:
+        if entry.kind in built and entry.built is not None:
+            built[entry.kind].append(entry.built)
+            if isinstance(entry.built, RateRule) and entry.kind == "rate":
+                first.setdefault(entry.built.id, entry)
+    rates, bonuses, levels = limits.terms(built["rate"], built["bonus"], built["team"],
+                                          [t for t in built["task"] if isinstance(t, Task)], max_levels)
+    total, chosen = limits.worst_line(rates, bonuses, levels)
+    if total <= limits.HUNDRED:
+        return
+    rate = first[chosen[0].rule]
+    chosen = sorted(chosen, key=lambda t: t.level)  # the rate and its bonuses, then each upline level
+    rate.doc.report(
+        rate.path + ("id",), "LD305",
+        f"one order line can be paid {total}% of its amount in all: {' + '.join(t.label for t in chosen)}; "
+        "more than the line itself",
+        "lower these percents or make their conditions exclusive (e.g. context: live and context: replay), or set "
+        "compliance.max_line_percent to the most all levels may earn on one line (it trims the highest level first)")
 
 
 def _whole(value: Any) -> int | None:
