@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import coupons, processing
 from .models import LiveClip, LiveQuestion, LiveReplay, LiveSession
@@ -137,7 +138,21 @@ def ask_question(live_id: str, distributor: str, text: str, customer: str = "") 
         raise ServiceError("live", "NOT_FOUND", f"no live {live_id!r}")
     if live.status == LiveSession.ENDED:
         raise ServiceError("live", "INVALID_STATE", "the live has ended")
+    if customer and not is_bound_to(customer, distributor):
+        raise ServiceError("customer", "NOT_YOUR_CUSTOMER", _(
+            "questions can name only customers bound to you (see me { customers }); leave customer empty otherwise"))
     return LiveQuestion.objects.create(live=live, asked_by=distributor, customer=customer, text=text)
+
+
+def is_bound_to(identity: str, distributor: str) -> bool:
+    """Whether the person (a stitched visitor id counts as its customer) is bound to the distributor now."""
+    from django.db.models import Q
+
+    from .models import Alias, Binding
+
+    customer = Alias.objects.filter(visitor=identity).values_list("customer", flat=True).first() or identity
+    return Binding.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+                                  identity=customer, distributor=distributor).exists()
 
 
 def can_host(live: LiveSession, identity: str | None, is_staff: bool) -> bool:

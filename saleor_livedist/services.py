@@ -2,22 +2,31 @@
 Each either succeeds or raises ServiceError with a field and a stable code, and leaves nothing half-done."""
 from __future__ import annotations
 
+import re
 import uuid
-from urllib.parse import quote
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import processing
 from .conf import get_setting
+from .core.attribution import clip_key
 from .links import (
-    LinkError, ShareTarget, make_share_token, new_visitor_id, read_share_token, read_visitor, sign_visitor,
+    LinkError,
+    ShareTarget,
+    make_share_token,
+    new_visitor_id,
+    read_share_token,
+    read_visitor,
+    sign_visitor,
 )
-from .models import Binding, Distributor, ShareLink
+from .models import ID, Binding, Distributor, Live, LiveClip, LiveReplay, LiveSession, Replay, ShareLink
 
 
 class ServiceError(Exception):
@@ -41,8 +50,10 @@ def _now() -> datetime:
 
 
 def storefront_url(token: str, kind: str, target: str) -> str:
-    """Where a click on the share link lands: the STOREFRONT_URL template filled in."""
-    return str(get_setting("STOREFRONT_URL")).format(kind=kind, target=target, token=token)
+    """Where a click on the share link lands: the STOREFRONT_URL template filled in, every value
+    percent-encoded (a target's `?`, `&`, `#` or `/` cannot add a query parameter, a fragment or a path)."""
+    return str(get_setting("STOREFRONT_URL")).format(kind=quote(kind, safe=""), target=quote(target, safe=""),
+                                                     token=quote(token, safe=":"))
 
 
 def landing_url(token: str, kind: str, target: str, visitor: str) -> str:
@@ -57,14 +68,50 @@ def landing_url(token: str, kind: str, target: str, visitor: str) -> str:
     return f"{url}{separator}livedist_visitor={quote(sign_visitor(visitor), safe='')}{fragment}"
 
 
+PRODUCT_SLUG = re.compile(r"[-\w]+")  # Saleor's slugs (slugify, Unicode allowed)
+UNSHAREABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
 def create_share_link(distributor: str, kind: str, target: str) -> ShareLink:
+    """A distributor's link to a live, replay or clip that exists here, or to a product of the store."""
     if not Distributor.objects.filter(id=distributor).exists():
         raise ServiceError(None, "NOT_A_DISTRIBUTOR", "only distributors can create share links; become one first")
     try:
         token = make_share_token(distributor, kind, target)
     except LinkError as exc:
         raise ServiceError("kind" if "points at one of" in str(exc) else "target", "INVALID", str(exc)) from None
+    check_target(kind, target)
     return ShareLink.objects.create(token=token, distributor=distributor, kind=kind, target=target)
+
+
+def check_target(kind: str, target: str) -> None:
+    """ServiceError unless `target` names a `kind` that exists: lives, replays and clips in our own tables (the
+    engine's, from events, or the ones staff run), products in the store's catalogue (target_exists)."""
+    if len(target) > ID or target in (".", "..") or UNSHAREABLE.search(target) or target != target.strip():
+        raise ServiceError("target", "INVALID", _("a share link's target is the id of what it points at (1 to "
+                                                  "%(n)d printable characters)") % {"n": ID})
+    if kind == "product" and not PRODUCT_SLUG.fullmatch(target):
+        raise ServiceError("target", "INVALID", _("a product is named by its slug (letters, digits, '-' and '_'), "
+                                                  "not %(target)r") % {"target": target})
+    if not target_exists(kind, target):
+        raise ServiceError("target", "NOT_FOUND", _("there is no %(kind)s %(target)r to share") % {
+            "kind": kind, "target": target})
+
+
+def target_exists(kind: str, target: str) -> bool:
+    if kind == "live":
+        return Live.objects.filter(id=target).exists() or LiveSession.objects.filter(id=target).exists()
+    if kind == "replay":
+        return Replay.objects.filter(id=target).exists() or LiveReplay.objects.filter(id=target).exists()
+    if kind == "clip":  # the engine keeps clips with the replays, under clip_key
+        return LiveClip.objects.filter(id=target).exists() or Replay.objects.filter(id=clip_key(target)).exists()
+    from django.apps import apps
+
+    if apps.is_installed("saleor.product"):
+        from .saleor.catalog import product_exists
+
+        return product_exists(target)
+    return True  # the sandbox has no catalogue: any well-formed slug is a product
 
 
 def record_click(token: str, signed_visitor: str | None, viewer: str | None = None) -> ClickResult:

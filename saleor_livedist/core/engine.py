@@ -22,6 +22,8 @@ from .pricing import Beneficiary, OrderContext, price_lines
 from .records import ActionContext, Click, DistributorRecord, OrderRecord, OrderSnapshot, PaidOrder, WatchRecord
 from .store import Store
 
+GUEST_PREFIX = "guest:"  # how identities name a guest checkout's e-mail (identity.of_guest)
+
 __all__ = ["ActionContext", "Engine", "RuleSource"]  # ActionContext lives in records; importable from here too
 
 logger = logging.getLogger(__name__)
@@ -91,17 +93,23 @@ class Engine(LiveRoom):
     def _on_customer_registered(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
         customer = d["customer"]
         if d["visitor"]:
-            self._stitch(d["visitor"], customer, active.ruleset, event.at)
+            self._stitch(d["visitor"], customer, active.ruleset, event.at, event)
         policy = active.ruleset.binding
         if policy.bind_on == "registration":
             clicks = valid_clicks(self.store.clicks(customer), event.at, policy)
             if clicks:
                 bind(self.store, policy, customer, clicks[-1].distributor, event.at, via="registration")
 
-    def _stitch(self, visitor: str, customer: str, ruleset: RuleSet, at: datetime) -> None:
-        """The visitor is this customer: their binding and watch time follow, and one person is one invitee."""
-        if visitor == customer or self.store.resolve(visitor) == customer:
+    def _stitch(self, visitor: str, customer: str, ruleset: RuleSet, at: datetime, event: Event) -> None:
+        """The visitor is this customer: their binding and watch time follow, and one person is one invitee.
+        A visitor id already stitched to an account stays that account's: a visitor id travels in URLs
+        (`livedist_visitor`), and whoever else signs in with it must not take over its binding or history.
+        (Only a guest's, an e-mail anyone may type, can still move to an account.)"""
+        owner = self.store.resolve(visitor)
+        if visitor == customer or owner == customer:
             return
+        if owner != visitor and not (owner.startswith(GUEST_PREFIX) and not customer.startswith(GUEST_PREFIX)):
+            return self._notice(event, f"visitor {visitor} is already another person's; not stitched to {customer}")
         self.store.link_identity(visitor, customer)
         moved = self.store.get_binding(visitor)
         if moved is not None:
@@ -175,7 +183,7 @@ class Engine(LiveRoom):
         at = event.at
         customer = d["customer"]
         if d["visitor"]:
-            self._stitch(d["visitor"], customer, ruleset, at)
+            self._stitch(d["visitor"], customer, ruleset, at, event)
         customer = store.resolve(customer)
         if d["ref"] is not None:
             self._record_ref(event, d["ref"], customer, active)

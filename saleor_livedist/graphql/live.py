@@ -270,7 +270,8 @@ def _question_mutation(name: str, ask: bool) -> type:
     if ask:
         return payload_mutation(
             name, {"live": graphene.String(required=True), "text": graphene.String(required=True),
-                   "customer": graphene.String(description="The customer's identity, if known.")},
+                   "customer": graphene.String(description="The identity of a customer bound to you, if the "
+                                                              "question is theirs (NOT_YOUR_CUSTOMER otherwise).")},
             "question", QuestionType,
             lambda context, live, text, customer=None: lives.ask_question(live, context.identity, text,
                                                                           customer or ""))

@@ -73,9 +73,16 @@ def test_one_tap_join_needs_consent_and_happens_once() -> None:
     assert anonymous["errors"][0]["code"] == "UNAUTHENTICATED"
 
 
+def a_live(live: str) -> None:
+    """A live the engine knows (share links point only at lives that exist)."""
+    processing.submit({"id": f"s-{live}", "type": "live.scheduled", "at": timezone.now().isoformat(), "live": live,
+                       "starts_at": timezone.now().isoformat()})
+
+
 def test_share_link_click_binds_the_visitor_and_the_order_pays_the_distributor() -> None:
     client, amy, ben = Client(), user("amy"), user("ben")
     join(client, amy)
+    a_live("L1")
     link = share(client, amy, "live", "L1")
     assert link["url"] == f"http://testserver/click/{link['token']}"  # the link to share records the click
     assert link["landingUrl"].startswith("http://localhost:3000/live/L1?livedist_ref=")

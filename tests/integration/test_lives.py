@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from saleor_livedist import processing
+from saleor_livedist.http import sandbox_token
 from saleor_livedist.models import LedgerEntry, Live, LiveSession, Replay
 from tests.integration.test_api import gql, join, share, user
 
@@ -129,6 +130,16 @@ def test_distributors_queue_questions_and_the_host_answers_them() -> None:
     LiveSession.objects.filter(id="l1").update(host="user:%d" % host.pk)
     join(client, amy)
     join(client, ben)
+    # Questions name only customers bound to the distributor: cat is no one's yet, then clicks amy's link.
+    refused = gql(client, ASK, amy, live="l1", text="please show the blue dress", customer="user:%d" % cat.pk)
+    assert refused["data"]["liveQuestionAsk"]["errors"] == [{"field": "customer", "code": "NOT_YOUR_CUSTOMER"}]
+    link = share(client, amy, "live", "l1")
+    assert client.get(link["url"], HTTP_AUTHORIZATION=f"Bearer {sandbox_token(cat)}").status_code == 302
+    for someone_else in ("user:%d" % ben.pk, "user:%d" % host.pk, "user:999999", "visitor:" + "0" * 24, "x"):
+        refused = gql(client, ASK, amy, live="l1", text="hi", customer=someone_else)["data"]["liveQuestionAsk"]
+        assert refused["errors"] == [{"field": "customer", "code": "NOT_YOUR_CUSTOMER"}], someone_else
+    not_bens = gql(client, ASK, ben, live="l1", text="hi", customer="user:%d" % cat.pk)["data"]["liveQuestionAsk"]
+    assert not_bens["errors"] == [{"field": "customer", "code": "NOT_YOUR_CUSTOMER"}]
     asked = gql(client, ASK, amy, live="l1", text="please show the blue dress", customer="user:%d" % cat.pk)
     question = asked["data"]["liveQuestionAsk"]["question"]
     assert question["askedBy"] == "a***@example.com" and question["customer"] == "c***@example.com"

@@ -259,6 +259,16 @@ def test_clicked_visitor_who_registers_keeps_the_binding(
     assert Binding.objects.get(identity=of_user(user)).distributor == distributor
 
 
+
+def test_share_links_point_only_at_products_in_saleors_catalogue(livedist: Any, distributor: str,
+                                                                 product: Any) -> None:
+    from saleor_livedist.services import ServiceError, create_share_link
+
+    assert create_share_link(distributor, "product", product.slug).target == product.slug
+    with pytest.raises(ServiceError, match="no product") as refused:
+        create_share_link(distributor, "product", product.slug + "-not-in-the-catalogue")
+    assert refused.value.code == "NOT_FOUND"
+
 def test_customer_bound_at_registration_pays_the_distributor_on_a_later_order(
         livedist: Any, api_client: Any, channel_USD: Any, checkout_ready_to_complete: Any, distributor: str,
         share_token: str) -> None:
