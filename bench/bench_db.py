@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2000)
     args = parser.parse_args()
 
-    from saleor_livedist.demo import setup_django
+    from saleor_livedist.sandbox.demo import setup_django
 
     setup_django("livedist_bench")
     from django.core.management import call_command
@@ -70,7 +70,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     from django.db import connection
 
-    from saleor_livedist import processing
+    from saleor_livedist.inbox import processing
     from saleor_livedist.core.events import parse_event
     from saleor_livedist.models import LedgerEntry
     from saleor_livedist.rules.provider import StaticRules

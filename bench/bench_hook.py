@@ -94,8 +94,8 @@ def create_orders(channel: Any, variant: Any, count: int, token: str) -> list[An
 def become_distributor() -> str:
     from django.utils import timezone
 
-    from saleor_livedist import processing
-    from saleor_livedist.links import make_share_token
+    from saleor_livedist.inbox import processing
+    from saleor_livedist.distribution.links import make_share_token
 
     processing.submit({"id": f"{MARK}:join", "type": "distributor.joined", "at": timezone.now().isoformat(),
                        "customer": DISTRIBUTOR}, process=False)
@@ -189,7 +189,7 @@ def dead_broker() -> Iterator[str]:
     os.environ["CELERY_BROKER_URL"] = url  # Celery prefers this variable to an app's own broker setting
     app = Celery("livedist_bench_dead_broker", broker=url, set_as_current=True)
     app.finalize()
-    quiet = [logging.getLogger(name) for name in ("saleor_livedist.tasks", "saleor_livedist.processing")]
+    quiet = [logging.getLogger(name) for name in ("saleor_livedist.inbox.tasks", "saleor_livedist.inbox.processing")]
     levels = [logger.level for logger in quiet]
     for logger in quiet:
         logger.setLevel(logging.ERROR)  # one warning per failed publish otherwise

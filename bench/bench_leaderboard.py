@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> None:
-    from saleor_livedist.demo import setup_django
+    from saleor_livedist.sandbox.demo import setup_django
 
     setup_django("livedist_bench_board")
     from django.core.management import call_command

@@ -469,7 +469,7 @@ class Clock:
 def feed(items: list[tuple[datetime, int, datetime, dict[str, Any]]], clock: Clock) -> None:
     """Into the inbox as the viewer endpoint keeps events (validated, one bulk INSERT ... ON CONFLICT DO NOTHING,
     so a redelivered id is kept once), then processed in transactions of processing.BATCH events."""
-    from saleor_livedist import processing
+    from saleor_livedist.inbox import processing
     from saleor_livedist.core.events import parse_event
     from saleor_livedist.models import InboxEvent
 
@@ -608,7 +608,7 @@ def compare(expected: Recount) -> tuple[dict[str, list[str]], int]:
 def check_rules() -> tuple[str, timedelta | None]:
     """The recount knows the default tasks; refuse to compare against other rules. Returns the backend's name and
     viewing.silent_after_seconds (None for an engine without it)."""
-    from saleor_livedist import processing
+    from saleor_livedist.inbox import processing
 
     active = processing.rules_source().current()
     tasks = {t.id: t for t in active.ruleset.tasks}
@@ -681,7 +681,7 @@ def main() -> int:
     loads = [os.getloadavg()]
 
     os.environ.setdefault("LIVEDIST_SANDBOX_DEBUG", "0")  # as in production: Django keeps no query log
-    from saleor_livedist.demo import setup_django
+    from saleor_livedist.sandbox.demo import setup_django
 
     setup_django(DATABASE)
     from django.core.management import call_command

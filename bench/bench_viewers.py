@@ -134,7 +134,7 @@ def serve(port: int, app: str, worker_class: str, workers: int, threads: int, ca
                 from django.core.wsgi import get_wsgi_application
 
                 application = get_wsgi_application()
-            from saleor_livedist import viewers
+            from saleor_livedist.viewers import contract as viewers
 
             viewers.IP_LIMIT = RUN_IP_LIMIT
             return application
@@ -195,13 +195,13 @@ def versions() -> str:
 def prepare(database: str) -> None:
     os.environ.pop("CELERY_BROKER_URL", None)  # this process processes inline
     os.environ["LIVEDIST_SANDBOX_DEBUG"] = "0"
-    from saleor_livedist.demo import setup_django
+    from saleor_livedist.sandbox.demo import setup_django
 
     setup_django(database)
     from django.core.management import call_command
     from django.utils import timezone
 
-    from saleor_livedist import processing
+    from saleor_livedist.inbox import processing
 
     call_command("migrate", verbosity=0)
     at = timezone.now()
@@ -374,8 +374,8 @@ def quiet(log: Path) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, scratch: Path, children: dict[str, subprocess.Popen[Any]]) -> None:
-    from saleor_livedist import processing
-    from saleor_livedist.links import sign_visitor
+    from saleor_livedist.inbox import processing
+    from saleor_livedist.distribution.links import sign_visitor
 
     url = start(args, scratch, children)
     # the floor: the same server answering 405 to a GET of /viewer/ (gunicorn and the app, no database, no cache)
@@ -437,7 +437,7 @@ def run(args: argparse.Namespace, scratch: Path, children: dict[str, subprocess.
 def report(args: argparse.Namespace, floor: float, warmup: dict[str, Any], viewers: int,
            levels: list[dict[str, Any]], cpu: dict[str, float], loads: tuple[float, float], counts: dict[str, int],
            drain: float, left: int, batches: list[dict[str, int]]) -> None:
-    from saleor_livedist import viewers as endpoint
+    from saleor_livedist.viewers import contract as endpoint
     from saleor_livedist.models import Watch
 
     runs = [warmup, *levels]

@@ -154,7 +154,7 @@ class InboxEventAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Re-run the selected failed events")
     def rerun(self, request: HttpRequest, queryset: QuerySet[m.InboxEvent]) -> None:
-        from .processing import rerun
+        from .inbox.processing import rerun
 
         failed = list(queryset.filter(status=m.InboxEvent.FAILED).values_list("event_id", flat=True))
         count = rerun(failed)
@@ -210,7 +210,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
         return False  # the engine keeps the live, its rates and tasks: end it instead
 
     def save_model(self, request: HttpRequest, obj: m.LiveSession, form: Any, change: bool) -> None:
-        from .lives import schedule_live
+        from .live_room.lives import schedule_live
 
         if change:
             super().save_model(request, obj, form, change)
@@ -219,7 +219,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
                           channel=obj.channel, stream_url=obj.stream_url)
 
     def _run(self, request: HttpRequest, queryset: QuerySet[m.LiveSession], step: Any, verb: str) -> None:
-        from .services import ServiceError
+        from .distribution.services import ServiceError
 
         for live in queryset:
             try:
@@ -230,13 +230,13 @@ class LiveSessionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Start the selected lives (now)")
     def start(self, request: HttpRequest, queryset: QuerySet[m.LiveSession]) -> None:
-        from .lives import start_live
+        from .live_room.lives import start_live
 
         self._run(request, queryset, start_live, "started")
 
     @admin.action(description="End the selected lives (now)")
     def end(self, request: HttpRequest, queryset: QuerySet[m.LiveSession]) -> None:
-        from .lives import end_live
+        from .live_room.lives import end_live
 
         self._run(request, queryset, end_live, "ended")
 
@@ -282,8 +282,8 @@ class PublishTaskForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         from .exceptions import RuleFileError
-        from .livetasks import RuleProblems, task_document
-        from .processing import rules_source
+        from .live_room.published_tasks import RuleProblems, task_document
+        from .inbox.processing import rules_source
 
         data = super().clean()
         if self.errors:
@@ -320,7 +320,7 @@ class PublishedTaskAdmin(admin.ModelAdmin):
         return self.readonly_fields if obj is not None else ()
 
     def save_model(self, request: HttpRequest, obj: m.PublishedTask, form: Any, change: bool) -> None:
-        from .livetasks import publish_task
+        from .live_room.published_tasks import publish_task
 
         published = publish_task(obj.live_id, obj.task_id, published_by=f"user:{request.user.pk}",
                                  **form.task_fields)
@@ -331,7 +331,7 @@ class PublishedTaskAdmin(admin.ModelAdmin):
 
     @admin.action(description="Withdraw the selected tasks (points already granted stay)")
     def withdraw(self, request: HttpRequest, queryset: QuerySet[m.PublishedTask]) -> None:
-        from .livetasks import withdraw_task
+        from .live_room.published_tasks import withdraw_task
 
         for task in queryset:
             withdraw_task(task.task_id)
@@ -366,8 +366,8 @@ class LiveCouponAdmin(admin.ModelAdmin):
         return fields if obj is None else fields + ("id", "live", "title", "kind", "value", "currency", "min_spent")
 
     def save_model(self, request: HttpRequest, obj: m.LiveCoupon, form: Any, change: bool) -> None:
-        from .coupons import create_coupon
-        from .services import ServiceError
+        from .live_room.coupons import create_coupon
+        from .distribution.services import ServiceError
 
         if change:
             return  # nothing editable: the voucher was made with these values

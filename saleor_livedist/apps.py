@@ -19,7 +19,7 @@ def add_periodic_tasks() -> None:
     entry the host already defines under the same name."""
     import logging
 
-    from .tasks import BEAT_SCHEDULE
+    from .inbox.tasks import BEAT_SCHEDULE
 
     try:
         from celery import current_app

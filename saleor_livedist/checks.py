@@ -50,7 +50,7 @@ def check_rules(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             errors.append(Error(
                 f"LIVEDIST['REMINDER_NOTIFIERS'] names {path_name!r}, which cannot be used: {problem}",
                 hint="List dotted paths of callables (live, person, email) -> bool, e.g. "
-                     "'saleor_livedist.reminders.by_email'.",
+                     "'saleor_livedist.live_room.reminders.by_email'.",
                 id="saleor_livedist.E004",
             ))
     if engine == "durable" and not durable_available():

@@ -110,7 +110,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         return cmd_simulate(args, out)
     if args.engine:
         os.environ["LIVEDIST_ENGINE"] = args.engine
-    from .demo import run
+    from .sandbox.demo import run
 
     return run(out, serve=args.serve, address=args.address)
 
@@ -121,14 +121,14 @@ def cmd_settle(args: argparse.Namespace, out: TextIO) -> int:
     import django
 
     if not os.environ.get("DJANGO_SETTINGS_MODULE"):
-        from .demo import use_demo_database
+        from .sandbox.demo import use_demo_database
 
         use_demo_database()
     django.setup()
     from django.db import DatabaseError, connection
 
     from .core.events import parse_datetime
-    from .processing import settle
+    from .inbox.processing import settle
 
     now = parse_datetime(args.now, "--now") if args.now else None
     try:

@@ -39,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "LINK_MAX_AGE_DAYS": 365,
     "REMINDER_WEBHOOK_URL": "",  # a gateway (SMS, WeChat official account) that receives signed reminders
     "REMINDER_WEBHOOK_SECRET": "",  # HMAC-SHA256 key for the X-Livedist-Signature header
-    "REMINDER_NOTIFIERS": ["saleor_livedist.reminders.by_email", "saleor_livedist.reminders.by_webhook"],
+    "REMINDER_NOTIFIERS": ["saleor_livedist.live_room.reminders.by_email", "saleor_livedist.live_room.reminders.by_webhook"],
     # Limits on one GraphQL request, checked before it runs (graphql/limits.py; docs/saleor.md, "Limits").
     "GRAPHQL_MAX_BODY_BYTES": 100_000,
     "GRAPHQL_MAX_DEPTH": 15,

@@ -10,7 +10,7 @@ of a host's traffic or only the viewer path's. Environment (all optional):
 - LIVEDIST_VIEWER_PATH: the path answered here (default: /plugins/global/saleor_livedist/viewer/ inside Saleor,
   /viewer/ in the sandbox);
 - LIVEDIST_VIEWER_AUTHENTICATE: dotted path of the authenticator for Authorization headers (default:
-  saleor_livedist.saleor.auth.saleor_authenticate inside Saleor, saleor_livedist.http.sandbox_authenticate);
+  saleor_livedist.saleor.auth.saleor_authenticate inside Saleor, saleor_livedist.web.endpoints.sandbox_authenticate);
 - LIVEDIST_VIEWER_LINGER: seconds a batch waits for more requests before its transaction (default 0.004).
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from django.conf import settings  # noqa: E402
 from django.core.servers.basehttp import get_internal_wsgi_application  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
-from .viewer_app import ViewerApp  # noqa: E402
+from .viewers.app import ViewerApp  # noqa: E402
 
 SALEOR_PATH = "/plugins/global/saleor_livedist/viewer/"
 SANDBOX_PATH = "/viewer/"
@@ -36,7 +36,7 @@ def project_application() -> ViewerApp:
     in_saleor = settings.ROOT_URLCONF.split(".")[0] == "saleor"
     path = os.environ.get("LIVEDIST_VIEWER_PATH") or (SALEOR_PATH if in_saleor else SANDBOX_PATH)
     authenticate = os.environ.get("LIVEDIST_VIEWER_AUTHENTICATE") or (
-        "saleor_livedist.saleor.auth.saleor_authenticate" if in_saleor else "saleor_livedist.http.sandbox_authenticate")
+        "saleor_livedist.saleor.auth.saleor_authenticate" if in_saleor else "saleor_livedist.web.endpoints.sandbox_authenticate")
     return ViewerApp(fallback=get_internal_wsgi_application(), path=path, authenticate=import_string(authenticate))
 
 

@@ -3,7 +3,7 @@
 Reads go through an identity map (so one batch of events reads each row once), writes are kept and sent
 as bulk upserts by `flush()`. Before any query of a table with unsent writes, that table is flushed, so a
 read always sees the batch's own writes. The caller holds the processing lock for the whole transaction
-(saleor_livedist.processing), so nobody else writes these tables meanwhile.
+(saleor_livedist.inbox.processing), so nobody else writes these tables meanwhile.
 """
 from __future__ import annotations
 

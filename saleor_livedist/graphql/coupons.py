@@ -6,10 +6,10 @@ from typing import Any
 
 import graphene
 
-from .. import coupons
-from ..links import VISITOR_COOKIE
+from ..live_room import coupons
+from ..distribution.links import VISITOR_COOKIE
 from ..models import LiveCoupon
-from ..viewers import VISITOR_HEADER, ViewerError, verified_visitor
+from ..viewers.contract import VISITOR_HEADER, ViewerError, verified_visitor
 from .payload import payload_mutation
 
 
@@ -105,7 +105,7 @@ IssueLiveCoupon = payload_mutation(
 
 
 def _issue(coupon_id: str) -> int:
-    from ..services import ServiceError
+    from ..distribution.services import ServiceError
 
     coupon = LiveCoupon.objects.filter(id=coupon_id).first()
     if coupon is None:

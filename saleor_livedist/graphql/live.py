@@ -8,7 +8,7 @@ from typing import Any
 
 import graphene
 
-from .. import livetasks, lives
+from ..live_room import lives, published_tasks
 from ..models import LiveClip, LiveReplay, LiveSession
 from .payload import payload_mutation
 
@@ -250,12 +250,12 @@ def live_mutations() -> type:
             "reward_points": graphene.Int(), "reward_bonus_percent": graphene.Decimal(),
             "each_points": graphene.Int(description="Points for every qualified invitee."),
         }, "task", PublishedTaskType,
-        lambda context, live, id, **fields: livetasks.publish_task(
+        lambda context, live, id, **fields: published_tasks.publish_task(
             live, id, published_by=context.identity or "", **{k: v for k, v in fields.items() if v is not None}),
         staff=True)
     withdraw = payload_mutation(
         "LiveTaskWithdraw", {"id": graphene.String(required=True)}, "task", PublishedTaskType,
-        lambda context, id: livetasks.withdraw_task(id), staff=True)
+        lambda context, id: published_tasks.withdraw_task(id), staff=True)
     return type("LiveMutations", (graphene.ObjectType,), {
         "live_task_publish": publish.Field(), "live_task_withdraw": withdraw.Field(),
         "live_schedule": schedule.Field(), "live_start": start.Field(), "live_end": end.Field(),

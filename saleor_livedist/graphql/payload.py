@@ -6,7 +6,7 @@ from typing import Any
 
 import graphene
 
-from ..services import ServiceError
+from ..distribution.services import ServiceError
 
 
 class Error(graphene.ObjectType):

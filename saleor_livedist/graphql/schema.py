@@ -12,7 +12,7 @@ from typing import Any
 import graphene
 from django.db.models import Count, Q
 
-from .. import services
+from ..distribution import services
 from ..core.money import round_money
 from ..db.store import plain
 from ..identity import display_name
@@ -158,7 +158,7 @@ class TaskProgressType(graphene.ObjectType):
 def task_progress(distributor: str, live: str) -> list[TaskProgressType]:
     """A distributor's progress on the live-scoped tasks of the active rules, for one live."""
     from ..models import Alias, LiveInvitation, QualifiedInvitee, TaskProgress, Watch
-    from ..processing import rules_source
+    from ..inbox.processing import rules_source
 
     invited = list(LiveInvitation.objects.filter(live=live, distributor=distributor)  # a stitched visitor id is
                    .exclude(viewer__in=Alias.objects.values("visitor"))             # its customer's, counted there
@@ -307,7 +307,7 @@ class Query(LiveQueries, CouponQueries, graphene.ObjectType):
 
 
 def _opt_out(context: Context, opt_out: bool) -> bool:
-    from ..reminders import set_opt_out
+    from ..live_room.reminders import set_opt_out
 
     return set_opt_out(context.identity, opt_out)
 

@@ -42,7 +42,7 @@ def never_raises(hook: Any) -> Any:
 def _hand_off(task: Any, args: tuple[Any, ...]) -> None:
     """Publish the task (one short try, never Celery's publish retries), or, with the broker down, run it here:
     the event is then kept in the inbox, and processed by the periodic sweep once the broker is back."""
-    from ..tasks import broker_configured, publish
+    from ..inbox.tasks import broker_configured, publish
 
     if not broker_configured() or not publish(task, args):
         task.apply(args=args)
@@ -168,7 +168,7 @@ class LiveDistPlugin(BasePlugin):
         if not code:
             return previous_value
         try:
-            from ..coupons import check_code
+            from ..live_room.coupons import check_code
 
             result = check_code(code)
             refused = result.coupon is not None and not result.valid
@@ -182,7 +182,7 @@ class LiveDistPlugin(BasePlugin):
     # ------------------------------------------------------------------ HTTP
 
     def webhook(self, request: Any, path: str, previous_value: Any) -> HttpResponse:
-        from ..http import handle
+        from ..web.endpoints import handle
         from .auth import saleor_authenticate
 
         if not self.active:

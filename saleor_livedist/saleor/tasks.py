@@ -9,7 +9,7 @@ from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 from django.db import DatabaseError
 
-from .. import processing
+from ..inbox import processing
 from . import mapping, refunds
 
 _writer_access: dict[str, Any] = {}

@@ -1,4 +1,4 @@
-"""The sandbox's Celery app, so the plugin's shared tasks (saleor_livedist.tasks) run on real workers:
+"""The sandbox's Celery app, so the plugin's shared tasks (saleor_livedist.inbox.tasks) run on real workers:
 
     CELERY_BROKER_URL=redis://127.0.0.1:6379/0 DATABASE_URL=postgresql://... \\
         python -m celery -A saleor_livedist.sandbox.celery worker -l info

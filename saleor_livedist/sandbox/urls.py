@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.staticfiles.views import serve
 from django.urls import path, re_path
 
-from ..http import dispatch
+from ..web.endpoints import dispatch
 
 urlpatterns = [
     path("admin/", admin.site.urls),

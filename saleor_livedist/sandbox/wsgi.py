@@ -1,5 +1,5 @@
 """WSGI entry point of the sandbox project, for a real server: `gunicorn saleor_livedist.sandbox.wsgi:application`.
-The viewer endpoint (POST /viewer/) is answered by the lean application in front (saleor_livedist.viewer_app,
+The viewer endpoint (POST /viewer/) is answered by the lean application in front (saleor_livedist.viewers.app,
 group commit); every other request by Django."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saleor_livedist.sandbox.setting
 
 django_application = get_wsgi_application()
 
-from ..http import sandbox_authenticate  # noqa: E402  (after django.setup())
-from ..viewer_app import ViewerApp  # noqa: E402
+from ..web.endpoints import sandbox_authenticate  # noqa: E402  (after django.setup())
+from ..viewers.app import ViewerApp  # noqa: E402
 
 application = ViewerApp(fallback=django_application, path="/viewer/", authenticate=sandbox_authenticate)

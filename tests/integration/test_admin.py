@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from saleor_livedist import processing
+from saleor_livedist.inbox import processing
 from saleor_livedist.models import InboxEvent, LedgerEntry, RuleVersion
 from tests.builders import Stream
 

@@ -13,10 +13,10 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
-from saleor_livedist import processing
-from saleor_livedist.http import sandbox_token
+from saleor_livedist.inbox import processing
+from saleor_livedist.web.endpoints import sandbox_token
 from saleor_livedist.identity import of_user
-from saleor_livedist.links import SHARE_SALT, VISITOR_COOKIE, read_visitor
+from saleor_livedist.distribution.links import SHARE_SALT, VISITOR_COOKIE, read_visitor
 from saleor_livedist.models import Click, InboxEvent, ShareLink
 
 pytestmark = pytest.mark.django_db(transaction=True)

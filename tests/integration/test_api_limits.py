@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from graphql.utils.introspection_query import introspection_query
 
-from saleor_livedist.http import sandbox_token
+from saleor_livedist.web.endpoints import sandbox_token
 from saleor_livedist.identity import of_user
 from saleor_livedist.models import LedgerEntry
 

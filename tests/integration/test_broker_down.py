@@ -12,7 +12,7 @@ import pytest
 from celery import Celery, current_app
 from django.utils import timezone
 
-from saleor_livedist import processing, tasks
+from saleor_livedist.inbox import processing, tasks
 from saleor_livedist.models import Distributor, InboxEvent
 from saleor_livedist.sandbox.celery import create_app
 

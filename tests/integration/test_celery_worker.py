@@ -32,10 +32,10 @@ from django.db.models import Count
 from kombu import Connection, Exchange, Queue
 from kombu.utils.url import maybe_sanitize_url
 
-from saleor_livedist import processing
+from saleor_livedist.inbox import processing
 from saleor_livedist.models import InboxEvent, LedgerEntry
 from saleor_livedist.sandbox.celery import create_app
-from saleor_livedist.tasks import process_events
+from saleor_livedist.inbox.tasks import process_events
 from tests.builders import Stream
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -42,7 +42,7 @@ def test_unknown_setting_is_named(settings: Any) -> None:
 
 
 def test_a_reminder_notifier_that_cannot_be_imported_is_named(settings: Any) -> None:
-    settings.LIVEDIST = {"REMINDER_NOTIFIERS": ["saleor_livedist.reminders.by_email", "shop.sms.send_remider"]}
+    settings.LIVEDIST = {"REMINDER_NOTIFIERS": ["saleor_livedist.live_room.reminders.by_email", "shop.sms.send_remider"]}
     errors = check_rules()
     assert ids(errors) == ["saleor_livedist.E004"] and "shop.sms.send_remider" in errors[0].msg
 

@@ -16,7 +16,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from saleor_livedist import processing
+from saleor_livedist.inbox import processing
 from saleor_livedist.models import InboxEvent, LedgerEntry
 from tests.builders import Stream
 
@@ -118,7 +118,7 @@ def test_a_worker_killed_between_evaluating_and_writing_loses_and_doubles_nothin
     script = textwrap.dedent("""
         import os, django
         django.setup()
-        from saleor_livedist import processing
+        from saleor_livedist.inbox import processing
         from saleor_livedist.db import store
 
         real_flush = store.DbStore.flush

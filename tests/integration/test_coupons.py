@@ -12,9 +12,9 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from saleor_livedist import processing
-from saleor_livedist.coupons import CouponRefused, SandboxVouchers
-from saleor_livedist.links import sign_visitor
+from saleor_livedist.inbox import processing
+from saleor_livedist.live_room.coupons import CouponRefused, SandboxVouchers
+from saleor_livedist.distribution.links import sign_visitor
 from saleor_livedist.models import Binding, LedgerEntry, LiveCouponIssue, SandboxVoucher
 from tests.integration.test_api import gql, join, user
 from tests.integration.test_lives import END, SCHEDULE, START, staff

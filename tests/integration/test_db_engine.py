@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 
-from saleor_livedist import processing
+from saleor_livedist.inbox import processing
 from saleor_livedist.cli import default_fixture
 from saleor_livedist.core.events import parse_event
 from saleor_livedist.db.store import DbStore

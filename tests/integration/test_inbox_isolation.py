@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from saleor_livedist import processing
+from saleor_livedist.inbox import processing
 from saleor_livedist.core.events import MAX_ID, parse_event
 from saleor_livedist.exceptions import EventError
 from saleor_livedist.models import InboxEvent, Order

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from saleor_livedist import processing
+from saleor_livedist.inbox import processing
 from saleor_livedist.core.events import parse_event
 from saleor_livedist.db.store import DbStore
 from saleor_livedist.rules.provider import StaticRules

@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from saleor_livedist import processing
-from saleor_livedist.http import sandbox_token
+from saleor_livedist.inbox import processing
+from saleor_livedist.web.endpoints import sandbox_token
 from saleor_livedist.models import LedgerEntry, Live, LiveSession, Replay
 from tests.integration.test_api import gql, join, share, user
 

@@ -16,9 +16,9 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from saleor_livedist import processing
+from saleor_livedist.inbox import processing
 from saleor_livedist.models import Reminder
-from saleor_livedist.reminders import send_reminders
+from saleor_livedist.live_room.reminders import send_reminders
 from tests.integration.test_api import gql, join, user
 from tests.integration.test_lives import SCHEDULE, START, staff
 

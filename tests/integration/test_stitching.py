@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db.models import Sum
 
-from saleor_livedist import processing
+from saleor_livedist.inbox import processing
 from saleor_livedist.graphql.schema import task_progress
 from saleor_livedist.identity import of_user
 from saleor_livedist.models import LiveStat, PointsGrant, TaskProgress, Watch

@@ -18,7 +18,7 @@ def test_the_watch_time_a_viewer_is_shown_stops_after_a_silence_as_the_engines_d
     stops `viewing.silent_after_seconds` after the viewer's last event, as the engine counts it."""
     import shutil
 
-    from saleor_livedist import viewer_batch
+    from saleor_livedist.viewers import batch as viewer_batch
     from saleor_livedist.rules.loader import default_rules_dir
 
     now = timezone.now()
@@ -41,7 +41,8 @@ def test_viewers_are_let_in_from_the_second_the_live_starts_before_a_worker_appl
 
     from django.test import Client
 
-    from saleor_livedist import lives, processing
+    from saleor_livedist.live_room import lives
+    from saleor_livedist.inbox import processing
     from saleor_livedist.models import InboxEvent, Live
 
     lives.schedule_live("lv", "Starting now", timezone.now(), [])

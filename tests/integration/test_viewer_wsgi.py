@@ -31,14 +31,14 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
-from saleor_livedist import viewer_batch, viewers
-from saleor_livedist.http import sandbox_token
+from saleor_livedist.viewers import batch as viewer_batch, contract as viewers
+from saleor_livedist.web.endpoints import sandbox_token
 from saleor_livedist.identity import of_user
-from saleor_livedist.links import sign_visitor
+from saleor_livedist.distribution.links import sign_visitor
 from saleor_livedist.models import InboxEvent, Watch
-from saleor_livedist.viewer_app import ViewerApp
-from saleor_livedist.viewer_batch import Pending, record_batch
-from saleor_livedist.viewers import Viewer, ViewerError, ViewerRequest
+from saleor_livedist.viewers.app import ViewerApp
+from saleor_livedist.viewers.batch import Pending, record_batch
+from saleor_livedist.viewers.contract import Viewer, ViewerError, ViewerRequest
 
 from .test_viewers import Clock, lean_app, live_on_air, start_clock
 

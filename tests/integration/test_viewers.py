@@ -22,13 +22,14 @@ from django.test import Client
 from django.test.client import ClientHandler
 from django.utils import timezone
 
-from saleor_livedist import processing, viewers
-from saleor_livedist.http import sandbox_authenticate
+from saleor_livedist.inbox import processing
+from saleor_livedist.viewers import contract as viewers
+from saleor_livedist.web.endpoints import sandbox_authenticate
 from saleor_livedist.identity import of_user
-from saleor_livedist.links import VISITOR_COOKIE, read_visitor, sign_visitor
+from saleor_livedist.distribution.links import VISITOR_COOKIE, read_visitor, sign_visitor
 from saleor_livedist.models import Alias, InboxEvent, PointsGrant, Watch
-from saleor_livedist.services import create_share_link
-from saleor_livedist.viewer_app import ViewerApp
+from saleor_livedist.distribution.services import create_share_link
+from saleor_livedist.viewers.app import ViewerApp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

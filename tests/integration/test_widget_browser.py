@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from saleor_livedist import processing
+from saleor_livedist.inbox import processing
 from tests.integration.test_api import join, user
 from tests.integration.test_lives import order
 

@@ -113,7 +113,8 @@ def livedist(settings: Any, db: None) -> Iterator[Any]:
     merchant switches it on in the dashboard, which stores the row created here."""
     from saleor.plugins.models import PluginConfiguration
 
-    from saleor_livedist import conf, processing
+    from saleor_livedist import conf
+    from saleor_livedist.inbox import processing
     from saleor_livedist.saleor.plugin import LiveDistPlugin
 
     settings.PLUGINS = [*settings.PLUGINS, PLUGIN_PATH]
@@ -131,7 +132,7 @@ def distributor(db: None) -> str:
     from saleor.account.models import User
 
     from saleor_livedist.identity import of_user
-    from saleor_livedist.services import become_distributor
+    from saleor_livedist.distribution.services import become_distributor
 
     user = User.objects.create(email="distributor@example.com", is_active=True)
     return become_distributor(of_user(user), consent=True).id
@@ -140,6 +141,6 @@ def distributor(db: None) -> str:
 @pytest.fixture
 def share_token(distributor: str, product: Any) -> str:
     """The distributor's share link for Saleor's `product` fixture, as a storefront receives it."""
-    from saleor_livedist.services import create_share_link
+    from saleor_livedist.distribution.services import create_share_link
 
     return create_share_link(distributor, "product", product.slug).token

@@ -42,7 +42,7 @@ def dead_broker(settings: Any, monkeypatch: Any) -> Iterator[Celery]:
 def test_checkout_complete_does_not_wait_on_a_dead_broker_and_the_sweep_processes_the_order(
         livedist: Any, api_client: Any, checkout_ready_to_complete: Any, distributor: str, share_token: str,
         dead_broker: Celery, monkeypatch: Any) -> None:
-    from saleor_livedist import tasks
+    from saleor_livedist.inbox import tasks
     from saleor_livedist.saleor import plugin
 
     spent: list[float] = []

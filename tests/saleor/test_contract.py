@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from saleor_livedist.identity import of_user
-from saleor_livedist.links import VISITOR_COOKIE
+from saleor_livedist.distribution.links import VISITOR_COOKIE
 from saleor_livedist.models import Binding, InboxEvent, LedgerEntry
 
 from .conftest import PLUGIN_PATH
@@ -152,7 +152,7 @@ def test_saleors_workers_and_beat_know_our_tasks_and_run_them_under_its_writer_g
     from django.utils import timezone
     from saleor.celeryconf import app
 
-    from saleor_livedist import processing
+    from saleor_livedist.inbox import processing
     from saleor_livedist.models import Distributor
 
     app.loader.import_default_modules()  # what a worker does at start: Saleor's autodiscovery of apps and plugins
@@ -290,7 +290,7 @@ def test_customer_bound_at_registration_pays_the_distributor_on_a_later_order(
 
 @pytest.mark.parametrize("target, logged", [
     # inside the Celery task: Celery logs it (celery.app.trace), the hook sees a failed result, not an exception
-    ("saleor_livedist.processing.submit", None),
+    ("saleor_livedist.inbox.processing.submit", None),
     ("saleor_livedist.saleor.mapping.order_created", None),
     # in the hook itself (broker down and the inline fallback failing too): the plugin logs it
     ("saleor_livedist.saleor.plugin._hand_off_order", "saleor-livedist: order_created failed"),
@@ -339,7 +339,8 @@ def test_plugin_api_authenticates_with_saleors_access_token(livedist: Any, clien
 def test_the_leaderboard_widget_and_query_are_served_inside_saleor(livedist: Any, client: Any, distributor: str) -> None:
     from django.utils import timezone
 
-    from saleor_livedist import lives, processing
+    from saleor_livedist.live_room import lives
+    from saleor_livedist.inbox import processing
 
     lives.schedule_live("live-w", "Widget live", timezone.now(), [])
     lives.start_live("live-w")
@@ -364,7 +365,8 @@ def test_the_viewer_endpoint_is_served_inside_saleor_with_its_visitor_ids_and_sa
     from django.utils import timezone
     from saleor.core.jwt import create_access_token
 
-    from saleor_livedist import lives, processing
+    from saleor_livedist.live_room import lives
+    from saleor_livedist.inbox import processing
 
     lives.schedule_live("live-v", "Viewer live", timezone.now(), [])
     lives.start_live("live-v")

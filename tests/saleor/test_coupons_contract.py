@@ -26,7 +26,7 @@ def live_with_coupon(channel: Any, distributor: str, min_spent: str | None = Non
     """A scheduled live in the checkout's channel with a 5-off coupon, and the distributor's code of it."""
     from django.utils import timezone
 
-    from saleor_livedist import coupons, lives
+    from saleor_livedist.live_room import coupons, lives
 
     lives.schedule_live("live-c", "Contract live", timezone.now() + timedelta(hours=1), [], channel=channel.slug)
     coupon = coupons.create_coupon("live-c", "five-off", "5 off", "fixed", "5", channel.currency_code,
@@ -51,8 +51,8 @@ def test_a_live_coupon_is_a_saleor_voucher_valid_only_on_air_and_its_code_pays_t
         livedist: Any, api_client: Any, client: Any, checkout_ready_to_complete: Any, distributor: str) -> None:
     from saleor.discount.models import Voucher
 
-    from saleor_livedist import lives
-    from saleor_livedist.coupons import voucher_port
+    from saleor_livedist.live_room import lives
+    from saleor_livedist.live_room.coupons import voucher_port
     from saleor_livedist.saleor.vouchers import NOT_YET, SaleorVouchers
 
     checkout = checkout_ready_to_complete
@@ -95,7 +95,7 @@ def test_after_the_live_saleor_refuses_the_code_and_a_retried_payment_meets_the_
         livedist: Any, api_client: Any, checkout_ready_to_complete: Any, distributor: str) -> None:
     from saleor.order.models import Order
 
-    from saleor_livedist import lives
+    from saleor_livedist.live_room import lives
 
     checkout = checkout_ready_to_complete
     _, code = live_with_coupon(checkout.channel, distributor)

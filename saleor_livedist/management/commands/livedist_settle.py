@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--now", help="the clock, ISO 8601 with offset (default: now)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from ...processing import settle
+        from ...inbox.processing import settle
 
         try:
             now = parse_datetime(options["now"], "--now") if options["now"] else None

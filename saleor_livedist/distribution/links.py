@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core import signing
 
-from .core.events import TARGET_KINDS
-from .exceptions import LiveDistError
+from ..core.events import TARGET_KINDS
+from ..exceptions import LiveDistError
 
 SHARE_SALT = "saleor_livedist.share"
 VISITOR_SALT = "saleor_livedist.visitor"

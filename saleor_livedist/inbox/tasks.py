@@ -80,6 +80,6 @@ def settle() -> int:
 @shared_task(name="saleor_livedist.send_live_reminders", **RETRY)
 def send_live_reminders(live_id: str) -> int:
     """Remind the people invited to a live that it started; exactly once per person."""
-    from .reminders import send_reminders
+    from ..live_room.reminders import send_reminders
 
     return send_reminders(live_id)

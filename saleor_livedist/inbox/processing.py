@@ -31,12 +31,12 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, connection,
 from django.db.models import Q
 from django.utils import timezone
 
-from .core.engine import Engine
-from .core.events import MAX_EVENT_BYTES, Event, parse_event, same_event
-from .db.store import DbStore
-from .exceptions import EventError
-from .models import InboxEvent, RuleVersion
-from .rules.provider import DirectoryRules
+from ..core.engine import Engine
+from ..core.events import MAX_EVENT_BYTES, Event, parse_event, same_event
+from ..db.store import DbStore
+from ..exceptions import EventError
+from ..models import InboxEvent, RuleVersion
+from ..rules.provider import DirectoryRules
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +54,10 @@ def rules_source() -> DirectoryRules:
     global _rules
     with _rules_lock:
         if _rules is None:
-            from .conf import get_setting
-            from .rules.loader import default_rules_dir
+            from ..conf import get_setting
+            from ..rules.loader import default_rules_dir
 
-            from .livetasks import OVERLAY
+            from ..live_room.published_tasks import OVERLAY
 
             _rules = DirectoryRules(get_setting("RULES_DIR") or default_rules_dir(), get_setting("ENGINE"),
                                     overlay=OVERLAY)

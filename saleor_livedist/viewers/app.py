@@ -16,9 +16,9 @@ from django.http import HttpResponse
 from django.http.cookie import parse_cookie
 from django.utils.translation import gettext as _
 
-from .links import VISITOR_COOKIE
-from .viewer_batch import Batcher
-from .viewers import (
+from ..distribution.links import VISITOR_COOKIE
+from .batch import Batcher
+from .contract import (
     COOKIE_MAX_AGE,
     MAX_BODY_BYTES,
     Authenticator,

@@ -17,10 +17,10 @@ from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 from django.utils import timezone
 
-from .conf import get_setting
-from .identity import GUEST_PREFIX, user_pk
+from ..conf import get_setting
+from ..identity import GUEST_PREFIX, user_pk
 from .coupons import issue_for_live
-from .models import Alias, Click, LiveCouponIssue, LiveSession, Reminder, ReminderOptOut, Watch
+from ..models import Alias, Click, LiveCouponIssue, LiveSession, Reminder, ReminderOptOut, Watch
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def set_opt_out(person: str, opt_out: bool) -> bool:
 
 def schedule(live_id: str) -> Any:
     """After the start commits: a Celery task where a broker is configured, else inline."""
-    from .tasks import broker_configured, publish, send_live_reminders
+    from ..inbox.tasks import broker_configured, publish, send_live_reminders
 
     if broker_configured():
         transaction.on_commit(lambda: publish(send_live_reminders, (live_id,)))

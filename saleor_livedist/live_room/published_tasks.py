@@ -11,12 +11,12 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .exceptions import RuleFileError
+from ..exceptions import RuleFileError
 from .lives import locked_before_end
-from .models import PublishedTask
-from .rules.documents import task_document
-from .rules.provider import Overlay
-from .services import ServiceError
+from ..models import PublishedTask
+from ..rules.documents import task_document
+from ..rules.provider import Overlay
+from ..distribution.services import ServiceError
 
 FINGERPRINT_SQL = f"SELECT count(*), max(changed_at) FROM {PublishedTask._meta.db_table}"
 
@@ -32,7 +32,7 @@ class RuleProblems(ServiceError):
 def publish_task(live_id: str, task_id: str, published_by: str = "", **fields: Any) -> PublishedTask:
     """Check the task with the whole rule set, then keep it; every worker picks it up at its next reload
     check (RELOAD_INTERVAL), this process at once. Raises ServiceError (RuleProblems for rule problems)."""
-    from .processing import rules_source
+    from ..inbox.processing import rules_source
 
     with transaction.atomic():
         live = locked_before_end(live_id, "an invite task staff publish")
@@ -54,7 +54,7 @@ def publish_task(live_id: str, task_id: str, published_by: str = "", **fields: A
 
 def withdraw_task(task_id: str) -> PublishedTask:
     """New invitees stop counting for it; points already granted stay."""
-    from .processing import rules_source
+    from ..inbox.processing import rules_source
 
     with transaction.atomic():
         row = PublishedTask.objects.select_for_update().filter(task_id=task_id).first()

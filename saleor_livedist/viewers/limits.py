@@ -15,11 +15,11 @@ from weakref import WeakKeyDictionary
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
-from . import viewers
-from .viewers import ViewerError, digest
+from . import contract
+from .contract import ViewerError, digest
 
 if TYPE_CHECKING:
-    from .viewer_batch import Pending
+    from .batch import Pending
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def admit(batch: list[Pending], at: datetime) -> None:
     further. If the cache is down, nothing is refused (a warning is logged)."""
     stamp = at.timestamp()
     # Read at call time: a deployment (or a test, or the bench) may change the module's limits.
-    scopes = [("ip", viewers.IP_LIMIT, viewers.IP_WINDOW), ("viewer", viewers.VIEWER_LIMIT, viewers.VIEWER_WINDOW)]
+    scopes = [("ip", contract.IP_LIMIT, contract.IP_WINDOW), ("viewer", contract.VIEWER_LIMIT, contract.VIEWER_WINDOW)]
     wanted: list[list[tuple[str, str, int, int]]] = []  # per request: (scope, counter name, limit, window)
     for item in batch:
         keys = [item.address, None if item.viewer.issued else item.viewer.id]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEMO_DB = "livedist_demo"
 PERSON_KEYS = ("customer", "visitor", "viewer", "distributor", "host")
 
@@ -18,7 +18,7 @@ def setup_django(database: str = DEMO_DB) -> None:
     """Point the sandbox at a fresh demo database (DATABASE_URL's server, else the embedded one)."""
     import psycopg
 
-    from .sandbox.database import embedded_url, parse_database_url
+    from .database import embedded_url, parse_database_url
 
     base = os.environ.get("DATABASE_URL") or embedded_url()
     params = parse_database_url(base)
@@ -39,8 +39,8 @@ def use_demo_database(database: str = DEMO_DB) -> None:
     without recreating it; a missing one is a one-line LiveDistError saying what to do."""
     import psycopg
 
-    from .exceptions import LiveDistError
-    from .sandbox.database import embedded_url, parse_database_url
+    from ..exceptions import LiveDistError
+    from .database import embedded_url, parse_database_url
 
     url = _with_database(os.environ.get("DATABASE_URL") or embedded_url(), database)
     params = parse_database_url(url)
@@ -69,7 +69,7 @@ def load_people() -> dict[str, str]:
     """Sandbox accounts for the people in the fixture stream; returns stream name -> identity."""
     from django.contrib.auth import get_user_model
 
-    from .identity import of_user
+    from ..identity import of_user
 
     users = get_user_model()
     mapping = {}
@@ -110,9 +110,9 @@ def room() -> dict[str, Any]:
 def open_room(spec: dict[str, Any], mapping: dict[str, str]) -> None:
     """Before the events: the live session as staff schedule it, the task they publish for it and its coupon
     with a code per distributor, through the same services the API uses (the sandbox's voucher port)."""
-    from . import coupons, livetasks
-    from .core.events import parse_datetime
-    from .models import LiveSession
+    from ..live_room import coupons, published_tasks
+    from ..core.events import parse_datetime
+    from ..models import LiveSession
 
     live = spec["live"]
     LiveSession.objects.create(
@@ -120,7 +120,7 @@ def open_room(spec: dict[str, Any], mapping: dict[str, str]) -> None:
         scheduled_start=parse_datetime(live["scheduled_start"], "scheduled_start"),
         featured_products=live["featured_products"], stream_url=live["stream_url"])
     for task in spec["tasks"]:
-        livetasks.publish_task(live["id"], task["id"], published_by=mapping["boss"],
+        published_tasks.publish_task(live["id"], task["id"], published_by=mapping["boss"],
                                **{k: v for k, v in task.items() if k != "id"})
     for raw in spec["coupons"]:
         coupon = coupons.create_coupon(live["id"], raw["id"], raw["title"], raw["kind"], raw["value"],
@@ -132,9 +132,9 @@ def open_room(spec: dict[str, Any], mapping: dict[str, str]) -> None:
 def close_room(spec: dict[str, Any]) -> None:
     """After the events: the live as it ran (started and ended at the events' times), its replay and clips,
     and the coupon's store voucher valid for exactly the time it was on air."""
-    from . import coupons
-    from .core.events import parse_datetime
-    from .models import LiveClip, LiveReplay, LiveSession
+    from ..live_room import coupons
+    from ..core.events import parse_datetime
+    from ..models import LiveClip, LiveReplay, LiveSession
 
     live, replay = spec["live"], spec["replay"]
     session = LiveSession.objects.get(id=live["id"])
@@ -154,8 +154,8 @@ def close_room(spec: dict[str, Any]) -> None:
 def room_report(spec: dict[str, Any], names: dict[str, str]) -> str:
     """The live room as the merchant would look it over: the live, replay, clips, the published task's
     progress and the coupon's codes with the orders placed with them."""
-    from .display import show
-    from .models import InboxEvent, LedgerEntry, LiveSession, PointsGrant, TaskProgress
+    from ..display import show
+    from ..models import InboxEvent, LedgerEntry, LiveSession, PointsGrant, TaskProgress
 
     session = LiveSession.objects.get(id=spec["live"]["id"])
     lines = [(f"Live room: {session.title} ({session.id}), {session.status}, on air "
@@ -188,10 +188,10 @@ def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> in
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
-    from . import processing
-    from .core.events import parse_event
-    from .core.report import render_text, summary
-    from .db.store import DbStore
+    from ..inbox import processing
+    from ..core.events import parse_event
+    from ..core.report import render_text, summary
+    from ..db.store import DbStore
 
     mapping = load_people()
     spec = room()
@@ -200,7 +200,7 @@ def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> in
     for event in events:
         processing.submit(event, process=False)  # as the hooks do: into the inbox...
     applied = processing.process_pending()  # ...and applied by the processing a worker runs
-    from .display import show
+    from ..display import show
 
     last = max(parse_event(e).at for e in events)
     processing.settle(last)
@@ -231,7 +231,7 @@ def _serve(out: TextIO, address: str, mapping: dict[str, str]) -> int:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from .http import sandbox_token
+    from ..web.endpoints import sandbox_token
 
     alice = get_user_model().objects.get(username="alice")
     out.write(

@@ -21,9 +21,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .exceptions import LiveDistError
-from .identity import of_user
-from .links import VISITOR_COOKIE, LinkError, new_visitor_id, read_visitor, sign_visitor
+from ..exceptions import LiveDistError
+from ..identity import of_user
+from ..distribution.links import VISITOR_COOKIE, LinkError, new_visitor_id, read_visitor, sign_visitor
 
 HEARTBEAT_SECONDS = 15  # clients send a heartbeat this often; heartbeats in one such window share an event id
 VIEWER_LIMIT, VIEWER_WINDOW = 5, 5  # requests per viewer per window of seconds: 1/s sustained, bursts of 5
@@ -154,7 +154,7 @@ CORS_MAX_AGE = 86400
 def allowed_origin(origin: str | None) -> bool:
     if not origin:
         return False
-    from .conf import get_setting
+    from ..conf import get_setting
 
     return origin.rstrip("/").lower() in get_setting("VIEWER_ALLOWED_ORIGINS")
 
@@ -182,7 +182,7 @@ def preflight(origin: str | None) -> tuple[int, list[tuple[str, str]]]:
 
 def record(wanted: ViewerRequest, viewer: Viewer, address: str = "unknown") -> Outcome:
     """Admit, decide and keep one request in its own transaction: a batch of one (viewer_batch)."""
-    from .viewer_batch import Pending, record_batch
+    from .batch import Pending, record_batch
 
     pending = Pending(wanted, viewer, address)
     record_batch([pending])

@@ -19,9 +19,9 @@ from typing import Any, Protocol
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .core.money import quantum
-from .models import LiveCoupon, LiveCouponCode, LiveCouponIssue, LiveInvitation, LiveSession, SandboxVoucher
-from .services import ServiceError
+from ..core.money import quantum
+from ..models import LiveCoupon, LiveCouponCode, LiveCouponIssue, LiveInvitation, LiveSession, SandboxVoucher
+from ..distribution.services import ServiceError
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud on a live
 CODE_LENGTH = 6
@@ -84,7 +84,7 @@ def voucher_port() -> VoucherPort:
     from django.apps import apps
 
     if apps.is_installed("saleor.discount"):
-        from .saleor.vouchers import SaleorVouchers
+        from ..saleor.vouchers import SaleorVouchers
 
         return SaleorVouchers()
     return SandboxVouchers()
@@ -271,7 +271,7 @@ def coupon_of_order(code: str | None) -> dict[str, str] | None:
 
 
 def _discount(kind: str, value: Decimal, subtotal: Decimal, currency: str) -> Decimal:
-    from .core.money import percent_of, round_money
+    from ..core.money import percent_of, round_money
 
     off = percent_of(subtotal, value, currency) if kind == LiveCoupon.PERCENT else round_money(value, currency)
     return min(off, subtotal)
@@ -290,6 +290,6 @@ def _decimal(value: Any, field: str) -> Decimal:
 
 
 def _when(at: datetime) -> str:
-    from .display import show
+    from ..display import show
 
     return show(at)

@@ -9,9 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import coupons, processing
-from .models import LiveClip, LiveQuestion, LiveReplay, LiveSession
-from .services import ServiceError
+from . import coupons
+from ..inbox import processing
+from ..models import LiveClip, LiveQuestion, LiveReplay, LiveSession
+from ..distribution.services import ServiceError
 
 
 def _submit(event_id: str, etype: str, at: datetime, **fields: Any) -> None:
@@ -126,7 +127,7 @@ MAX_QUESTION = 500
 
 def ask_question(live_id: str, distributor: str, text: str, customer: str = "") -> LiveQuestion:
     """A distributor queues a question for the host; only while the live is scheduled or on air."""
-    from .models import Distributor
+    from ..models import Distributor
 
     text = text.strip()
     if not Distributor.objects.filter(id=distributor).exists():

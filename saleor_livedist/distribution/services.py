@@ -14,9 +14,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import processing
-from .conf import get_setting
-from .core.attribution import clip_key
+from ..conf import get_setting
+from ..core.attribution import clip_key
+from ..inbox import processing
 from .links import (
     LinkError,
     ShareTarget,
@@ -26,7 +26,7 @@ from .links import (
     read_visitor,
     sign_visitor,
 )
-from .models import ID, Binding, Distributor, Live, LiveClip, LiveReplay, LiveSession, Replay, ShareLink
+from ..models import ID, Binding, Distributor, Live, LiveClip, LiveReplay, LiveSession, Replay, ShareLink
 
 
 class ServiceError(Exception):
@@ -108,7 +108,7 @@ def target_exists(kind: str, target: str) -> bool:
     from django.apps import apps
 
     if apps.is_installed("saleor.product"):
-        from .saleor.catalog import product_exists
+        from ..saleor.catalog import product_exists
 
         return product_exists(target)
     return True  # the sandbox has no catalogue: any well-formed slug is a product

@@ -23,12 +23,13 @@ from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import processing, viewers
-from .core.records import WatchRecord
-from .models import Alias, InboxEvent, Live, LiveSession, Watch
-from .rules.model import Viewing
-from .viewer_limits import admit
-from .viewers import LOCK_CLASS, Outcome, Tab, Viewer, ViewerError, ViewerRequest, act, digest, hand_over
+from ..inbox import processing
+from . import contract
+from ..core.records import WatchRecord
+from ..models import Alias, InboxEvent, Live, LiveSession, Watch
+from ..rules.model import Viewing
+from .limits import admit
+from .contract import LOCK_CLASS, Outcome, Tab, Viewer, ViewerError, ViewerRequest, act, digest, hand_over
 
 if is_psycopg3:
     import psycopg
@@ -66,7 +67,7 @@ def record_batch(batch: list[Pending]) -> None:
     recorded) when the database fails; a result is only an Outcome once its events are committed. A request
     whose own data the database refuses fails alone: the batch is split until it is found (400 for it), and
     the others are recorded."""
-    admit(batch, viewers.now())
+    admit(batch, contract.now())
     _record_isolated([item for item in batch if item.result is None])
 
 
@@ -106,7 +107,7 @@ def _record_admitted(batch: list[Pending]) -> None:
     for item, kept in zip(todo, recorded):
         item.result = Outcome(recorded=kept, watched_seconds=0)  # committed: acknowledged whatever follows
     try:
-        watched = watched_seconds({(item.wanted.live, item.viewer.id) for item in todo}, viewers.now())
+        watched = watched_seconds({(item.wanted.live, item.viewer.id) for item in todo}, contract.now())
     except Exception:  # the events are kept; only the figure is missing from the answers
         logger.warning("livedist viewer endpoint: could not read watch time", exc_info=True)
         return
@@ -122,7 +123,7 @@ def _decide_and_keep(todo: list[Pending]) -> list[bool]:
     plans = [_tabs_of(item, tabs) for item in todo]
     with transaction.atomic():
         _lock(tabs.values())
-        at = viewers.now()  # read after the locks: a tab's events are dated in the order they are kept
+        at = contract.now()  # read after the locks: a tab's events are dated in the order they are kept
         _read_sessions(tabs.values(), at)
         events: list[dict[str, Any]] = []
         recorded = []
@@ -215,7 +216,7 @@ def _check_lives(batch: list[Pending]) -> None:
         return
     lives = list({item.wanted.live for item in batch})
     found = {live: (started, ended) for live, started, ended in _select(LIVES_SQL, [lives])}
-    at = viewers.now()
+    at = contract.now()
     for item in batch:
         live = item.wanted.live
         if live not in found:
@@ -239,7 +240,7 @@ def _lock(tabs: Any) -> None:
 def _read_sessions(tabs: Any, at: datetime) -> None:
     """One query: every join and leave of the tabs, and whether this window's heartbeat is kept already."""
     by_key = {tab.key: tab for tab in tabs}
-    beat = viewers.heartbeat_step(at)
+    beat = contract.heartbeat_step(at)
     for (event_id,) in _select(SESSIONS_SQL, [json.dumps(list(by_key)), beat]):
         _, key, step = event_id.split(":")
         tab = by_key[key]
@@ -274,7 +275,7 @@ def _stitches(todo: list[Pending], at: datetime) -> list[dict[str, Any]]:
     fresh = [pair for pair in pairs if notes[pair] not in noted]
     if fresh:
         transaction.on_commit(lambda: cache.set_many({notes[pair]: 1 for pair in fresh},
-                                                     timeout=viewers.STITCH_NOTE_SECONDS))
+                                                     timeout=contract.STITCH_NOTE_SECONDS))
     return [{"id": f"stitch:{visitor}:{customer}", "type": "customer.registered", "at": at.isoformat(),
              "customer": customer, "visitor": visitor} for visitor, customer in fresh]
 
@@ -303,8 +304,8 @@ def silent_after_seconds() -> float:
     if clock < until:
         return value
     try:
-        from .conf import get_setting
-        from .rules.loader import default_rules_dir, load_rules
+        from ..conf import get_setting
+        from ..rules.loader import default_rules_dir, load_rules
 
         value = float(load_rules(get_setting("RULES_DIR") or default_rules_dir()).viewing.silent_after_seconds)
     except Exception:  # rules being edited: the last value read (the engine keeps its last good version too)
@@ -324,7 +325,7 @@ def _schedule_processing() -> None:
     """Without a broker (sandbox, tests): process inline after commit. With Celery: one task per process per
     SCHEDULE_SECONDS, counted down so it drains everything kept meanwhile; a heartbeat per task would flood
     the workers on a busy live. The periodic inbox sweep catches anything left."""
-    from .tasks import broker_configured
+    from ..inbox.tasks import broker_configured
 
     if not broker_configured():
         processing.schedule()
@@ -334,14 +335,14 @@ def _schedule_processing() -> None:
         clock = time.monotonic()
         if clock < _next_schedule:
             return
-        _next_schedule = clock + viewers.SCHEDULE_SECONDS
+        _next_schedule = clock + contract.SCHEDULE_SECONDS
     transaction.on_commit(_enqueue)
 
 
 def _enqueue() -> None:
-    from .tasks import process_events, publish
+    from ..inbox.tasks import process_events, publish
 
-    if not publish(process_events, countdown=viewers.SCHEDULE_SECONDS):  # the events wait for the sweep
+    if not publish(process_events, countdown=contract.SCHEDULE_SECONDS):  # the events wait for the sweep
         logger.warning("livedist processing not enqueued; the periodic sweep will pick the events up")
 
 

@@ -9,10 +9,10 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from .graphql.view import Authenticator, execute
-from .identity import of_user
-from .links import VISITOR_COOKIE, LinkError, sign_visitor
-from .viewers import viewer_endpoint
+from ..graphql.view import Authenticator, execute
+from ..identity import of_user
+from ..distribution.links import VISITOR_COOKIE, LinkError, sign_visitor
+from ..viewers.contract import viewer_endpoint
 
 SANDBOX_TOKEN_SALT = "saleor_livedist.sandbox.token"
 LINK_ERROR_STATUS = {"tampered": 400, "invalid": 400, "expired": 410, "unknown": 404}
@@ -48,7 +48,7 @@ def handle(request: HttpRequest, path: str, authenticate: Authenticator) -> Http
 
 
 def click(request: HttpRequest, token: str, authenticate: Authenticator) -> HttpResponse:
-    from .services import record_click
+    from ..distribution.services import record_click
 
     user = authenticate(request)
     viewer = of_user(user) if user is not None and getattr(user, "is_active", False) else None
@@ -77,7 +77,7 @@ def leaderboard_widget(request: HttpRequest, live_id: str) -> HttpResponse:
     public leaderboard query and redraws itself. Names are masked by the API."""
     from django.shortcuts import render
 
-    from .models import LiveSession
+    from ..models import LiveSession
 
     live = LiveSession.objects.filter(id=live_id).first()
     if live is None:

@@ -1,0 +1,1 @@
+"""Distribution: share links, clicks and bindings, becoming a distributor."""

@@ -1,0 +1,1 @@
+"""The inbox: events handed off, kept once, applied exactly once with the engine; the Celery tasks."""

@@ -1,0 +1,1 @@
+"""The live room: lives and their replays and clips, published tasks, live coupons, reminders."""

@@ -1,0 +1,1 @@
+"""The viewer endpoint: join, heartbeat and leave, with rate limits and group commit."""
