@@ -219,7 +219,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
                           channel=obj.channel, stream_url=obj.stream_url)
 
     def _run(self, request: HttpRequest, queryset: QuerySet[m.LiveSession], step: Any, verb: str) -> None:
-        from .distribution.services import ServiceError
+        from .exceptions import ServiceError
 
         for live in queryset:
             try:
@@ -367,7 +367,7 @@ class LiveCouponAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: m.LiveCoupon, form: Any, change: bool) -> None:
         from .live_room.coupons import create_coupon
-        from .distribution.services import ServiceError
+        from .exceptions import ServiceError
 
         if change:
             return  # nothing editable: the voucher was made with these values

@@ -35,6 +35,15 @@ class Problem:
         return "\n".join(out)
 
 
+class ServiceError(Exception):
+    """What an API call, an admin action or an endpoint refuses: the input field at fault (if any), a stable
+    code and a message for the person who made the request; nothing was changed."""
+
+    def __init__(self, field: str | None, code: str, message: str):
+        self.field, self.code, self.message = field, code, message
+        super().__init__(message)
+
+
 class RuleFileError(LiveDistError, ValueError):
     """The rule files are invalid. `problems` holds every problem found, in file and line order."""
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from ..conf import get_setting
 from ..core.attribution import clip_key
+from ..exceptions import ServiceError
 from ..inbox import processing
 from .links import (
     LinkError,
@@ -27,12 +28,6 @@ from .links import (
     sign_visitor,
 )
 from ..models import ID, Binding, Distributor, Live, LiveClip, LiveReplay, LiveSession, Replay, ShareLink
-
-
-class ServiceError(Exception):
-    def __init__(self, field: str | None, code: str, message: str):
-        self.field, self.code, self.message = field, code, message
-        super().__init__(message)
 
 
 @dataclass(frozen=True)

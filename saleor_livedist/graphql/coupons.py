@@ -105,7 +105,7 @@ IssueLiveCoupon = payload_mutation(
 
 
 def _issue(coupon_id: str) -> int:
-    from ..distribution.services import ServiceError
+    from ..exceptions import ServiceError
 
     coupon = LiveCoupon.objects.filter(id=coupon_id).first()
     if coupon is None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import graphene
 
-from ..distribution.services import ServiceError
+from ..exceptions import ServiceError
 
 
 class Error(graphene.ObjectType):

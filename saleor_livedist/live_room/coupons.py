@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ..core.money import quantum
 from ..models import LiveCoupon, LiveCouponCode, LiveCouponIssue, LiveInvitation, LiveSession, SandboxVoucher
-from ..distribution.services import ServiceError
+from ..exceptions import ServiceError
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud on a live
 CODE_LENGTH = 6

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from . import coupons
 from ..inbox import processing
 from ..models import LiveClip, LiveQuestion, LiveReplay, LiveSession
-from ..distribution.services import ServiceError
+from ..exceptions import ServiceError
 
 
 def _submit(event_id: str, etype: str, at: datetime, **fields: Any) -> None:

@@ -16,7 +16,7 @@ from .lives import locked_before_end
 from ..models import PublishedTask
 from ..rules.documents import task_document
 from ..rules.provider import Overlay
-from ..distribution.services import ServiceError
+from ..exceptions import ServiceError
 
 FINGERPRINT_SQL = f"SELECT count(*), max(changed_at) FROM {PublishedTask._meta.db_table}"
 

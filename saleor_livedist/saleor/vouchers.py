@@ -13,7 +13,7 @@ from saleor.discount import DiscountValueType, VoucherType
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 
 from ..models import LiveCoupon
-from ..distribution.services import ServiceError
+from ..exceptions import ServiceError
 
 NOT_YET = datetime(9999, 1, 1, tzinfo=UTC)  # start_date of a coupon whose live has not started
 KIND = {LiveCoupon.FIXED: DiscountValueType.FIXED, LiveCoupon.PERCENT: DiscountValueType.PERCENTAGE}
