@@ -10,6 +10,10 @@ class LiveDistConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        # Registers the shared tasks with the host's Celery app: its autodiscovery looks only at
+        # saleor_livedist.tasks, and the tasks live with what they run.
+        from .inbox import tasks as inbox_tasks  # noqa: F401
+        from .live_room import tasks as live_room_tasks  # noqa: F401
 
         add_periodic_tasks()
 

@@ -37,6 +37,7 @@ from ..db.store import DbStore
 from ..exceptions import EventError
 from ..models import InboxEvent, RuleVersion
 from ..rules.provider import DirectoryRules
+from . import broker
 
 logger = logging.getLogger(__name__)
 
@@ -149,11 +150,9 @@ def _check_same(row: InboxEvent, event: Event, raw: dict[str, Any]) -> None:
 
 def schedule() -> None:
     """After the current transaction commits: a Celery task when a broker is configured, else inline."""
-    from .tasks import broker_configured, process_events, publish
-
-    if broker_configured():
+    if broker.broker_configured():
         def enqueue() -> None:
-            if not publish(process_events):  # never stalls a request on a broker that is down
+            if not broker.publish(broker.PROCESS_EVENTS):  # never stalls a request on a broker that is down
                 logger.warning("livedist processing not enqueued; the periodic sweep will pick the events up")
 
         transaction.on_commit(enqueue)

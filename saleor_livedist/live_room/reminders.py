@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from ..conf import get_setting
 from ..identity import GUEST_PREFIX, user_pk
+from ..inbox import broker
 from .coupons import issue_for_live
 from ..models import Alias, Click, LiveCouponIssue, LiveSession, Reminder, ReminderOptOut, Watch
 
@@ -140,9 +141,7 @@ def set_opt_out(person: str, opt_out: bool) -> bool:
 
 def schedule(live_id: str) -> Any:
     """After the start commits: a Celery task where a broker is configured, else inline."""
-    from ..inbox.tasks import broker_configured, publish, send_live_reminders
-
-    if broker_configured():
-        transaction.on_commit(lambda: publish(send_live_reminders, (live_id,)))
+    if broker.broker_configured():
+        transaction.on_commit(lambda: broker.publish(broker.SEND_LIVE_REMINDERS, (live_id,)))
     else:
         transaction.on_commit(lambda: send_reminders(live_id))

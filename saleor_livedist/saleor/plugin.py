@@ -42,7 +42,7 @@ def never_raises(hook: Any) -> Any:
 def _hand_off(task: Any, args: tuple[Any, ...]) -> None:
     """Publish the task (one short try, never Celery's publish retries), or, with the broker down, run it here:
     the event is then kept in the inbox, and processed by the periodic sweep once the broker is back."""
-    from ..inbox.tasks import broker_configured, publish
+    from ..inbox.broker import broker_configured, publish
 
     if not broker_configured() or not publish(task, args):
         task.apply(args=args)

@@ -23,7 +23,7 @@ from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..inbox import processing
+from ..inbox import broker, processing
 from . import contract
 from ..core.records import WatchRecord
 from ..models import Alias, InboxEvent, Live, LiveSession, Watch
@@ -325,9 +325,7 @@ def _schedule_processing() -> None:
     """Without a broker (sandbox, tests): process inline after commit. With Celery: one task per process per
     SCHEDULE_SECONDS, counted down so it drains everything kept meanwhile; a heartbeat per task would flood
     the workers on a busy live. The periodic inbox sweep catches anything left."""
-    from ..inbox.tasks import broker_configured
-
-    if not broker_configured():
+    if not broker.broker_configured():
         processing.schedule()
         return
     global _next_schedule
@@ -340,9 +338,7 @@ def _schedule_processing() -> None:
 
 
 def _enqueue() -> None:
-    from ..inbox.tasks import process_events, publish
-
-    if not publish(process_events, countdown=contract.SCHEDULE_SECONDS):  # the events wait for the sweep
+    if not broker.publish(broker.PROCESS_EVENTS, countdown=contract.SCHEDULE_SECONDS):  # the events wait for the sweep
         logger.warning("livedist processing not enqueued; the periodic sweep will pick the events up")
 
 
