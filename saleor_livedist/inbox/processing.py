@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from ..core.engine import Engine
 from ..core.events import MAX_EVENT_BYTES, Event, parse_event, same_event
+from ..db.published_tasks import OVERLAY
 from ..db.store import DbStore
 from ..exceptions import EventError
 from ..models import InboxEvent, RuleVersion
@@ -57,8 +58,6 @@ def rules_source() -> DirectoryRules:
         if _rules is None:
             from ..conf import get_setting
             from ..rules.loader import default_rules_dir
-
-            from ..live_room.published_tasks import OVERLAY
 
             _rules = DirectoryRules(get_setting("RULES_DIR") or default_rules_dir(), get_setting("ENGINE"),
                                     overlay=OVERLAY)

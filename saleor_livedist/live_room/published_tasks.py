@@ -1,24 +1,21 @@
 """Invite tasks staff publish for one live, from the API or the admin, without editing a rule file.
 
 A published task is a rule document (docs/rules.md, "tasks") kept in PublishedTask and loaded with the rule
-files as one rule set (rules.provider.Overlay): the same validation, the same version hash, the same engine.
+files as one rule set (db.published_tasks, the overlay): the same validation, the same version hash, the same
+engine.
 Publishing checks the whole rule set first, so a task that would make the rules invalid is refused with the
 loader's own messages and nothing is kept."""
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from ..exceptions import RuleFileError
-from .lives import locked_before_end
+from ..exceptions import RuleFileError, ServiceError
 from ..models import PublishedTask
 from ..rules.documents import task_document
-from ..rules.provider import Overlay
-from ..exceptions import ServiceError
-
-FINGERPRINT_SQL = f"SELECT count(*), max(changed_at) FROM {PublishedTask._meta.db_table}"
+from .lives import locked_before_end
 
 
 class RuleProblems(ServiceError):
@@ -66,17 +63,3 @@ def withdraw_task(task_id: str) -> PublishedTask:
             row.save(update_fields=["withdrawn_at", "changed_at"])
             transaction.on_commit(lambda: rules_source().reload_if_changed(force=True))
     return row
-
-
-def _fingerprint() -> tuple[Any, ...]:
-    with transaction.atomic(), connection.cursor() as cursor:  # a savepoint: a failure spoils nothing around it
-        cursor.execute(FINGERPRINT_SQL)
-        return tuple(cursor.fetchone())
-
-
-def _texts() -> dict[str, str]:
-    rows = PublishedTask.objects.filter(withdrawn_at__isnull=True).order_by("id")
-    return {row.document_name: row.document for row in rows}
-
-
-OVERLAY = Overlay(fingerprint=_fingerprint, texts=_texts)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from ruamel.yaml import YAML
 
 from saleor_livedist.inbox import processing
-from saleor_livedist.live_room.published_tasks import OVERLAY
+from saleor_livedist.db.published_tasks import OVERLAY
 from saleor_livedist.models import PointsGrant, PublishedTask, RuleVersion
 from saleor_livedist.rules.loader import default_rules_dir
 from saleor_livedist.rules.provider import DirectoryRules
