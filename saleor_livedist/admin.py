@@ -230,13 +230,13 @@ class LiveSessionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Start the selected lives (now)")
     def start(self, request: HttpRequest, queryset: QuerySet[m.LiveSession]) -> None:
-        from .live_room.lives import start_live
+        from .live_room.lifecycle import start_live
 
         self._run(request, queryset, start_live, "started")
 
     @admin.action(description="End the selected lives (now)")
     def end(self, request: HttpRequest, queryset: QuerySet[m.LiveSession]) -> None:
-        from .live_room.lives import end_live
+        from .live_room.lifecycle import end_live
 
         self._run(request, queryset, end_live, "ended")
 

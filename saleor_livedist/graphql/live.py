@@ -8,7 +8,7 @@ from typing import Any
 
 import graphene
 
-from ..live_room import lives, published_tasks
+from ..live_room import lifecycle, lives, published_tasks, questions
 from ..models import LiveClip, LiveReplay, LiveSession
 from .payload import payload_mutation
 
@@ -191,7 +191,7 @@ class LiveQueries(graphene.ObjectType):
         if not identity and not staff:
             raise PermissionDenied("sign in to see questions")
         rows = LiveQuestion.objects.filter(live=session)
-        if not lives.can_host(session, identity, staff):
+        if not questions.can_host(session, identity, staff):
             rows = rows.filter(asked_by=identity)
         if status:
             rows = rows.filter(status=status)
@@ -223,9 +223,9 @@ def live_mutations() -> type:
         lambda id, title, scheduled_start, featured_products, host="", channel="", stream_url="": lives.schedule_live(
             id, title, scheduled_start, featured_products, host=host, channel=channel, stream_url=stream_url))
     start = _staff_mutation("LiveStart", {"id": graphene.String(required=True)}, "live", LiveType,
-                            lambda id: lives.start_live(id))
+                            lambda id: lifecycle.start_live(id))
     end = _staff_mutation("LiveEnd", {"id": graphene.String(required=True)}, "live", LiveType,
-                          lambda id: lives.end_live(id))
+                          lambda id: lifecycle.end_live(id))
     replay = _staff_mutation(
         "ReplayPublish", {"live_id": graphene.String(required=True), "id": graphene.String(required=True),
                           "url": graphene.String(required=True), "available_until": graphene.DateTime()},
@@ -273,11 +273,11 @@ def _question_mutation(name: str, ask: bool) -> type:
                    "customer": graphene.String(description="The identity of a customer bound to you, if the "
                                                               "question is theirs (NOT_YOUR_CUSTOMER otherwise).")},
             "question", QuestionType,
-            lambda context, live, text, customer=None: lives.ask_question(live, context.identity, text,
+            lambda context, live, text, customer=None: questions.ask_question(live, context.identity, text,
                                                                           customer or ""))
     return payload_mutation(
         name, {"id": graphene.Int(required=True)}, "question", QuestionType,
-        lambda context, id: lives.answer_question(id, context.identity, context.is_staff))
+        lambda context, id: questions.answer_question(id, context.identity, context.is_staff))
 
 
 __all__ = ["LiveQueries", "live_mutations", "LiveType", "LiveReplay", "LiveClip"]

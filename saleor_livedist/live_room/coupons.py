@@ -22,6 +22,7 @@ from django.utils import timezone
 from ..core.money import quantum
 from ..models import LiveCoupon, LiveCouponCode, LiveCouponIssue, LiveInvitation, LiveSession, SandboxVoucher
 from ..exceptions import ServiceError
+from .lives import locked_before_end
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud on a live
 CODE_LENGTH = 6
@@ -116,11 +117,9 @@ def create_coupon(live_id: str, coupon_id: str, title: str, kind: str, value: An
                                                   f"amount off ({amount} {currency})")
     if not coupon_id or not title:
         raise ServiceError("id" if not coupon_id else "title", "REQUIRED", "a coupon needs an id and a title")
-    from .lives import locked_before_end
-
     port = port or voucher_port()
     with transaction.atomic():
-        live = locked_before_end(live_id, "a live coupon")  # (lives.py imports this module)
+        live = locked_before_end(live_id, "a live coupon")
         if LiveCoupon.objects.filter(id=coupon_id).exists():
             raise ServiceError("id", "UNIQUE", f"a coupon with id {coupon_id!r} exists already")
         coupon = LiveCoupon(id=coupon_id, live=live, title=title, kind=kind, value=amount, currency=currency,

@@ -41,14 +41,14 @@ def test_viewers_are_let_in_from_the_second_the_live_starts_before_a_worker_appl
 
     from django.test import Client
 
-    from saleor_livedist.live_room import lives
+    from saleor_livedist.live_room import lifecycle, lives
     from saleor_livedist.inbox import processing
     from saleor_livedist.models import InboxEvent, Live
 
     lives.schedule_live("lv", "Starting now", timezone.now(), [])
     processing.process_pending()
     monkeypatch.setattr(processing, "schedule", lambda *a, **k: None)  # the workers are busy: nothing applied yet
-    lives.start_live("lv")
+    lifecycle.start_live("lv")
     assert Live.objects.get(id="lv").started_at is None
     joined = Client().post("/viewer/", json.dumps({"live": "lv", "action": "join"}), content_type="application/json")
     assert joined.status_code == 200 and joined.json()["recorded"] is True

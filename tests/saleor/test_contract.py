@@ -339,11 +339,11 @@ def test_plugin_api_authenticates_with_saleors_access_token(livedist: Any, clien
 def test_the_leaderboard_widget_and_query_are_served_inside_saleor(livedist: Any, client: Any, distributor: str) -> None:
     from django.utils import timezone
 
-    from saleor_livedist.live_room import lives
+    from saleor_livedist.live_room import lifecycle, lives
     from saleor_livedist.inbox import processing
 
     lives.schedule_live("live-w", "Widget live", timezone.now(), [])
-    lives.start_live("live-w")
+    lifecycle.start_live("live-w")
     now = timezone.now().isoformat()
     processing.submit({"id": "w-click", "type": "link.clicked", "at": now, "distributor": distributor,
                        "visitor": "visitor:" + "a" * 24, "target": {"live": "live-w"}}, process=False)
@@ -365,11 +365,11 @@ def test_the_viewer_endpoint_is_served_inside_saleor_with_its_visitor_ids_and_sa
     from django.utils import timezone
     from saleor.core.jwt import create_access_token
 
-    from saleor_livedist.live_room import lives
+    from saleor_livedist.live_room import lifecycle, lives
     from saleor_livedist.inbox import processing
 
     lives.schedule_live("live-v", "Viewer live", timezone.now(), [])
-    lives.start_live("live-v")
+    lifecycle.start_live("live-v")
     processing.process_pending()  # Saleor's worker applies live.started (the test's transaction never commits)
 
     def post(action: str, **headers: str) -> Any:

@@ -51,7 +51,7 @@ def test_a_live_coupon_is_a_saleor_voucher_valid_only_on_air_and_its_code_pays_t
         livedist: Any, api_client: Any, client: Any, checkout_ready_to_complete: Any, distributor: str) -> None:
     from saleor.discount.models import Voucher
 
-    from saleor_livedist.live_room import lives
+    from saleor_livedist.live_room import lifecycle, lives
     from saleor_livedist.live_room.coupons import voucher_port
     from saleor_livedist.saleor.vouchers import NOT_YET, SaleorVouchers
 
@@ -69,7 +69,7 @@ def test_a_live_coupon_is_a_saleor_voucher_valid_only_on_air_and_its_code_pays_t
     assert [(e["field"], e["code"]) for e in before["errors"]] == [("promoCode", "INVALID")]
     assert "has not started yet" in check(client, code)["message"]  # and the plugin says why
 
-    live = lives.start_live("live-c")
+    live = lifecycle.start_live("live-c")
     voucher.refresh_from_db()
     assert voucher.start_date == live.actual_start
     added = add_promo_code(api_client, checkout, code)
@@ -85,7 +85,7 @@ def test_a_live_coupon_is_a_saleor_voucher_valid_only_on_air_and_its_code_pays_t
     assert (entry.level, entry.kind, entry.status) == (1, "commission", "pending") and entry.amount > 0
     assert Binding.objects.get(identity=f"guest:{order.user_email.lower()}").via == "coupon"
 
-    ended = lives.end_live("live-c")
+    ended = lifecycle.end_live("live-c")
     voucher.refresh_from_db()
     assert voucher.end_date == ended.actual_end
     assert "the live ended at" in check(client, code)["message"]
@@ -95,13 +95,13 @@ def test_after_the_live_saleor_refuses_the_code_and_a_retried_payment_meets_the_
         livedist: Any, api_client: Any, checkout_ready_to_complete: Any, distributor: str) -> None:
     from saleor.order.models import Order
 
-    from saleor_livedist.live_room import lives
+    from saleor_livedist.live_room import lifecycle, lives
 
     checkout = checkout_ready_to_complete
     _, code = live_with_coupon(checkout.channel, distributor)
-    lives.start_live("live-c")
+    lifecycle.start_live("live-c")
     assert add_promo_code(api_client, checkout, code)["errors"] == []
-    lives.end_live("live-c")
+    lifecycle.end_live("live-c")
 
     pay_with_dummy_gateway(checkout)
     # Saleor skips its own date check once a payment attempt counted the voucher (it leaves this flag set when
