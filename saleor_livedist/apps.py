@@ -1,5 +1,5 @@
 """The Django app: Saleor adds it to INSTALLED_APPS through the `saleor.plugins` entry point."""
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 
 
 class LiveDistConfig(AppConfig):
@@ -16,6 +16,10 @@ class LiveDistConfig(AppConfig):
         from .live_room import tasks as live_room_tasks  # noqa: F401
 
         add_periodic_tasks()
+        if apps.is_installed("saleor.discount"):  # inside Saleor: live coupons are Saleor vouchers
+            from .saleor.vouchers import use_saleor_vouchers
+
+            use_saleor_vouchers()
 
 
 def add_periodic_tasks() -> None:

@@ -3,14 +3,14 @@ save 50"), one code per distributor so that an order using a code is attributed 
 without a click, issued to the viewers each distributor invited.
 
 The discount itself is the store's: a voucher created through a port (VoucherPort). Inside Saleor the port
-creates a real Saleor voucher through Saleor's models (saleor_livedist.saleor.vouchers); in the sandbox it
-writes SandboxVoucher rows. The port opens the voucher when the live starts and closes it when the live ends,
+creates a real Saleor voucher through Saleor's models (saleor_livedist.saleor.vouchers, given here when the app
+is ready); in the sandbox it writes SandboxVoucher rows. The port opens the voucher when the live starts and closes it when the live ends,
 so the store refuses the code outside the window; `check_code` says why in words a shopper understands."""
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -80,15 +80,19 @@ class CouponRefused(ServiceError):
         super().__init__("code", "COUPON_NOT_VALID", message)
 
 
+_store_vouchers: Callable[[], VoucherPort] | None = None
+
+
+def use_store_vouchers(factory: Callable[[], VoucherPort]) -> None:
+    """Back live coupons with the store's own vouchers from now on (the Saleor adapter calls this when the app
+    is ready inside Saleor)."""
+    global _store_vouchers
+    _store_vouchers = factory
+
+
 def voucher_port() -> VoucherPort:
-    """Saleor's vouchers when running inside Saleor, else the sandbox's."""
-    from django.apps import apps
-
-    if apps.is_installed("saleor.discount"):
-        from ..saleor.vouchers import SaleorVouchers
-
-        return SaleorVouchers()
-    return SandboxVouchers()
+    """The store's vouchers where an adapter gave them (Saleor's, inside Saleor), else the sandbox's."""
+    return _store_vouchers() if _store_vouchers is not None else SandboxVouchers()
 
 
 # ---------------------------------------------------------------------- creating and issuing

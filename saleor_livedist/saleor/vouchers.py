@@ -14,6 +14,7 @@ from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 
 from ..models import LiveCoupon
 from ..exceptions import ServiceError
+from ..live_room.coupons import use_store_vouchers
 
 NOT_YET = datetime(9999, 1, 1, tzinfo=UTC)  # start_date of a coupon whose live has not started
 KIND = {LiveCoupon.FIXED: DiscountValueType.FIXED, LiveCoupon.PERCENT: DiscountValueType.PERCENTAGE}
@@ -43,3 +44,8 @@ class SaleorVouchers:
 
     def set_window(self, coupon: LiveCoupon, start: datetime | None, end: datetime | None) -> None:
         Voucher.objects.filter(pk=int(coupon.voucher)).update(start_date=start or NOT_YET, end_date=end)
+
+
+def use_saleor_vouchers() -> None:
+    """Live coupons are Saleor vouchers from now on (AppConfig.ready, when Saleor's discounts are installed)."""
+    use_store_vouchers(SaleorVouchers)
