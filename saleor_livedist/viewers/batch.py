@@ -4,14 +4,12 @@ one query, every new event kept in one statement); only after the commit is any 
 view records a batch of one; the lean WSGI app (viewer_app) hands its requests to a per-process Batcher."""
 from __future__ import annotations
 
-import _thread
 import json
 import logging
 import os
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -29,7 +27,7 @@ from ..core.records import WatchRecord
 from ..models import Alias, InboxEvent, Live, LiveSession, Watch
 from ..rules.model import Viewing
 from .limits import admit
-from .contract import LOCK_CLASS, Outcome, Tab, Viewer, ViewerError, ViewerRequest, act, digest, hand_over
+from .contract import LOCK_CLASS, Outcome, Pending, Tab, Viewer, ViewerError, ViewerRequest, act, digest, hand_over
 
 if is_psycopg3:
     import psycopg
@@ -39,24 +37,6 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 256  # requests per transaction at most; more wait for the next one
 WAIT_SECONDS = 10.0  # how long a request waits for its batch's commit before it is answered 503
 LINGER_SECONDS = float(os.environ.get("LIVEDIST_VIEWER_LINGER", "0.004"))  # a batch gathers this long (measured best)
-
-
-def _held_lock() -> Any:
-    lock = _thread.allocate_lock()
-    lock.acquire()
-    return lock
-
-
-@dataclass(eq=False)
-class Pending:
-    """One validated request waiting for its batch; `result` is its answer once `done` is released. (A bare
-    lock, not a threading.Event: the Event's Python-level Condition cost a fifth of a worker's time.)"""
-
-    wanted: ViewerRequest
-    viewer: Viewer
-    address: str  # the client's address, for the per-IP limit
-    result: Outcome | ViewerError | None = None
-    done: Any = field(default_factory=_held_lock)
 
 
 # ---------------------------------------------------------------------- one batch

@@ -3,21 +3,22 @@ the server's clock, with ids that make a retried or replayed request harmless, r
 client IP. Contract and limits: docs/events.md, "The viewer endpoint".
 
 This module is the contract both ways of serving it share (parsing, who the viewer is, what a request adds to
-its tab, the answer) and the Django view. The lean WSGI application is viewer_app; both record through
-viewer_batch (one transaction for many requests) and count through viewer_limits."""
+its tab, a request waiting for its batch, CORS, the answer). The Django view is view.py, the lean WSGI
+application app.py; both record through batch.py (one transaction for many requests), which counts through
+limits.py."""
 from __future__ import annotations
 
+import _thread
 import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,60 +90,26 @@ class Outcome:
     watched_seconds: int
 
 
-# ---------------------------------------------------------------------- the view
+def _held_lock() -> Any:
+    lock = _thread.allocate_lock()
+    lock.acquire()
+    return lock
 
 
-def viewer_endpoint(request: HttpRequest, authenticate: Authenticator) -> HttpResponse:
-    origin = request.headers.get("Origin")
-    if request.method == "OPTIONS":
-        status, headers = preflight(origin)
-        response = HttpResponse(status=status) if status == 204 else ViewerError(
-            403, "ORIGIN_NOT_ALLOWED", _("this origin may not call the viewer endpoint")).response()
-    else:
-        response = _served(request, authenticate)
-        headers = cors_headers(origin)
-    for name, value in headers:
-        response[name] = value
-    return response
+@dataclass(eq=False)
+class Pending:
+    """One validated request waiting for its batch; `result` is its answer once `done` is released. (A bare
+    lock, not a threading.Event: the Event's Python-level Condition cost a fifth of a worker's time.)"""
 
-
-def _served(request: HttpRequest, authenticate: Authenticator) -> HttpResponse:
-    if request.method != "POST":
-        return ViewerError(405, "METHOD_NOT_ALLOWED", _("POST a JSON object to this endpoint")).response()
-    try:
-        wanted = parse_request(_request_body(request))
-        viewer = identify(request, authenticate, wanted.action)
-        outcome = record(wanted, viewer, request.META.get("REMOTE_ADDR") or "unknown")
-    except ViewerError as exc:
-        response = exc.response()
-        if exc.code == "FORBIDDEN_VISITOR":  # let the next join start afresh with an id of ours
-            response.delete_cookie(VISITOR_COOKIE, samesite="Lax")
-        return response
-    body = answer(wanted, viewer, outcome)
-    response = JsonResponse(body)
-    if viewer.issued:
-        response.set_cookie(VISITOR_COOKIE, body["visitor"], max_age=COOKIE_MAX_AGE, httponly=True,
-                            samesite="Lax", secure=request.is_secure())
-    return response
+    wanted: ViewerRequest
+    viewer: Viewer
+    address: str  # the client's address, for the per-IP limit
+    result: Outcome | ViewerError | None = None
+    done: Any = field(default_factory=_held_lock)
 
 
 def too_large() -> ViewerError:
     return ViewerError(413, "TOO_LARGE", _("the body is over %(n)d bytes") % {"n": MAX_BODY_BYTES})
-
-
-def _request_body(request: HttpRequest) -> bytes:
-    """The body, refused as too large from its declared length before it is read (and whatever Django's
-    DATA_UPLOAD_MAX_MEMORY_SIZE says, in the same JSON)."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > MAX_BODY_BYTES:
-        raise too_large()
-    try:
-        return request.body
-    except RequestDataTooBig:
-        raise too_large() from None
 
 
 # ---------------------------------------------------------------------- CORS
@@ -178,18 +145,6 @@ def preflight(origin: str | None) -> tuple[int, list[tuple[str, str]]]:
                                            ("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS),
                                            ("Access-Control-Max-Age", str(CORS_MAX_AGE))]
     return 204, headers
-
-
-def record(wanted: ViewerRequest, viewer: Viewer, address: str = "unknown") -> Outcome:
-    """Admit, decide and keep one request in its own transaction: a batch of one (viewer_batch)."""
-    from .batch import Pending, record_batch
-
-    pending = Pending(wanted, viewer, address)
-    record_batch([pending])
-    if isinstance(pending.result, ViewerError):
-        raise pending.result
-    assert pending.result is not None
-    return pending.result
 
 
 def answer(wanted: ViewerRequest, viewer: Viewer, outcome: Outcome) -> dict[str, Any]:
@@ -228,12 +183,6 @@ def parse_request(raw: bytes) -> ViewerRequest:
 
 # Control characters (NUL above all: PostgreSQL's text cannot hold it) and unpaired surrogates (not UTF-8).
 _UNSTORABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
-
-
-def identify(request: HttpRequest, authenticate: Authenticator, action: str) -> Viewer:
-    """The viewer of a Django request: the signed visitor id from the header, then the cookie."""
-    visitor = verified_visitor(request.headers.get(VISITOR_HEADER) or request.COOKIES.get(VISITOR_COOKIE))
-    return viewer_of(visitor, authenticate(request), action)
 
 
 def verified_visitor(signed: str | None) -> str | None:

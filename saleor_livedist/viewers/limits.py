@@ -19,7 +19,7 @@ from . import contract
 from .contract import ViewerError, digest
 
 if TYPE_CHECKING:
-    from .batch import Pending
+    from .contract import Pending
 
 logger = logging.getLogger(__name__)
 

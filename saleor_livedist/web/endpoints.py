@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ..graphql.view import Authenticator, execute
 from ..identity import of_user
 from ..distribution.links import VISITOR_COOKIE, LinkError, sign_visitor
-from ..viewers.contract import viewer_endpoint
+from ..viewers.view import viewer_endpoint
 
 SANDBOX_TOKEN_SALT = "saleor_livedist.sandbox.token"
 LINK_ERROR_STATUS = {"tampered": 400, "invalid": 400, "expired": 410, "unknown": 404}

@@ -51,7 +51,7 @@ def test_a_live_coupon_is_a_saleor_voucher_valid_only_on_air_and_its_code_pays_t
         livedist: Any, api_client: Any, client: Any, checkout_ready_to_complete: Any, distributor: str) -> None:
     from saleor.discount.models import Voucher
 
-    from saleor_livedist.live_room import lifecycle, lives
+    from saleor_livedist.live_room import lifecycle
     from saleor_livedist.live_room.coupons import voucher_port
     from saleor_livedist.saleor.vouchers import NOT_YET, SaleorVouchers
 
@@ -95,7 +95,7 @@ def test_after_the_live_saleor_refuses_the_code_and_a_retried_payment_meets_the_
         livedist: Any, api_client: Any, checkout_ready_to_complete: Any, distributor: str) -> None:
     from saleor.order.models import Order
 
-    from saleor_livedist.live_room import lifecycle, lives
+    from saleor_livedist.live_room import lifecycle
 
     checkout = checkout_ready_to_complete
     _, code = live_with_coupon(checkout.channel, distributor)
