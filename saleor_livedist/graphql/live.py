@@ -10,7 +10,7 @@ import graphene
 
 from ..live_room import lifecycle, lives, published_tasks, questions
 from ..models import LiveClip, LiveReplay, LiveSession
-from .payload import payload_mutation
+from .payload import PermissionDenied, payload_mutation
 
 
 class ReplayType(graphene.ObjectType):
@@ -182,7 +182,6 @@ class LiveQueries(graphene.ObjectType):
 
     def resolve_live_questions(root: Any, info: Any, live: str, status: str | None = None) -> Any:
         from ..models import LiveQuestion
-        from .schema import PermissionDenied
 
         session = LiveSession.objects.filter(id=live).first()
         identity, staff = info.context.identity, info.context.is_staff

@@ -1,4 +1,5 @@
-"""Mutations the Saleor way: the object plus `errors` [{field, code, message}], one place for access checks."""
+"""Mutations the Saleor way: the object plus `errors` [{field, code, message}], one place for access checks;
+and the error a query field raises for a caller it is not for."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -7,6 +8,10 @@ from typing import Any
 import graphene
 
 from ..exceptions import ServiceError
+
+
+class PermissionDenied(Exception):
+    """A field the caller may not read (signed out, or not staff); the API answers PERMISSION_DENIED."""
 
 
 class Error(graphene.ObjectType):

@@ -18,7 +18,7 @@ from ..db.store import plain
 from ..identity import display_name
 from .coupons import CouponCodeType, CouponQueries, CreateLiveCoupon, IssueLiveCoupon, distributor_codes
 from .live import LiveQueries, live_mutations
-from .payload import payload_mutation
+from .payload import PermissionDenied, payload_mutation
 from ..models import Binding, Distributor, LedgerEntry, Order, PointsGrant, RuleVersion, ShareLink
 
 MAX_PAGE = 200
@@ -29,10 +29,6 @@ class Context:
 
     def __init__(self, user: Any, identity: str | None, is_staff: bool, request: Any = None):
         self.user, self.identity, self.is_staff, self.request = user, identity, is_staff, request
-
-
-class PermissionDenied(Exception):
-    pass
 
 
 def _caller(info: Any) -> str:

@@ -16,7 +16,8 @@ from graphql.language.parser import parse
 from ..conf import get_setting
 from ..identity import of_user
 from .limits import QueryRefused, check
-from .schema import Context, PermissionDenied, schema
+from .payload import PermissionDenied
+from .schema import Context, schema
 
 logger = logging.getLogger(__name__)
 
