@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from . import models as m
 from .core.money import round_money
-from .db.store import plain
+from .db.rows import plain
 from .graphql.schema import balances
 from .identity import identities_matching, staff_label
 

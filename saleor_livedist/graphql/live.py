@@ -122,7 +122,7 @@ LEADERBOARD_ORDER = {"gmv": ("-gmv", "-orders", "-invited"), "orders": ("-orders
 def leaderboard(live: str, by: str = "gmv", first: int = 20) -> list[LeaderboardRow]:
     """One indexed query over the counters the engine keeps (LiveStat); names masked."""
     from ..core.money import round_money
-    from ..db.store import plain
+    from ..db.rows import plain
     from ..identity import display_names
     from ..models import LiveStat
 

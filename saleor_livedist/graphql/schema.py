@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 
 from ..distribution import services
 from ..core.money import round_money
-from ..db.store import plain
+from ..db.rows import plain
 from ..identity import display_name
 from .coupons import CouponCodeType, CouponQueries, CreateLiveCoupon, IssueLiveCoupon, distributor_codes
 from .live import LiveQueries, live_mutations
