@@ -10,10 +10,9 @@ from django.core.checks import Error, register
 def check_rules(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     from pathlib import Path
 
-    from django.utils.module_loading import import_string
-
     from .conf import ImproperlyConfigured, get_setting
     from .exceptions import RuleFileError
+    from .live_room.reminders import notifier as reminder_notifier
     from .rules.backends import durable_available
     from .rules.loader import default_rules_dir, load_rules
 
@@ -41,7 +40,7 @@ def check_rules(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             ))
     for path_name in get_setting("REMINDER_NOTIFIERS"):
         try:
-            notifier = import_string(path_name)
+            notifier = reminder_notifier(path_name)
         except ImportError as exc:
             notifier, problem = None, str(exc)
         else:

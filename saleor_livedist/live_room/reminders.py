@@ -85,12 +85,25 @@ def by_webhook(live: LiveSession, person: str, email: str | None) -> bool:
     return True
 
 
+# Where the built-in notifiers were before the live room had a package of its own: settings that name them there
+# keep working (README, "Settings").
+FORMER_PATHS = {
+    "saleor_livedist.reminders.by_email": "saleor_livedist.live_room.reminders.by_email",
+    "saleor_livedist.reminders.by_webhook": "saleor_livedist.live_room.reminders.by_webhook",
+}
+
+
+def notifier(path: str) -> Notifier:
+    """The callable a REMINDER_NOTIFIERS entry names; ImportError if there is none."""
+    return import_string(FORMER_PATHS.get(path, path))
+
+
 def notifiers() -> list[tuple[str, Notifier]]:
     """The REMINDER_NOTIFIERS setting: dotted paths of callables (live, person, email) -> bool (True: sent,
     False: not for this person, e.g. no address; raise: failed)."""
     out = []
     for path in get_setting("REMINDER_NOTIFIERS"):
-        out.append((path.rsplit(".", 1)[-1], import_string(path)))
+        out.append((path.rsplit(".", 1)[-1], notifier(path)))
     return out
 
 

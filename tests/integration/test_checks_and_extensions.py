@@ -47,6 +47,16 @@ def test_a_reminder_notifier_that_cannot_be_imported_is_named(settings: Any) -> 
     assert ids(errors) == ["saleor_livedist.E004"] and "shop.sms.send_remider" in errors[0].msg
 
 
+def test_the_notifiers_former_paths_still_work(settings: Any) -> None:
+    """Settings written before the live room had a package name the built-in notifiers at their former path."""
+    from saleor_livedist.live_room.reminders import by_email, by_webhook, notifiers
+
+    settings.LIVEDIST = {"REMINDER_NOTIFIERS": ["saleor_livedist.reminders.by_email",
+                                                "saleor_livedist.reminders.by_webhook"]}
+    assert check_rules() == []
+    assert notifiers() == [("by_email", by_email), ("by_webhook", by_webhook)]
+
+
 def test_periodic_tasks_are_in_the_beat_schedule() -> None:
     schedule = current_app.conf.beat_schedule
     assert schedule["livedist-sweep-inbox"]["task"] == "saleor_livedist.process_events"
