@@ -2,7 +2,7 @@
 
     gunicorn saleor_livedist.viewer_wsgi:application --worker-class gthread --workers 2 --threads 24
 
-It answers POST of the viewer path itself (viewer_app) and hands every other request to the project's own WSGI
+It answers POST of the viewer path itself (viewers.app) and hands every other request to the project's own WSGI
 application (settings.WSGI_APPLICATION: Saleor's inside Saleor; the sandbox's otherwise), so it can take all
 of a host's traffic or only the viewer path's. Environment (all optional):
 

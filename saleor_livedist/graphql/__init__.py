@@ -1,0 +1,1 @@
+"""The plugin's GraphQL API (graphene 2, Saleor's conventions)."""

@@ -1,0 +1,1 @@
+"""Django management commands (manage.py livedist_settle)."""

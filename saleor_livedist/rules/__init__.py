@@ -1,0 +1,1 @@
+"""Merchants' rule files: loading and validation with positions, the JSON Schema, compiling, backends, extensions."""

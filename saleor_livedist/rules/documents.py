@@ -1,5 +1,6 @@
 """Rule documents written by the program rather than a merchant: an invite task staff publish for one live
-(see livetasks.py) is kept and loaded as such a document, so it goes through the same validation as a file."""
+(see live_room/published_tasks.py) is kept and loaded as such a document, so it goes through the same
+validation as a file."""
 from __future__ import annotations
 
 from decimal import Decimal

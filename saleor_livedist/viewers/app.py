@@ -1,5 +1,5 @@
 """The viewer endpoint as a lean WSGI application: POST <path> is answered here, without Django's URL resolver,
-middleware, HttpRequest or JsonResponse, recording through the process's group commit (viewer_batch); every
+middleware, HttpRequest or JsonResponse, recording through the process's group commit (batch.py); every
 other request, and a viewer signed in by a Django session cookie, goes to the project's own WSGI application.
 The entry point a server runs is viewer_wsgi; deployment: docs/events.md, "Serving it at scale"."""
 from __future__ import annotations

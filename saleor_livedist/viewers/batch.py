@@ -1,7 +1,7 @@
 """Group commit for the viewer endpoint: the requests of a batch are admitted (rate limits), checked against their
 lives, and decided in arrival order in ONE transaction (every tab locked in one statement, every session read in
 one query, every new event kept in one statement); only after the commit is any of them answered. The Django
-view records a batch of one; the lean WSGI app (viewer_app) hands its requests to a per-process Batcher."""
+view (view.py) records a batch of one; the lean WSGI app (app.py) hands its requests to a per-process Batcher."""
 from __future__ import annotations
 
 import json
