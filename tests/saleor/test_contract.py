@@ -156,8 +156,8 @@ def test_saleors_workers_and_beat_know_our_tasks_and_run_them_under_its_writer_g
     from saleor_livedist.models import Distributor
 
     app.loader.import_default_modules()  # what a worker does at start: Saleor's autodiscovery of apps and plugins
-    ours = {"saleor_livedist.process_events", "saleor_livedist.settle", "saleor_livedist.saleor_order_event",
-            "saleor_livedist.saleor_customer_event"}
+    ours = {"saleor_livedist.process_events", "saleor_livedist.settle", "saleor_livedist.send_live_reminders",
+            "saleor_livedist.saleor_order_event", "saleor_livedist.saleor_customer_event"}
     assert ours <= set(app.tasks)
     guard = getattr(importlib.import_module("saleor.core.tasks"), "RestrictWriterDBTask", None)  # 3.21+
     assert guard is None or all(isinstance(app.tasks[name], guard) for name in ours)
