@@ -18,16 +18,10 @@ from ..conf import get_setting
 from ..core.attribution import clip_key
 from ..exceptions import ServiceError
 from ..inbox import processing
-from .links import (
-    LinkError,
-    ShareTarget,
-    make_share_token,
-    new_visitor_id,
-    read_share_token,
-    read_visitor,
-    sign_visitor,
-)
 from ..models import ID, Binding, Distributor, Live, LiveClip, LiveReplay, LiveSession, Replay, ShareLink
+from .links import (
+    LinkError, ShareTarget, make_share_token, new_visitor_id, read_share_token, read_visitor, sign_visitor,
+)
 
 
 @dataclass(frozen=True)

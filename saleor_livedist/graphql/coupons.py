@@ -6,8 +6,8 @@ from typing import Any
 
 import graphene
 
-from ..live_room import coupons
 from ..distribution.links import VISITOR_COOKIE
+from ..live_room import coupons
 from ..models import LiveCoupon
 from ..viewers.contract import VISITOR_HEADER, ViewerError, verified_visitor
 from .payload import payload_mutation

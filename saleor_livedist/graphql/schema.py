@@ -12,14 +12,14 @@ from typing import Any
 import graphene
 from django.db.models import Count, Q
 
-from ..distribution import services
 from ..core.money import round_money
 from ..db.rows import plain
+from ..distribution import services
 from ..identity import display_name
+from ..models import Binding, Distributor, LedgerEntry, Order, PointsGrant, RuleVersion, ShareLink
 from .coupons import CouponCodeType, CouponQueries, CreateLiveCoupon, IssueLiveCoupon, distributor_codes
 from .live import LiveQueries, live_mutations
 from .payload import PermissionDenied, payload_mutation
-from ..models import Binding, Distributor, LedgerEntry, Order, PointsGrant, RuleVersion, ShareLink
 
 MAX_PAGE = 200
 

@@ -20,8 +20,8 @@ from django.utils import timezone
 from ..conf import get_setting
 from ..identity import GUEST_PREFIX, user_pk
 from ..inbox import broker
-from .coupons import issue_for_live
 from ..models import Alias, Click, LiveCouponIssue, LiveSession, Reminder, ReminderOptOut, Watch
+from .coupons import issue_for_live
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from typing import Any
 from django.utils import timezone
 
 from ..core.money import quantum
-from ..live_room.coupons import coupon_of_order
-from ..identity import of_guest, of_user
 from ..distribution.links import LinkError, read_share_token, read_visitor
+from ..identity import of_guest, of_user
+from ..live_room.coupons import coupon_of_order
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from saleor.channel.models import Channel
 from saleor.discount import DiscountValueType, VoucherType
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 
-from ..models import LiveCoupon
 from ..exceptions import ServiceError
 from ..live_room.coupons import use_store_vouchers
+from ..models import LiveCoupon
 
 NOT_YET = datetime(9999, 1, 1, tzinfo=UTC)  # start_date of a coupon whose live has not started
 KIND = {LiveCoupon.FIXED: DiscountValueType.FIXED, LiveCoupon.PERCENT: DiscountValueType.PERCENTAGE}

@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saleor_livedist.sandbox.setting
 
 django_application = get_wsgi_application()
 
-from ..web.endpoints import sandbox_authenticate  # noqa: E402  (after django.setup())
 from ..viewers.app import ViewerApp  # noqa: E402
+from ..web.endpoints import sandbox_authenticate  # noqa: E402  (after django.setup())
 
 application = ViewerApp(fallback=django_application, path="/viewer/", authenticate=sandbox_authenticate)

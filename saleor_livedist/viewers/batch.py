@@ -21,13 +21,13 @@ from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..inbox import broker, processing
-from . import contract
 from ..core.records import WatchRecord
+from ..inbox import broker, processing
 from ..models import Alias, InboxEvent, Live, LiveSession, Watch
 from ..rules.model import Viewing
-from .limits import admit
+from . import contract
 from .contract import LOCK_CLASS, Outcome, Pending, Tab, Viewer, ViewerError, ViewerRequest, act, digest, hand_over
+from .limits import admit
 
 if is_psycopg3:
     import psycopg

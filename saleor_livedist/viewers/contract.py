@@ -22,9 +22,9 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..distribution.links import VISITOR_COOKIE, LinkError, new_visitor_id, read_visitor, sign_visitor
 from ..exceptions import LiveDistError
 from ..identity import of_user
-from ..distribution.links import VISITOR_COOKIE, LinkError, new_visitor_id, read_visitor, sign_visitor
 
 HEARTBEAT_SECONDS = 15  # clients send a heartbeat this often; heartbeats in one such window share an event id
 VIEWER_LIMIT, VIEWER_WINDOW = 5, 5  # requests per viewer per window of seconds: 1/s sustained, bursts of 5

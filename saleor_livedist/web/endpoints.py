@@ -9,9 +9,9 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from ..distribution.links import VISITOR_COOKIE, LinkError, sign_visitor
 from ..graphql.view import Authenticator, execute
 from ..identity import of_user
-from ..distribution.links import VISITOR_COOKIE, LinkError, sign_visitor
 from ..viewers.view import viewer_endpoint
 
 SANDBOX_TOKEN_SALT = "saleor_livedist.sandbox.token"
