@@ -10,12 +10,12 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from saleor_livedist import processing
-from saleor_livedist.http import sandbox_token
+from saleor_livedist.inbox import processing
+from saleor_livedist.web.endpoints import sandbox_token
 from saleor_livedist.identity import of_user
-from saleor_livedist.links import VISITOR_COOKIE, read_visitor, sign_visitor
+from saleor_livedist.distribution.links import VISITOR_COOKIE, read_visitor, sign_visitor
 from saleor_livedist.models import Alias, Binding, Click, Watch
-from saleor_livedist.services import ServiceError, create_share_link
+from saleor_livedist.distribution.services import ServiceError, create_share_link
 
 from .test_api import SHARE, a_live, gql, join, user
 

@@ -262,7 +262,7 @@ def test_clicked_visitor_who_registers_keeps_the_binding(
 
 def test_share_links_point_only_at_products_in_saleors_catalogue(livedist: Any, distributor: str,
                                                                  product: Any) -> None:
-    from saleor_livedist.services import ServiceError, create_share_link
+    from saleor_livedist.distribution.services import ServiceError, create_share_link
 
     assert create_share_link(distributor, "product", product.slug).target == product.slug
     with pytest.raises(ServiceError, match="no product") as refused:
