@@ -1,4 +1,4 @@
-"""The `livedist` command: demo, simulate, rules check, rules explain."""
+"""The `livedist` command: demo, simulate, settle, rules check, rules explain, messages."""
 from __future__ import annotations
 
 import argparse
@@ -211,6 +211,12 @@ def cmd_rules_explain(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_messages(args: argparse.Namespace, out: TextIO) -> int:
+    from .translations import refresh
+
+    return refresh(out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livedist", description="Live + distribution selling for Saleor.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -250,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--order", required=True)
     engine_options(explain)
     explain.set_defaults(func=cmd_rules_explain)
+
+    messages = sub.add_parser("messages", help="refresh the zh-Hans message catalogue from the source and compile "
+                                               "it (developers; needs GNU gettext)")
+    messages.set_defaults(func=cmd_messages)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from ..i18n import LANGUAGES as PACKAGE_LANGUAGES
 from .database import database_settings
 
 SECRET_KEY = os.environ.get("LIVEDIST_SANDBOX_SECRET_KEY", "sandbox-only-not-a-secret")
@@ -11,6 +12,10 @@ DEBUG = os.environ.get("LIVEDIST_SANDBOX_DEBUG", "1") == "1"
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 USE_TZ = True
 TIME_ZONE = os.environ.get("LIVEDIST_SANDBOX_TIME_ZONE", "UTC")  # the merchant's zone; times are stored in UTC
+# The admin follows the browser's language (LocaleMiddleware); the plugin's endpoints choose their own, as in Saleor.
+USE_I18N = True
+LANGUAGE_CODE = "en"
+LANGUAGES = PACKAGE_LANGUAGES
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -24,6 +29,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

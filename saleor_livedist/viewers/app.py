@@ -14,9 +14,11 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.http import HttpResponse
 from django.http.cookie import parse_cookie
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..distribution.links import VISITOR_COOKIE
+from ..i18n import environ_language
 from .batch import Batcher
 from .contract import (
     COOKIE_MAX_AGE,
@@ -64,7 +66,8 @@ class ViewerApp:
             status, headers, body = _json(404, missing)
         else:
             try:
-                status, headers, body = self.handle(environ)
+                with translation.override(environ_language(environ)):
+                    status, headers, body = self.handle(environ)
             except Exception:  # as the plugin's endpoint answers: JSON, and the traceback in the log
                 logger.exception("saleor-livedist: the viewer endpoint failed")
                 status, headers, body = _json(500, {"errors": [{"message": "internal error"}]})

@@ -7,10 +7,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from ..distribution.links import VISITOR_COOKIE, LinkError, sign_visitor
 from ..graphql.view import Authenticator, execute
+from ..i18n import request_language
 from ..identity import of_user
 from ..viewers.view import viewer_endpoint
 
@@ -36,6 +39,17 @@ def sandbox_authenticate(request: HttpRequest) -> Any:
 
 
 def handle(request: HttpRequest, path: str, authenticate: Authenticator) -> HttpResponse:
+    """Every endpoint answers in the request's language (saleor_livedist/i18n.py), activated here because a
+    plugin cannot add Saleor a middleware."""
+    language = request_language(request, request.GET.get("lang"))
+    with translation.override(language):
+        response = _route(request, path, authenticate)
+    response.headers.setdefault("Content-Language", language)
+    patch_vary_headers(response, ("Accept-Language",))
+    return response
+
+
+def _route(request: HttpRequest, path: str, authenticate: Authenticator) -> HttpResponse:
     if path.rstrip("/") == "graphql":
         return execute(request, authenticate)
     if path.startswith("click/"):
