@@ -95,12 +95,21 @@ def display_names(identities: list[str]) -> dict[str, str]:
 def staff_label(identity: str) -> str:
     """How staff see a person in the admin: the account's name with the e-mail masked (staff search by the full
     e-mail; a screen shared on a live shows no address), a guest's masked e-mail, else the id itself."""
-    pk = user_pk(identity)
-    if pk is None:
-        return display_name(identity) if identity.startswith(GUEST_PREFIX) else identity
+    return staff_labels([identity])[identity]
+
+
+def staff_labels(identities: list[str]) -> dict[str, str]:
+    """staff_label for many identities, with one query for the accounts among them."""
     from django.contrib.auth import get_user_model
 
-    user = get_user_model().objects.filter(pk=pk).first()
+    pks = {pk for i in identities if (pk := user_pk(i)) is not None}
+    users = {str(u.pk): u for u in get_user_model().objects.filter(pk__in=pks)} if pks else {}
+    return {identity: _staff_label(identity, users.get(user_pk(identity) or "")) for identity in identities}
+
+
+def _staff_label(identity: str, user: Any) -> str:
+    if user_pk(identity) is None:
+        return display_name(identity) if identity.startswith(GUEST_PREFIX) else identity
     if user is None:
         return identity
     name = (user.get_full_name() if hasattr(user, "get_full_name") else "").strip() or user.get_username()

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -182,16 +183,12 @@ def room_report(spec: dict[str, Any], names: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> int:
-    out.write("livedist demo: starting the sandbox on PostgreSQL...\n")
-    setup_django()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    from ..inbox import processing
+def play() -> tuple[dict[str, str], dict[str, Any], list[dict[str, Any]], int, datetime]:
+    """The sample live room and session, played into the current database: the people, the room staff open,
+    the events through the inbox, approvals as of the last event, the room as it ran and the rules version.
+    Returns the people (name -> identity), the room, the events, how many were applied and the last event's time."""
     from ..core.events import parse_event
-    from ..core.report import render_text, summary
-    from ..db.store import DbStore
+    from ..inbox import processing
 
     mapping = load_people()
     spec = room()
@@ -200,12 +197,25 @@ def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> in
     for event in events:
         processing.submit(event, process=False)  # as the hooks do: into the inbox...
     applied = processing.process_pending()  # ...and applied by the processing a worker runs
-    from ..display import show
-
     last = max(parse_event(e).at for e in events)
     processing.settle(last)
     close_room(spec)
     processing.record_rule_version(processing.rules_source())
+    return mapping, spec, events, applied, last
+
+
+def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> int:
+    out.write("livedist demo: starting the sandbox on PostgreSQL...\n")
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    from ..inbox import processing
+    from ..core.report import render_text, summary
+    from ..db.store import DbStore
+    from ..display import show
+
+    mapping, spec, events, applied, last = play()
     out.write(f"{len(events)} events in the inbox, {applied} applied (a redelivered one was ignored); "
               f"approvals as of {show(last)}\n\n")
     names = {identity: name for name, identity in mapping.items()}
@@ -239,6 +249,7 @@ def _serve(out: TextIO, address: str, mapping: dict[str, str]) -> int:
         f"  GraphQL:  http://{address}/graphql/   (POST {{\"query\": \"{{ me {{ rank balances {{ currency pending approved }} }} }}\"}})\n"
         f"  as alice: Authorization: Bearer {sandbox_token(alice)}\n"
         f"  admin:    http://{address}/admin/   (user boss, password demo)\n"
+        f"  console:  http://{address}/console/   (the merchant's pages; sign in as boss)\n"
         "Press Ctrl+C to stop.\n"
     )
     out.flush()

@@ -1,0 +1,108 @@
+"""What every console page shares: the request's staff member and where the console is mounted, rendering a
+page in the layout, pages of rows, and the outcome of an action (done, or the service's errors)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+
+from ..exceptions import ServiceError
+from . import csrf
+from .access import MANAGE_ORDERS, VIEW, Staff
+
+PER_PAGE = 50
+TEMPLATES = "saleor_livedist/console/"
+
+# (path, title, permission to see it in the navigation)
+NAVIGATION = [
+    ("distributors/", _("Distributors"), MANAGE_ORDERS),
+    ("events/", _("Events"), MANAGE_ORDERS),
+]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A page (`get`) and the actions posted to it (`post`, which needs `permission` besides viewing)."""
+
+    pattern: str
+    get: Callable[..., HttpResponse] | None = None
+    post: Callable[..., HttpResponse] | None = None
+    permission: str = VIEW
+
+
+@dataclass
+class Outcome:
+    """What an action did, shown at the top of the page: a notice, or the service's errors (field, message)."""
+
+    notice: str = ""
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, exc: ServiceError) -> Outcome:
+        problems = getattr(exc, "problems", None)  # rule problems: one error each, in the loader's words
+        if problems:
+            return cls(errors=[(exc.field or "", p.render()) for p in problems])
+        return cls(errors=[(exc.field or "", exc.message)])
+
+
+@dataclass
+class Console:
+    """One request to the console: who made it and where the console is mounted (`base`, ending in /)."""
+
+    request: HttpRequest
+    staff: Staff
+    base: str
+
+    def url(self, path: str = "", **query: Any) -> str:
+        """A console URL; empty query values are left out."""
+        kept = {k: v for k, v in query.items() if v not in (None, "")}
+        return self.base + path + ("?" + urlencode(kept) if kept else "")
+
+    def can(self, permission: str) -> bool:
+        return permission in self.staff.permissions
+
+    def query(self, name: str) -> str:
+        return self.request.GET.get(name, "").strip()
+
+    def render(self, template: str, context: dict[str, Any], outcome: Outcome | None = None,
+               status: int | None = None) -> HttpResponse:
+        outcome = outcome or Outcome()
+        page = {
+            "console": self, "staff": self.staff, "base": self.base, "outcome": outcome,
+            "csrf_field": csrf.FIELD, "csrf_token": csrf.token_for(self.request, self.staff),
+            "navigation": [(self.base + path, title, path == context.get("area"))
+                           for path, title, permission in NAVIGATION if self.can(permission)],
+            **context,
+        }
+        body = render_to_string(TEMPLATES + template, page)
+        return HttpResponse(body, status=status or (400 if outcome.errors else 200))
+
+
+@dataclass
+class Rows:
+    """One page of a query's rows, with links to the pages around it."""
+
+    rows: list[Any]
+    number: int
+    pages: int
+    total: int
+    previous_url: str
+    next_url: str
+
+
+def paginate(console: Console, queryset: QuerySet[Any], path: str, per_page: int = PER_PAGE,
+             **query: Any) -> Rows:
+    """The page the request asks for (`?page=`), one COUNT and one LIMIT/OFFSET query."""
+    paginator = Paginator(queryset, per_page, allow_empty_first_page=True)
+    page = paginator.get_page(console.query("page") or 1)
+    link = lambda n: console.url(path, page=n, **query)  # noqa: E731
+    return Rows(rows=list(page.object_list), number=page.number, pages=paginator.num_pages,
+                total=paginator.count, previous_url=link(page.number - 1) if page.has_previous() else "",
+                next_url=link(page.number + 1) if page.has_next() else "")

@@ -1,0 +1,29 @@
+"""Template filters of the console's pages: times in the display time zone, money in the currency's format."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+from ..core.money import minor_unit, round_money
+from ..display import show
+
+register = template.Library()
+
+
+@register.filter
+def when(at: datetime | None) -> str:
+    """2026-11-20 20:00 +08:00, in the display zone; '-' for none."""
+    return show(at) if at is not None else "-"
+
+
+def show_money(amount: Decimal, currency: str) -> str:
+    """CNY 1,234.50: rounded to the currency's minor unit (JPY 1,200; KWD 1.250), thousands grouped."""
+    return f"{currency} {round_money(Decimal(amount), currency):,.{minor_unit(currency)}f}"
+
+
+@register.filter
+def money(amount: Any, currency: str) -> str:
+    return show_money(amount, currency) if amount is not None else "-"

@@ -1,0 +1,173 @@
+"""The merchant's console on the sandbox, with the sample live session played into the database: every page
+answers staff and refuses others (401 signed out, 403 without the permission), every action changes state
+through the same service as the API and shows that service's errors on the page."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.test import Client, RequestFactory
+
+from saleor_livedist.console import csrf
+from saleor_livedist.console.access import ALL_PERMISSIONS, Staff
+from saleor_livedist.inbox import processing
+from saleor_livedist.models import InboxEvent
+from saleor_livedist.sandbox import demo
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rules() -> Any:
+    processing.reset_rules_source()  # published tasks live in the database each test flushes
+    yield
+    processing.reset_rules_source()
+
+
+@pytest.fixture
+def people() -> dict[str, str]:
+    """The sample live session, as `livedist demo` plays it: name -> identity."""
+    return demo.play()[0]
+
+
+def signed_in(username: str, superuser: bool = False, staff: bool = True, perms: tuple[str, ...] = ()) -> Client:
+    users = get_user_model()
+    user = (users.objects.create_superuser(username, f"{username}@shop.example", "pw") if superuser
+            else users.objects.create_user(username, f"{username}@shop.example", "pw", is_staff=staff))
+    for perm in perms:
+        app, codename = perm.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app, codename=codename))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def manager() -> Client:
+    return signed_in("manager", superuser=True)
+
+
+def page(client: Client, path: str, expect: int = 200, **query: str) -> str:
+    response = client.get("/console/" + path, query)
+    assert response.status_code == expect, (path, response.status_code, response.content[:500])
+    return response.content.decode()
+
+
+def token(client: Client) -> str:
+    """The console's form token for the client's staff member and session (what the pages' forms carry)."""
+    from types import SimpleNamespace
+
+    from django.contrib.auth import SESSION_KEY
+
+    session = client.session
+    request = SimpleNamespace(session=SimpleNamespace(session_key=session.session_key))
+    staff = Staff(id=f"user:{session[SESSION_KEY]}", email="", name="", language="en", permissions=frozenset())
+    return csrf.token_for(request, staff)  # type: ignore[arg-type]
+
+
+def post(client: Client, path: str, data: dict[str, Any], status: int = 200, with_token: bool = True) -> str:
+    form = {**data, **({"csrf": token(client)} if with_token else {})}
+    response = client.post("/console/" + path, form)
+    assert response.status_code == status, (path, response.status_code, response.content[:2000])
+    return response.content.decode()
+
+
+def row(html: str, identity: str) -> str:
+    found = re.search(rf'<tr data-id="{re.escape(identity)}">(.*?)</tr>', html, re.S)
+    assert found, f"no row for {identity}"
+    return found.group(1)
+
+
+# ---------------------------------------------------------------------- who may use it
+
+
+def test_signed_out_is_asked_to_sign_in_at_the_admin(client: Client) -> None:
+    html = page(client, "distributors/", 401)
+    assert "Sign in as staff" in html and 'href="/admin/login/?next=/console/distributors/"' in html
+
+
+def test_a_customer_and_staff_without_the_permission_are_refused(people: dict[str, str]) -> None:
+    assert "Manage orders" in page(signed_in("cust", staff=False), "distributors/", 403)
+    assert "Manage orders" in page(signed_in("clerk"), "distributors/", 403)
+
+
+def failed_event() -> InboxEvent:
+    return InboxEvent.objects.create(
+        event_id="late", type="order.fulfilled", at="2026-11-21T10:00:00+08:00",
+        payload={"id": "late", "type": "order.fulfilled", "at": "2026-11-21T10:00:00+08:00", "order": "o-201"},
+        status=InboxEvent.FAILED, attempts=3, error="RuntimeError: database was away")
+
+
+def test_the_forms_carry_the_console_token(manager: Client, people: dict[str, str]) -> None:
+    failed_event()
+    carried = re.search(r'name="csrf" value="([^"]+)"', page(manager, "events/")).group(1)  # type: ignore[union-attr]
+    response = manager.post("/console/events/rerun", {"event": "late", "csrf": carried})
+    assert response.status_code == 200 and InboxEvent.objects.get(event_id="late").status == InboxEvent.DONE
+
+
+def test_a_post_without_the_console_token_or_with_another_staff_members_is_refused(
+        manager: Client, people: dict[str, str]) -> None:
+    failed_event()
+    assert "expired" in post(manager, "events/rerun", {"event": "late"}, 403, with_token=False)
+    other = signed_in("other", superuser=True)
+    response = manager.post("/console/events/rerun", {"event": "late", "csrf": token(other)})
+    assert response.status_code == 403 and InboxEvent.objects.get(event_id="late").status == InboxEvent.FAILED
+
+
+def test_pages_are_mounted_wherever_the_plugin_is(people: dict[str, str]) -> None:
+    from saleor_livedist.console.views import handle
+
+    staff = Staff(id="user:1", email="a@b.c", name="Ann", language="en", permissions=ALL_PERMISSIONS)
+    request = RequestFactory().get("/plugins/global/saleor_livedist/console/distributors/")
+    html = handle(request, "distributors/", lambda r: staff).content
+    assert b'href="/plugins/global/saleor_livedist/console/events/"' in html
+
+
+def test_the_staff_members_language_is_used(manager: Client, people: dict[str, str]) -> None:
+    html = manager.get("/console/distributors/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert '<html lang="en">' in manager.get("/console/distributors/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+# ---------------------------------------------------------------------- distributors
+
+
+def test_distributors_with_rank_upline_and_balances(manager: Client, people: dict[str, str]) -> None:
+    html = page(manager, "distributors/")
+    bob, carol = row(html, people["bob"]), row(html, people["carol"])
+    # bob's balances as the demo prints them: pending 49.86, approved 58.76, reversed 41.35 (CNY)
+    assert "leader" in bob and "CNY 49.86" in bob and "CNY 58.76" in bob and "CNY 41.35" in bob
+    assert "bob (b***@example.com)" in carol and "carol (c***@example.com)" in carol
+
+
+def test_distributors_are_found_by_e_mail_and_name(manager: Client, people: dict[str, str]) -> None:
+    html = page(manager, "distributors/", q="carol@example.com")
+    assert people["carol"] in html and f'data-id="{people["bob"]}"' not in html
+    html = page(manager, "distributors/", q="bo")
+    assert f'data-id="{people["bob"]}"' in html and f'data-id="{people["carol"]}"' not in html
+    assert "No distributor matches." in page(manager, "distributors/", q="nobody-here")
+
+
+def test_console_tokens_are_tied_to_the_staff_member() -> None:
+    ann = Staff(id="user:1", email="", name="Ann", language="en", permissions=ALL_PERMISSIONS)
+    ben = Staff(id="user:2", email="", name="Ben", language="en", permissions=ALL_PERMISSIONS)
+    request = RequestFactory().post("/console/x", {"csrf": csrf.token_for(RequestFactory().get("/"), ann)})
+    assert csrf.is_valid(request, ann) and not csrf.is_valid(request, ben)
+
+
+# ---------------------------------------------------------------------- events
+
+
+def test_failed_events_are_listed_with_their_error_and_re_run(manager: Client, people: dict[str, str]) -> None:
+    failed_event()
+    html = page(manager, "events/")
+    assert "database was away" in html and "failed: 1" in html and html.count("<tr data-id=") == 1
+    assert "order.paid" in page(manager, "events/", status="done", type="order.paid")
+    assert 'data-id="late"' in page(manager, "events/", status="all", q="o-201")
+    html = post(manager, "events/rerun", {"event": ["late", "nope"]})
+    assert "1 event queued again. 1 skipped: only failed events are re-run." in html
+    assert InboxEvent.objects.get(event_id="late").status == InboxEvent.DONE
+    assert "Choose at least one failed event" in post(manager, "events/rerun", {}, 400)
