@@ -23,7 +23,9 @@ TEMPLATES = "saleor_livedist/console/"
 # (path, title, permission to see it in the navigation)
 NAVIGATION = [
     ("distributors/", _("Distributors"), MANAGE_ORDERS),
+    ("ledger/", _("Ledger"), MANAGE_ORDERS),
     ("events/", _("Events"), MANAGE_ORDERS),
+    ("rules/", _("Rule versions"), MANAGE_ORDERS),
 ]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 
 from ..core.money import minor_unit, round_money
+from ..db.rows import plain
 from ..display import show
 
 register = template.Library()
@@ -27,3 +28,9 @@ def show_money(amount: Decimal, currency: str) -> str:
 @register.filter
 def money(amount: Any, currency: str) -> str:
     return show_money(amount, currency) if amount is not None else "-"
+
+
+@register.filter
+def percent(value: Any) -> str:
+    """14%, 2.5%: as the rules wrote it."""
+    return f"{plain(Decimal(value))}%"

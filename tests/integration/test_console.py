@@ -4,6 +4,7 @@ through the same service as the API and shows that service's errors on the page.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from django.test import Client, RequestFactory
 from saleor_livedist.console import csrf
 from saleor_livedist.console.access import ALL_PERMISSIONS, Staff
 from saleor_livedist.inbox import processing
-from saleor_livedist.models import InboxEvent
+from saleor_livedist.models import InboxEvent, LedgerEntry, RuleVersion
 from saleor_livedist.sandbox import demo
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,6 +127,19 @@ def test_pages_are_mounted_wherever_the_plugin_is(people: dict[str, str]) -> Non
     assert b'href="/plugins/global/saleor_livedist/console/events/"' in html
 
 
+PAGES = ["distributors/", "ledger/", "ledger.csv", "events/", "rules/"]
+
+
+def test_every_page_answers_staff_and_refuses_everyone_else(manager: Client, people: dict[str, str]) -> None:
+    clerk, signed_out = signed_in("clerk"), Client()
+    for path in PAGES:
+        assert manager.get("/console/" + path).status_code == 200, path
+        assert signed_out.get("/console/" + path).status_code == 401, path
+        assert clerk.get("/console/" + path).status_code == 403, path
+    assert manager.get("/console/nowhere/").status_code == 404
+    assert manager.get("/console/").status_code == 302
+
+
 def test_the_staff_members_language_is_used(manager: Client, people: dict[str, str]) -> None:
     html = manager.get("/console/distributors/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
     assert '<html lang="zh-hans">' in html
@@ -171,3 +185,95 @@ def test_failed_events_are_listed_with_their_error_and_re_run(manager: Client, p
     assert "1 event queued again. 1 skipped: only failed events are re-run." in html
     assert InboxEvent.objects.get(event_id="late").status == InboxEvent.DONE
     assert "Choose at least one failed event" in post(manager, "events/rerun", {}, 400)
+
+
+# ---------------------------------------------------------------------- the ledger
+
+
+def ledger_rows(html: str) -> list[str]:
+    return re.findall(r"<tr data-order=.*?</tr>", html, re.S)
+
+
+def test_the_ledger_shows_each_entry_with_its_provenance(manager: Client, people: dict[str, str], settings: Any) -> None:
+    settings.LIVEDIST = {**settings.LIVEDIST, "DISPLAY_TIME_ZONE": "Asia/Shanghai"}
+    version = RuleVersion.objects.get(active=True).version
+    rows = ledger_rows(page(manager, "ledger/", order="o-201"))
+    assert len(rows) == 4
+    commission = next(r for r in rows if f'data-beneficiary="{people["bob"]}"' in r and "commission" in r)
+    # bob's 14% (10 live + 2 first hour + 2 task) of 399.00, booked when the order was placed at 20:31 in Shanghai
+    for text in ("2026-11-20 20:31 +08:00", "14%", "CNY 55.86", "approved", "bob (b***@example.com)",
+                 "live-featured, first-live-hour, task:ten-watchers", f"rules/{version}/", "order.created"):
+        assert text in commission, text
+    refund = next(r for r in rows if f'data-beneficiary="{people["bob"]}"' in r and "adjustment" in r)
+    # 100.00 of the line refunded: 14% of it comes off
+    assert "CNY -14.00" in refund and "order.refunded" in refund and "q=demo-071" in refund
+    assert "2026-11-24 09:00 +08:00" in refund
+
+
+def test_the_ledger_is_filtered_by_person_status_and_version(manager: Client, people: dict[str, str]) -> None:
+    html = page(manager, "ledger/", q="carol@example.com")
+    assert {re.search(r'data-beneficiary="([^"]+)"', r).group(1) for r in ledger_rows(html)} == {people["carol"]}  # type: ignore[union-attr]
+    pending = ledger_rows(page(manager, "ledger/", q="bob", status="pending"))
+    assert pending and all("pending" in r for r in pending)
+    assert "No entry matches." in page(manager, "ledger/", version="nope")
+    totals = re.search(r'<p id="totals">(.*?)</p>', page(manager, "ledger/", q="bob@example.com"), re.S).group(1)  # type: ignore[union-attr]
+    # bob's balances, as the demo prints them
+    assert "approved: CNY 58.76" in totals and "pending: CNY 49.86" in totals and "reversed: CNY 41.35" in totals
+
+
+def test_the_ledger_as_csv(manager: Client, people: dict[str, str]) -> None:
+    import csv
+    import io
+
+    response = manager.get("/console/ledger.csv", {"order": "o-201"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8")  # type: ignore[attr-defined]
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
+    assert len(rows) == 4
+    bob = {r["kind"]: r for r in rows if r["beneficiary"] == people["bob"]}
+    assert bob["commission"] | {} == {
+        "at": "2026-11-20T12:31:00+00:00", "order": "o-201", "line": "1", "beneficiary": people["bob"],
+        "name": "bob (b***@example.com)", "kind": "commission", "level": "1", "percent": "14", "amount": "55.86",
+        "currency": "CNY", "status": "approved", "rule_ids": "live-featured first-live-hour task:ten-watchers",
+        "rules_version": RuleVersion.objects.get(active=True).version, "event_type": "order.created", "event_id": ""}
+    assert (bob["adjustment"]["amount"], bob["adjustment"]["event_type"], bob["adjustment"]["event_id"]) == (
+        "-14.00", "order.refunded", "demo-071")
+    everything = b"".join(manager.get("/console/ledger.csv").streaming_content).decode()  # type: ignore[attr-defined]
+    assert everything.count("\n") == 1 + LedgerEntry.objects.count()
+
+
+# ---------------------------------------------------------------------- rule versions
+
+
+def second_version() -> tuple[RuleVersion, RuleVersion]:
+    active = RuleVersion.objects.get(active=True)
+    name = next(n for n in active.files if n.endswith("commission.yaml"))
+    older = RuleVersion.objects.create(
+        version="0ld0ld0ld0ld0ld0", first_seen=active.first_seen - timedelta(days=1),
+        files={**active.files, name: active.files[name].replace("rate: 10", "rate: 8", 1)})
+    RuleVersion.objects.create(version="rejected-abc", files={}, problems=[
+        "commission.yaml:3:5: unknown key 'rat'; did you mean 'rate'? [LD102]"])
+    return older, active
+
+
+def test_rule_versions_with_their_problems_and_entries(manager: Client, people: dict[str, str]) -> None:
+    older, active = second_version()
+    html = page(manager, "rules/")
+    current = re.search(rf'<tr data-version="{active.version}">(.*?)</tr>', html, re.S).group(1)  # type: ignore[union-attr]
+    assert "active" in current and "commission.yaml" in current and f">{LedgerEntry.objects.count()}<" in current
+    rejected = re.search(r'<tr data-version="rejected-abc">(.*?)</tr>', html, re.S).group(1)  # type: ignore[union-attr]
+    assert "rejected" in rejected and "1 problem" in rejected and "did you mean &#x27;rate&#x27;?" in rejected
+    detail = page(manager, f"rules/{active.version}/")
+    assert "live-featured" in detail and "published/live-1/live-1-two-buyers.yaml" in detail
+    assert "There is no rules version nope." in page(manager, "rules/nope/", 404)
+
+
+def test_a_diff_between_two_versions(manager: Client, people: dict[str, str]) -> None:
+    older, active = second_version()
+    assert "rate: 10" in next(t for n, t in active.files.items() if n.endswith("commission.yaml"))
+    html = page(manager, "rules/diff", a=older.version, b=active.version)
+    assert '<span class="del">-' in html and "rate: 8" in html and '<span class="add">+' in html
+    assert "tasks.yaml" not in html  # unchanged files are not shown
+    assert "The two versions have the same files." in page(manager, "rules/diff", a=active.version, b=active.version)
+    assert "not found: nope" in page(manager, "rules/diff", 404, a="nope", b=active.version)
