@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
+from ..display import zone
 from ..exceptions import ServiceError
 from . import csrf
 from .access import MANAGE_ORDERS, VIEW, Staff
@@ -26,6 +27,11 @@ NAVIGATION = [
     ("ledger/", _("Ledger"), MANAGE_ORDERS),
     ("events/", _("Events"), MANAGE_ORDERS),
     ("rules/", _("Rule versions"), MANAGE_ORDERS),
+    ("lives/", _("Lives"), MANAGE_ORDERS),
+    ("tasks/", _("Invite tasks"), MANAGE_ORDERS),
+    ("coupons/", _("Live coupons"), MANAGE_ORDERS),
+    ("reminders/", _("Reminders"), MANAGE_ORDERS),
+    ("questions/", _("Questions"), MANAGE_ORDERS),
 ]
 
 
@@ -78,7 +84,7 @@ class Console:
         outcome = outcome or Outcome()
         page = {
             "console": self, "staff": self.staff, "base": self.base, "outcome": outcome,
-            "csrf_field": csrf.FIELD, "csrf_token": csrf.token_for(self.request, self.staff),
+            "csrf_field": csrf.FIELD, "zone": str(zone()), "csrf_token": csrf.token_for(self.request, self.staff),
             "navigation": [(self.base + path, title, path == context.get("area"))
                            for path, title, permission in NAVIGATION if self.can(permission)],
             **context,

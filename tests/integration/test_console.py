@@ -127,7 +127,8 @@ def test_pages_are_mounted_wherever_the_plugin_is(people: dict[str, str]) -> Non
     assert b'href="/plugins/global/saleor_livedist/console/events/"' in html
 
 
-PAGES = ["distributors/", "ledger/", "ledger.csv", "events/", "rules/"]
+PAGES = ["distributors/", "ledger/", "ledger.csv", "events/", "rules/", "lives/", "lives/live-1/", "tasks/",
+         "coupons/", "coupons/autumn200/", "reminders/", "questions/"]
 
 
 def test_every_page_answers_staff_and_refuses_everyone_else(manager: Client, people: dict[str, str]) -> None:
@@ -277,3 +278,133 @@ def test_a_diff_between_two_versions(manager: Client, people: dict[str, str]) ->
     assert "tasks.yaml" not in html  # unchanged files are not shown
     assert "The two versions have the same files." in page(manager, "rules/diff", a=active.version, b=active.version)
     assert "not found: nope" in page(manager, "rules/diff", 404, a="nope", b=active.version)
+
+
+# ---------------------------------------------------------------------- lives
+
+
+def test_lives_with_their_replay_clips_and_leaderboard(manager: Client, people: dict[str, str]) -> None:
+    assert "Autumn dresses, live" in row(page(manager, "lives/"), "live-1")
+    html = page(manager, "lives/live-1/")
+    assert "replay-1" in html and "clip-blue-dress" in html and "The blue dress, close up" in html
+    board = re.search(r'<section id="board">(.*?)</section>', html, re.S).group(1)  # type: ignore[union-attr]
+    assert "bob (b***@example.com)" in board and "CNY " in board
+    assert "Start now" not in html and "End now" not in html  # it has ended
+    assert "There is no live nope." in page(manager, "lives/nope/", 404)
+
+
+def test_a_live_is_scheduled_started_and_ended_through_the_services(
+        manager: Client, people: dict[str, str], settings: Any) -> None:
+    from saleor_livedist.models import LiveClip, LiveReplay, LiveSession
+
+    settings.LIVEDIST = {**settings.LIVEDIST, "DISPLAY_TIME_ZONE": "Asia/Shanghai"}
+    form = {"id": "l9", "title": "Night market", "scheduled_start": "2026-12-05T20:00",
+            "featured_products": "p-dress, p-scarf", "channel": "default"}
+    html = post(manager, "lives/schedule", form)
+    assert "The live l9 is scheduled." in html and "2026-12-05 20:00 +08:00" in html and "Start now" in html
+    live = LiveSession.objects.get(id="l9")
+    assert live.scheduled_start.isoformat() == "2026-12-05T12:00:00+00:00"
+    assert live.featured_products == ["p-dress", "p-scarf"]
+    assert InboxEvent.objects.filter(event_id="live:l9:scheduled").exists()
+    again = post(manager, "lives/schedule", {**form, "title": "Second try"}, 400)
+    assert "a live with id &#x27;l9&#x27; exists already" in again and 'value="Second try"' in again
+    assert "enter a date and time" in post(manager, "lives/schedule", {**form, "id": "l10",
+                                                                       "scheduled_start": "soon"}, 400)
+    assert "The live is on air." in post(manager, "lives/l9/start", {})
+    assert LiveSession.objects.get(id="l9").status == "live"
+    assert "only a scheduled live can start" in post(manager, "lives/l9/start", {}, 400)
+    assert "a clip ends after it starts" in post(manager, "lives/l9/clip", {
+        "clip_id": "c1", "start_seconds": "60", "end_seconds": "30"}, 400)
+    assert "The clip is published." in post(manager, "lives/l9/clip", {
+        "clip_id": "c1", "title": "Opening", "start_seconds": "0", "end_seconds": "30"})
+    assert LiveClip.objects.get(id="c1").live_id == "l9"
+    assert "The live has ended." in post(manager, "lives/l9/end", {})
+    assert "The replay is published." in post(manager, "lives/l9/replay", {
+        "replay_id": "r9", "url": "https://live.example.com/r9.m3u8"})
+    assert LiveReplay.objects.get(id="r9").live_id == "l9"
+
+
+def test_lives_are_run_only_with_manage_products(people: dict[str, str]) -> None:
+    from saleor_livedist.models import LiveSession
+
+    LiveSession.objects.create(id="l8", title="Later", scheduled_start="2026-12-06T12:00:00+00:00")
+    viewer = signed_in("viewer", perms=("saleor_livedist.view_ledgerentry",))
+    assert "Start now" not in page(viewer, "lives/l8/") and "Schedule a live" not in page(viewer, "lives/")
+    assert "Manage products" in post(viewer, "lives/l8/start", {}, 403)
+    assert LiveSession.objects.get(id="l8").status == "scheduled"
+    editor = signed_in("editor", perms=("saleor_livedist.view_ledgerentry", "saleor_livedist.change_livesession"))
+    assert "The live is on air." in post(editor, "lives/l8/start", {})
+
+
+# ---------------------------------------------------------------------- tasks, coupons, reminders, questions
+
+
+def scheduled(live: str = "l9") -> None:
+    from datetime import datetime, timezone
+
+    from saleor_livedist.live_room.lives import schedule_live
+
+    schedule_live(live, "Night market", datetime(2026, 12, 5, 12, tzinfo=timezone.utc), ["p-dress"])
+
+
+def test_published_tasks_with_progress_publish_and_withdraw(manager: Client, people: dict[str, str]) -> None:
+    from saleor_livedist.models import PublishedTask
+
+    # bob and carol each had two invitees buy: both done, 20 points each
+    task = row(page(manager, "tasks/"), "live-1-two-buyers")
+    assert re.findall(r'<td class="num">(\d+)</td>', task) == ["2", "2", "40"]
+    scheduled()
+    form = {"live": "l9", "task_id": "l9-buyers", "ordered": "1", "target": "2", "reward_points": "10"}
+    assert "The task l9-buyers is published." in post(manager, "tasks/publish", form)
+    assert "ordered: true" in PublishedTask.objects.get(task_id="l9-buyers").document
+    assert "was published already" in post(manager, "tasks/publish", form, 400)
+    bad = post(manager, "tasks/publish", {**form, "task_id": "l9-bad", "watched_minutes": "-5"}, 400)
+    assert "watched_minutes" in bad and not PublishedTask.objects.filter(task_id="l9-bad").exists()
+    assert "enter a whole number" in post(manager, "tasks/publish", {**form, "target": "two"}, 400)
+    assert "is withdrawn" in post(manager, "tasks/withdraw", {"task_id": "l9-buyers"})
+    assert PublishedTask.objects.get(task_id="l9-buyers").withdrawn_at is not None
+
+
+def test_live_coupons_with_their_codes_and_creation(manager: Client, people: dict[str, str]) -> None:
+    from saleor_livedist.models import LiveCoupon, SandboxVoucher
+
+    coupon = row(page(manager, "coupons/"), "autumn200")
+    assert "Spend 200, save 50" in coupon and "CNY 50.00" in coupon and "CNY 200.00" in coupon
+    codes = page(manager, "coupons/autumn200/")
+    assert "BOB-AUTUMN" in codes and "bob (b***@example.com)" in codes and "CAROL-AUTUMN" in codes
+    scheduled()
+    form = {"live": "l9", "coupon_id": "l9-off", "title": "100 off", "kind": "fixed", "value": "100",
+            "currency": "CNY", "min_spent": "50"}
+    assert "must be at least the amount off" in post(manager, "coupons/create", form, 400)
+    assert "at most 100 (percent off)" in post(manager, "coupons/create", {**form, "kind": "percent",
+                                                                            "value": "150"}, 400)
+    assert "is created, with its store voucher" in post(manager, "coupons/create", {**form, "min_spent": "300"})
+    made = LiveCoupon.objects.get(id="l9-off")
+    assert SandboxVoucher.objects.filter(pk=made.voucher).exists()
+    discounts_only = signed_in("promo", perms=("saleor_livedist.view_ledgerentry",))
+    assert "Manage discounts" in post(discounts_only, "coupons/create", {**form, "coupon_id": "x"}, 403)
+
+
+def test_reminders_are_listed_with_their_outcome(manager: Client, people: dict[str, str]) -> None:
+    from saleor_livedist.models import LiveSession, Reminder
+
+    live = LiveSession.objects.get(id="live-1")
+    Reminder.objects.create(live=live, person=people["dave"], channel="by_email", status="sent")
+    Reminder.objects.create(live=live, person=people["erin"], status="failed", error="SMTP refused")
+    html = page(manager, "reminders/")
+    assert "sent: 1" in html and "failed: 1" in html and "SMTP refused" in html and "dave (d***@example.com)" in html
+    assert "SMTP refused" not in page(manager, "reminders/", status="sent")
+
+
+def test_the_question_queue_is_answered_through_the_service(manager: Client, people: dict[str, str]) -> None:
+    from saleor_livedist.live_room.questions import ask_question
+    from saleor_livedist.models import LiveQuestion
+
+    scheduled()
+    question = ask_question("l9", people["bob"], "Please show the blue dress")
+    html = page(manager, "questions/")
+    assert "Please show the blue dress" in row(html, str(question.id)) and "Mark answered" in html
+    assert "Answered: Please show the blue dress" in post(manager, "questions/answer", {"question": question.id})
+    assert LiveQuestion.objects.get().status == "answered"
+    assert "No question here." in page(manager, "questions/")
+    assert "no such question" in post(manager, "questions/answer", {"question": "999999"}, 400)
