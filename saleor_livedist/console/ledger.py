@@ -31,17 +31,19 @@ def entries(console: Console) -> QuerySet[LedgerEntry]:
     for name, column in (("order", "order"), ("status", "status"), ("kind", "kind"), ("version", "rules_version")):
         if f[name]:
             rows = rows.filter(**{column: f[name]})
-    return rows.order_by("-at", "order", "seq")
+    return rows.order_by("-at", "-order", "-seq")
 
 
 def listing(console: Console) -> HttpResponse:
     f = {name: console.query(name) for name in FILTERS}
     rows = entries(console)
-    page = paginate(console, rows, "ledger/", **f)
+    page = paginate(console, rows, "ledger/", count=False, **f)
     labels = staff_labels(sorted({e.beneficiary for e in page.rows}))
     events = booked_on(page.rows)
+    # Totals of what the filter selects (a person's balances, an order's entries); not of the whole ledger,
+    # which would be a scan of every entry on each page load.
     totals = (rows.order_by().values("currency", "status").annotate(total=Sum("amount"))
-              .order_by("currency", "status"))
+              .order_by("currency", "status")) if any(f.values()) else []
     return console.render("ledger.html", {
         "area": "ledger/", "page": page, "filters": f, "totals": list(totals),
         "items": [{"entry": e, "name": labels[e.beneficiary], "event": events.get(e.id)} for e in page.rows],

@@ -95,22 +95,32 @@ class Console:
 
 @dataclass
 class Rows:
-    """One page of a query's rows, with links to the pages around it."""
+    """One page of a query's rows, with links to the pages around it (`total` and `pages`: None when not counted)."""
 
     rows: list[Any]
     number: int
-    pages: int
-    total: int
+    pages: int | None
+    total: int | None
     previous_url: str
     next_url: str
 
 
-def paginate(console: Console, queryset: QuerySet[Any], path: str, per_page: int = PER_PAGE,
+def paginate(console: Console, queryset: QuerySet[Any], path: str, per_page: int = PER_PAGE, count: bool = True,
              **query: Any) -> Rows:
-    """The page the request asks for (`?page=`), one COUNT and one LIMIT/OFFSET query."""
-    paginator = Paginator(queryset, per_page, allow_empty_first_page=True)
-    page = paginator.get_page(console.query("page") or 1)
+    """The page the request asks for (`?page=`): one COUNT and one LIMIT/OFFSET query; with count=False (tables
+    that grow with every order) only the LIMIT/OFFSET query, one row more than the page to know there is a next."""
     link = lambda n: console.url(path, page=n, **query)  # noqa: E731
-    return Rows(rows=list(page.object_list), number=page.number, pages=paginator.num_pages,
-                total=paginator.count, previous_url=link(page.number - 1) if page.has_previous() else "",
-                next_url=link(page.number + 1) if page.has_next() else "")
+    if count:
+        paginator = Paginator(queryset, per_page, allow_empty_first_page=True)
+        page = paginator.get_page(console.query("page") or 1)
+        return Rows(rows=list(page.object_list), number=page.number, pages=paginator.num_pages,
+                    total=paginator.count, previous_url=link(page.number - 1) if page.has_previous() else "",
+                    next_url=link(page.number + 1) if page.has_next() else "")
+    try:
+        number = max(1, int(console.query("page") or 1))
+    except ValueError:
+        number = 1
+    rows = list(queryset[(number - 1) * per_page: number * per_page + 1])
+    return Rows(rows=rows[:per_page], number=number, pages=None, total=None,
+                previous_url=link(number - 1) if number > 1 else "",
+                next_url=link(number + 1) if len(rows) > per_page else "")
