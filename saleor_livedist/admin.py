@@ -401,3 +401,48 @@ class ReminderAdmin(ReadOnlyAdmin):
     search_fields = ("person",)
     person_fields = ("person",)
     person_name = person_column("person", "person")
+
+
+@admin.register(m.HeldInvitee)
+class HeldInviteeAdmin(ReadOnlyAdmin):
+    """Invitees held past guards.invitees_per_distributor_per_day: staff approve or reject them (the engine
+    applies the decision; docs/rules.md, "guards")."""
+
+    list_display = ("invitee_person", "inviter_person", "task", "live", "at", "status", "reviewed_at")
+    list_filter = ("status", "task")
+    person_fields = ("invitee", "inviter")
+    actions = ["approve", "reject"]
+    invitee_person = person_column("invitee", "invitee")
+    inviter_person = person_column("inviter", "distributor")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_staff)  # needed for actions; the form itself shows no editable field
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [f.name for f in self.model._meta.fields]
+
+    def _review(self, request: HttpRequest, queryset: QuerySet[m.HeldInvitee], decision: str) -> None:
+        from .distribution.guards import review_held_invitee
+        from .exceptions import ServiceError
+        from .identity import of_user
+
+        done, refused = 0, []
+        for key in queryset.values_list("key", flat=True):
+            try:
+                review_held_invitee(key, decision, by=of_user(request.user))
+                done += 1
+            except ServiceError as exc:
+                refused.append(f"{key}: {exc.message}")
+        if done:
+            self.message_user(request, f"{done} invitee(s) {'approved' if decision == 'approve' else 'rejected'}",
+                              messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.WARNING)
+
+    @admin.action(description="Approve the selected invitees (they count from now)")
+    def approve(self, request: HttpRequest, queryset: QuerySet[m.HeldInvitee]) -> None:
+        self._review(request, queryset, "approve")
+
+    @admin.action(description="Reject the selected invitees")
+    def reject(self, request: HttpRequest, queryset: QuerySet[m.HeldInvitee]) -> None:
+        self._review(request, queryset, "reject")

@@ -20,6 +20,8 @@ environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists t
 | GRAPHQL_MAX_COST | 5000                           | estimated cost: a list counts as its page size times its selections |
 | GRAPHQL_MAX_PAGE | 200                            | the largest `first`/`last` a list field accepts     |
 | VIEWER_ALLOWED_ORIGINS | []                       | origins (https://shop.example.com) whose pages may call viewer/ (CORS) |
+| CLICK_RATE_PER_ADDRESS | 30                       | share-link clicks per client address per minute; more get 429 |
+| CLICK_RATE_PER_LINK_ADDRESS | 10                  | clicks on one share link per client address per minute; more get 429 |
 | DISPLAY_TIME_ZONE | the project's TIME_ZONE (else UTC) | the zone times are shown and typed in: admin, API messages, CLI output |
 
 Inside Saleor, the plugin's configuration (dashboard) overrides these through `set_overrides`.
@@ -49,11 +51,14 @@ DEFAULTS: dict[str, Any] = {
     "GRAPHQL_MAX_PAGE": 200,
     # Origins whose pages may call the viewer endpoint from the browser (CORS, with credentials); never "*".
     "VIEWER_ALLOWED_ORIGINS": [],
+    # The share-link endpoint's rate limits (distribution/guards.py); the daily limits are the rules' guards.
+    "CLICK_RATE_PER_ADDRESS": 30,
+    "CLICK_RATE_PER_LINK_ADDRESS": 10,
     # The zone people read and type times in (display.py); stored times stay UTC. None: settings.TIME_ZONE.
     "DISPLAY_TIME_ZONE": None,
 }
 POSITIVE_INTS = ("GRAPHQL_MAX_BODY_BYTES", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_ALIASES", "GRAPHQL_MAX_FIELDS",
-                 "GRAPHQL_MAX_COST", "GRAPHQL_MAX_PAGE")
+                 "GRAPHQL_MAX_COST", "GRAPHQL_MAX_PAGE", "CLICK_RATE_PER_ADDRESS", "CLICK_RATE_PER_LINK_ADDRESS")
 _overrides: dict[str, Any] = {}
 
 

@@ -62,3 +62,11 @@ class ExtensionError(LiveDistError, LookupError):
 
 class EngineUnavailable(LiveDistError, RuntimeError):
     """The selected rule backend cannot be used here (e.g. durable-rules is not installed)."""
+
+
+class ClickRateLimited(LiveDistError):
+    """Too many share-link clicks from one client address: refused (429), nothing recorded."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(f"too many clicks from this address; retry in {retry_after} s")

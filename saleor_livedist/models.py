@@ -161,6 +161,53 @@ class QualifiedInvitee(models.Model):
         ]
 
 
+class Customer(models.Model):
+    """A person the engine knows is a customer (an account, a signed-in viewer, an order): who may count as an
+    invitee under the rules' default guards.invitees: customers."""
+
+    identity = models.CharField(max_length=ID, primary_key=True)
+
+    class Meta:
+        db_table = "livedist_customer"
+
+
+class InviteeDay(models.Model):
+    """Task qualifications a distributor's invitees earned on one day (guards.invitees_per_distributor_per_day)."""
+
+    distributor = models.CharField(max_length=ID)
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "livedist_invitee_day"
+        constraints = [models.UniqueConstraint(fields=["distributor", "day"], name="livedist_invitee_day_unique")]
+
+
+class HeldInvitee(models.Model):
+    """A task qualification past the daily invitee limit: it counts for the distributor once staff approve it."""
+
+    STATUSES = [("held", "held"), ("approved", "approved"), ("rejected", "rejected")]
+
+    key = models.CharField(max_length=ID * 2, primary_key=True)  # task:<task>:<scope>:<invitee>, as the grant's
+    task = models.CharField(max_length=ID)
+    scope_key = models.CharField(max_length=ID, blank=True)
+    invitee = models.CharField(max_length=ID)
+    inviter = models.CharField(max_length=ID, db_index=True)
+    live = models.CharField(max_length=ID, null=True, blank=True)
+    order = models.CharField(max_length=ID, null=True, blank=True)  # the qualifying paid order ('ordered' tasks)
+    at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=STATUSES, default="held")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "livedist_held_invitee"
+        ordering = ["at", "key"]
+        indexes = [models.Index(fields=["status", "at"], name="livedist_held_status")]
+
+    def __str__(self) -> str:
+        return f"{self.invitee} for {self.inviter} ({self.task}, {self.status})"
+
+
 class PayingCustomer(models.Model):
     """A customer with a paid order, and their latest paid order (what qualifies them for 'ordered' tasks)."""
 

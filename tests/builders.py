@@ -57,9 +57,10 @@ class Stream:
         if end is not None:
             self._ends.append((T0 + timedelta(minutes=end), live))
 
-    def watch(self, live: str, viewer: str, start: float, minutes: float) -> None:
-        """A tab open for `minutes`, with a heartbeat every minute (silence longer than that stops the clock)."""
-        self.add("live.joined", start, live=live, viewer=viewer)
+    def watch(self, live: str, viewer: str, start: float, minutes: float, signed_in: bool = True) -> None:
+        """A tab open for `minutes`, with a heartbeat every minute (silence longer than that stops the clock).
+        `signed_in`: the viewer is a signed-in customer (counts as an invitee under the default guards)."""
+        self.add("live.joined", start, live=live, viewer=viewer, **({"signed_in": True} if signed_in else {}))
         beat = start + 1
         while beat < start + minutes:
             self.add("live.heartbeat", beat, live=live, viewer=viewer)

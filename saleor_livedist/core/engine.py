@@ -92,6 +92,7 @@ class Engine(LiveRoom):
 
     def _on_customer_registered(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
         customer = d["customer"]
+        self.store.mark_customer(customer)
         if d["visitor"]:
             self._stitch(d["visitor"], customer, active.ruleset, event.at, event)
         policy = active.ruleset.binding
@@ -99,6 +100,9 @@ class Engine(LiveRoom):
             clicks = valid_clicks(self.store.clicks(customer), event.at, policy)
             if clicks:
                 bind(self.store, policy, customer, clicks[-1].distributor, event.at, via="registration")
+        if active.ruleset.guards.invitees == "customers":  # what they watched as a visitor counts from now on
+            for live_id in self.store.lives_watched(customer):
+                self._qualify(active, live_id, customer, event.at)
 
     def _stitch(self, visitor: str, customer: str, ruleset: RuleSet, at: datetime, event: Event) -> None:
         """The visitor is this customer: their binding and watch time follow, and one person is one invitee.
@@ -158,6 +162,7 @@ class Engine(LiveRoom):
 
     def _on_distributor_joined(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
         customer = self.store.resolve(d["customer"])
+        self.store.mark_customer(customer)
         if self.store.get_distributor(customer) is not None:
             return self._notice(event, f"{customer} is already a distributor")
         binding = self.store.get_binding(customer)
@@ -315,6 +320,7 @@ class Engine(LiveRoom):
         seller = snapshot.attribution.paid_to
         a = snapshot.attribution
         customer = snapshot.customer
+        self.store.mark_customer(customer)
         previous = self.store.paying_order(customer)
         if previous is None or previous.at <= snapshot.at:  # the latest paid order qualifies for tasks
             self.store.put_paying_order(customer, PaidOrder(snapshot.id, snapshot.at, a.live))

@@ -262,7 +262,15 @@ def _check(etype: str, raw: dict[str, Any], where: str) -> dict[str, Any]:
             "target": _target(raw, where),
         }
     if etype in ("live.joined", "live.left", "live.heartbeat"):
-        return {"live": _str(raw, "live", where), "viewer": _str(raw, "viewer", where)}
+        signed_in = raw.get("signed_in") or False
+        if not isinstance(signed_in, bool):
+            raise EventError(f"{where}: 'signed_in' must be true or false, got {_short(signed_in)}")
+        return {"live": _str(raw, "live", where), "viewer": _str(raw, "viewer", where), "signed_in": signed_in}
+    if etype == "invitee.reviewed":
+        decision = raw.get("decision")
+        if decision not in ("approve", "reject"):
+            raise EventError(f"{where}: 'decision' must be \"approve\" or \"reject\", got {_short(decision)}")
+        return {"held": _str(raw, "held", where), "decision": decision, "by": _str(raw, "by", where, optional=True)}
     if etype == "customer.registered":
         return {"customer": _str(raw, "customer", where), "visitor": _str(raw, "visitor", where, optional=True)}
     if etype == "distributor.joined":
@@ -299,7 +307,7 @@ def _check(etype: str, raw: dict[str, Any], where: str) -> dict[str, Any]:
 
 EVENT_TYPES = (
     "live.scheduled", "live.started", "live.ended", "replay.published", "clip.published", "link.clicked", "live.joined",
-    "live.left", "live.heartbeat", "customer.registered", "distributor.joined", "order.created",
+    "live.left", "live.heartbeat", "customer.registered", "distributor.joined", "invitee.reviewed", "order.created",
     *ORDER_LIFECYCLE,
 )
 

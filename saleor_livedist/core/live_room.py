@@ -2,19 +2,21 @@
 points it earns distributors. A mixin of Engine (engine.py), split out to keep each file readable."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..exceptions import ExtensionError
 from ..rules import registry
-from ..rules.model import Reward, Task
+from ..rules.model import Guards, Reward, Task
 from ..rules.provider import ActiveRules
 from .attribution import clip_key
 from .events import Event
 from .money import round_money
 from .records import (
-    ActionContext, Click, LiveRecord, OrderRecord, PaidOrder, PointsGrant, ReplayRecord, TaskCash, TaskProgress,
-    WatchRecord,
+    ActionContext, Click, HeldInvitee, LiveRecord, OrderRecord, PaidOrder, PointsGrant, ReplayRecord, TaskCash,
+    TaskProgress, WatchRecord,
 )
 from .store import Store
 
@@ -68,6 +70,8 @@ class LiveRoom:
         if live is not None and live.ended_at is not None and event.at >= live.ended_at:
             return self._notice(event, f"live {live.id} had ended at {live.ended_at.isoformat()}")
         viewer = self.store.resolve(d["viewer"])
+        if d.get("signed_in"):
+            self.store.mark_customer(viewer)
         watch = self.store.get_watch(d["live"], viewer) or WatchRecord(live=d["live"], viewer=viewer)
         if live is not None and live.ended_at is not None:  # sent on air, processed after the end
             silent = active.ruleset.viewing.silent_after_seconds
@@ -86,6 +90,8 @@ class LiveRoom:
         watch = self.store.get_watch(d["live"], viewer)
         if watch is None or watch.open_count == 0:
             return self._on_live_joined(event, d, active)  # a heartbeat implies presence
+        if d.get("signed_in"):
+            self.store.mark_customer(viewer)
         if watch.last_seen is None or event.at > watch.last_seen:
             watch.seen(event.at, active.ruleset.viewing.silent_after_seconds)
             self.store.put_watch(watch)
@@ -143,6 +149,8 @@ class LiveRoom:
         ruleset = active.ruleset
         if not ruleset.tasks:
             return
+        if ruleset.guards.invitees == "customers" and not self.store.is_customer(viewer):
+            return  # an anonymous visitor id counts once it is a customer's (registered, signed in, or paid)
         watch = self.store.get_watch(live_id, viewer) if live_id is not None else None
         paid: PaidOrder | None = None
         for task in ruleset.tasks:
@@ -164,10 +172,44 @@ class LiveRoom:
             scope_key = live_id if task.scope == "live" and live_id is not None else ""
             if not self.store.add_qualified(task.id, scope_key, viewer):
                 continue
-            if task.scope == "live" and live_id is not None and self.store.add_live_qualified(live_id, viewer):
-                self.store.bump_live_stat(live_id, inviter, qualified=1)
-            self._task_progress(active, task, inviter, scope_key, viewer, live_id, at,
-                                paid.order if q.ordered and paid is not None else None)
+            order = paid.order if q.ordered and paid is not None else None
+            if not self._held(ruleset.guards, task, inviter, scope_key, viewer, live_id, at, order):
+                self._count_invitee(active, task, inviter, scope_key, viewer, live_id, at, order)
+
+    def _held(self, guards: Guards, task: Task, inviter: str, scope_key: str, invitee: str, live_id: str | None,
+              at: datetime, order: str | None) -> bool:
+        """Past the inviter's daily limit (guards.invitees_per_distributor_per_day), hold the qualification for
+        review instead of counting it."""
+        limit = guards.invitees_per_distributor_per_day
+        if limit is None or self.store.count_invitee(inviter, at.astimezone(ZoneInfo(guards.time_zone)).date()) \
+                <= limit:
+            return False
+        self.store.put_held_invitee(HeldInvitee(
+            key=f"task:{task.id}:{scope_key}:{invitee}", task=task.id, scope_key=scope_key, invitee=invitee,
+            inviter=inviter, live=live_id, order=order, at=at))
+        return True
+
+    def _count_invitee(self, active: ActiveRules, task: Task, inviter: str, scope_key: str, invitee: str,
+                       live_id: str | None, at: datetime, order: str | None) -> None:
+        if task.scope == "live" and live_id is not None and self.store.add_live_qualified(live_id, invitee):
+            self.store.bump_live_stat(live_id, inviter, qualified=1)
+        self._task_progress(active, task, inviter, scope_key, invitee, live_id, at, order)
+
+    def _on_invitee_reviewed(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        """Staff's decision on a held invitee: approved, it counts now (dated by the review); rejected, never."""
+        held = self.store.get_held_invitee(d["held"])
+        if held is None:
+            return self._notice(event, f"no invitee is held under {d['held']!r}")
+        if held.status != "held":
+            return self._notice(event, f"invitee {held.key} was already {held.status}")
+        task = active.ruleset.task(held.task)
+        if task is None and d["decision"] == "approve":
+            return self._notice(event, f"task {held.task} is no longer in the rules: {held.key} stays held")
+        status = "approved" if d["decision"] == "approve" else "rejected"
+        self.store.put_held_invitee(replace(held, status=status, reviewed_at=event.at))
+        if task is not None and status == "approved":
+            self._count_invitee(active, task, held.inviter, held.scope_key, held.invitee, held.live, event.at,
+                                held.order)
 
     def _task_progress(
         self, active: ActiveRules, task: Task, inviter: str, scope_key: str, invitee: str, live_id: str | None,

@@ -329,6 +329,23 @@ class PointsGrant:
     invitee: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class HeldInvitee:
+    """A task qualification past guards.invitees_per_distributor_per_day: it counts for the inviter (progress,
+    points, cash, the leaderboard) once staff approve it (an invitee.reviewed event)."""
+
+    key: str  # task:<task>:<scope key>:<invitee>, the key the grant for it would have
+    task: str
+    scope_key: str
+    invitee: str
+    inviter: str
+    live: str | None
+    order: str | None  # the qualifying paid order, for 'ordered' tasks
+    at: datetime
+    status: str = "held"  # held | approved | rejected
+    reviewed_at: datetime | None = None
+
+
 @dataclass(slots=True)
 class LiveStat:
     """One distributor's standing in one live, for the leaderboard."""

@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import fields, replace
 from decimal import Decimal
 from itertools import chain
-from datetime import datetime
+from datetime import date, datetime
 from operator import attrgetter
 from typing import Any, Protocol
 
 from .events import Line
 from .records import (
-    Attribution, BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, LiveStat, OrderRecord,
-    OrderSnapshot, PaidOrder, PointsGrant, PricedLine, ReplayRecord, Share, TaskCash, TaskProgress, WatchRecord,
+    Attribution, BindingRecord, Click, DistributorRecord, HeldInvitee, LedgerEntry, LiveRecord, LiveStat,
+    OrderRecord, OrderSnapshot, PaidOrder, PointsGrant, PricedLine, ReplayRecord, Share, TaskCash, TaskProgress, WatchRecord,
 )
 
 
@@ -96,6 +96,13 @@ class Store(Protocol):
                        gmv: Decimal = Decimal(0), currency: str = "") -> None: ...
     def live_stats(self, live: str) -> list[LiveStat]: ...
 
+    def mark_customer(self, identity: str) -> None: ...
+    def is_customer(self, identity: str) -> bool: ...
+    def count_invitee(self, distributor: str, day: date) -> int:
+        """One more task qualification for the distributor's invitees on `day`; the day's count with it."""
+    def get_held_invitee(self, key: str) -> HeldInvitee | None: ...
+    def put_held_invitee(self, held: HeldInvitee) -> None: ...
+
 
 class MemoryStore:
     """The Store in dictionaries: for `livedist simulate`, tests, benchmarks and replays of past events.
@@ -132,6 +139,9 @@ class MemoryStore:
         self._live_qualified: dict[tuple[str, str], None] = {}
         self._live_stats: dict[tuple[str, str], LiveStat] = {}
         self._last_snapshot: tuple[str, OrderSnapshot | None] = ("", None)
+        self._customers: dict[str, None] = {}
+        self._invitee_days: dict[tuple[str, date], int] = {}
+        self._held: dict[str, HeldInvitee] = {}
 
     def mark_processed(self, event_id: str) -> bool:
         if event_id in self._processed:
@@ -329,6 +339,25 @@ class MemoryStore:
 
     def live_stats(self, live: str) -> list[LiveStat]:
         return [replace(s) for (lv, _), s in sorted(self._live_stats.items()) if lv == live]
+
+    def mark_customer(self, identity: str) -> None:
+        self._customers[identity] = None
+
+    def is_customer(self, identity: str) -> bool:
+        return identity in self._customers
+
+    def count_invitee(self, distributor: str, day: date) -> int:
+        count = self._invitee_days[(distributor, day)] = self._invitee_days.get((distributor, day), 0) + 1
+        return count
+
+    def get_held_invitee(self, key: str) -> HeldInvitee | None:
+        return self._held.get(key)
+
+    def put_held_invitee(self, held: HeldInvitee) -> None:
+        self._held[held.key] = held
+
+    def held_invitees(self) -> list[HeldInvitee]:
+        return sorted(self._held.values(), key=attrgetter("at", "key"))
 
 
 def _click_time(click: Click) -> datetime:

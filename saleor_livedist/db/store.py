@@ -7,8 +7,8 @@ read always sees the batch's own writes. The caller holds the processing lock fo
 
 DbStore is the unit of work: its state, the batch's rows loaded ahead (`prefetch`) and the writes sent back
 in one order (`flush`). The Store's methods are grouped by what they keep: people.py (identities, clicks,
-bindings, distributors), live_room.py (lives, watches, invite tasks, leaderboard figures) and ledger.py
-(orders, ledger entries, points, paying customers).
+bindings, distributors), live_room.py (lives, watches, invite tasks, leaderboard figures), ledger.py
+(orders, ledger entries, points, paying customers) and guards.py (customers, invitees per day, held invitees).
 """
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ from typing import Any
 from .. import models as m
 from ..core.events import Event
 from ..core.records import Click, LedgerEntry, PaidOrder, PointsGrant, TaskProgress, WatchRecord
+from .guards import GuardTables
 from .ledger import LedgerTables
 from .live_room import LiveRoomTables
 from .people import PeopleTables
 from .rows import binding_of, distributor_of, order_of, paid_of, upsert
 
 
-class DbStore(PeopleTables, LiveRoomTables, LedgerTables):
+class DbStore(PeopleTables, LiveRoomTables, LedgerTables, GuardTables):
     def __init__(self, inbox_dedupes: bool = False) -> None:
         # inbox_dedupes: the events come from pending inbox rows, whose unique id and `done` status (written
         # in the same transaction) already make them exactly-once; the processed-event table is then not
@@ -69,6 +70,7 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables):
         self._stat_deltas: dict[tuple[str, str], list[Any]] = {}  # (live, distributor) -> [invited, qualified,
         # orders, gmv, currency], added to the rows at flush
         self._new_points: list[PointsGrant] = []
+        self._init_guards()
 
     def prefetch(self, events: Iterable[Event]) -> None:
         """Load in a few queries what a batch of events will read: processed ids, orders, aliases, bindings,
@@ -105,6 +107,7 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables):
         for identity in people:
             self._bindings.setdefault(identity, None)
             self._aliases_of.setdefault(identity, [])
+        self._prefetch_customers(people)
         for row in m.Binding.objects.filter(identity__in=people):
             self._bindings[row.identity] = binding_of(row)
         for row in m.Alias.objects.filter(customer__in=people).order_by("position", "visitor"):
@@ -188,6 +191,7 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables):
         self._flush_entries()
         self._flush_points()
         self._flush_live_stats()
+        self._flush_guards()
 
     def _flush_processed(self) -> None:
         if self._new_processed:

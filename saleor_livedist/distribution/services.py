@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 
 from ..conf import get_setting
 from ..core.attribution import clip_key
-from ..exceptions import ServiceError
+from ..exceptions import ClickRateLimited, ServiceError
 from ..inbox import processing
 from ..models import ID, Binding, Distributor, Live, LiveClip, LiveReplay, LiveSession, Replay, ShareLink
+from .guards import admit_click
 from .links import (
     LinkError, ShareTarget, make_share_token, new_visitor_id, read_share_token, read_visitor, sign_visitor,
 )
@@ -103,11 +104,14 @@ def target_exists(kind: str, target: str) -> bool:
     return True  # the sandbox has no catalogue: any well-formed slug is a product
 
 
-def record_click(token: str, signed_visitor: str | None, viewer: str | None = None) -> ClickResult:
+def record_click(token: str, signed_visitor: str | None, viewer: str | None = None,
+                 address: str = "unknown") -> ClickResult:
     """A click on a share link: verify the token, keep the click, bind per the rules, redirect.
 
     `viewer` is the signed-in customer's identity, if any; else the visitor cookie's id, else a new one.
-    Tampered, expired or unknown tokens raise LinkError and record nothing."""
+    `address` is the client's (for the rate limits and the rules' daily guards, guards.py). Tampered, expired or
+    unknown tokens raise LinkError, a click over a rate limit ClickRateLimited; both record nothing. A click
+    over a daily guard still redirects, but binds nobody and counts for nobody."""
     share = read_share_token(token, max_age_days=get_setting("LINK_MAX_AGE_DAYS"))
     if not ShareLink.objects.filter(token=token).exists() or not Distributor.objects.filter(
             id=share.distributor).exists():
@@ -119,9 +123,14 @@ def record_click(token: str, signed_visitor: str | None, viewer: str | None = No
         except LinkError:
             visitor = None  # a forged cookie is ignored: the click gets a fresh visitor id
     visitor = visitor or new_visitor_id()
-    with transaction.atomic():
-        ShareLink.objects.filter(token=token).update(clicks=F("clicks") + 1)
-        processing.submit(_click_event(share, visitor))
+    admission = admit_click(token, address, visitor, processing.rules_source().current().ruleset.guards, _now())
+    if admission.refused_for is not None:
+        raise ClickRateLimited(admission.refused_for)
+    if admission.counted:
+        with transaction.atomic():
+            if admission.first_from_address:  # the public count: one per address and link a day
+                ShareLink.objects.filter(token=token).update(clicks=F("clicks") + 1)
+            processing.submit(_click_event(share, visitor))
     return ClickResult(redirect_url=landing_url(token, share.kind, share.target, visitor), visitor=visitor)
 
 

@@ -10,19 +10,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .model import (
-    MAX_LEVELS_HARD_LIMIT, Binding, Compliance, Promotion, Qualify, RateRule, Reward, Settlement, Source, Task,
-    Join, Viewing, When,
+    MAX_LEVELS_HARD_LIMIT, Binding, Compliance, Guards, Promotion, Qualify, RateRule, Reward, Settlement, Source,
+    Task, Join, Viewing, When,
 )
-from .structure import owner_label
+from .structure import clip, owner_label
 from .yamldoc import Document, Path
 
 Extensions = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
 
 LEVELS_MESSAGE = f"at most {MAX_LEVELS_HARD_LIMIT} commission levels counting the selling distributor"
 RULE_KINDS = {("commission", "rates"): "rate", ("commission", "bonuses"): "bonus", ("commission", "team"): "team"}
-SECTIONS = ("binding", "settlement", "viewing", "compliance", "join")
+SECTIONS = ("binding", "settlement", "viewing", "compliance", "join", "guards")
 KIND_NAMES = {
     "rate": "commission rate rule", "bonus": "commission bonus rule", "team": "commission team rule",
     "task": "task", "promotion": "promotion",
@@ -216,7 +217,7 @@ def _promotion(entry: Entry) -> Promotion | None:
     )
 
 
-def build_section(doc: Document, name: str) -> Binding | Settlement | Viewing | Compliance | Join | None:
+def build_section(doc: Document, name: str) -> Binding | Settlement | Viewing | Compliance | Join | Guards | None:
     """The typed policy section `name` of `doc`, None when invalid; compliance and the join fee checked here."""
     raw, path = doc.data[name], (name,)
     if not doc.is_clean(path):
@@ -232,12 +233,27 @@ def build_section(doc: Document, name: str) -> Binding | Settlement | Viewing | 
         return Viewing(**{key: int(value) for key, value in raw.items()})
     if name == "compliance":
         return _compliance(doc, raw)
+    if name == "guards":
+        return _guards(doc, raw)
     fee = Decimal(str(raw["fee"]))
     if fee > 0:
         doc.report(path + ("fee",), "LD304", f"join.fee is {raw['fee']}: no fee to become a distributor",
                    "remove 'join' or set fee: 0; charging to join is a mark of pyramid selling")
         return None
     return Join(upline_fallback=raw.get("upline_fallback", "none"))
+
+
+def _guards(doc: Document, raw: dict[str, Any]) -> Guards | None:
+    zone = raw.get("time_zone", Guards.time_zone)
+    try:
+        ZoneInfo(zone)
+    except (ValueError, OSError, ZoneInfoNotFoundError):
+        doc.report(("guards", "time_zone"), "LD212", f"guards.time_zone {clip(zone)!r} is not a time zone this "
+                   "server knows", "use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC")
+        return None
+    given: dict[str, Any] = {key: None if raw[key] == "unlimited" else int(raw[key]) for key in (
+        "invitees_per_distributor_per_day", "clicks_per_source_per_day", "clicks_per_visitor_per_day") if key in raw}
+    return Guards(invitees=raw.get("invitees", Guards.invitees), time_zone=zone, **given)
 
 
 def _compliance(doc: Document, raw: dict[str, Any]) -> Compliance | None:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from ..exceptions import Problem, RuleFileError
 from .build import SECTIONS, Entry, build_section, collect_entries
-from .model import Binding, Compliance, Join, RuleSet, Settlement, Viewing
+from .model import Binding, Compliance, Guards, Join, RuleSet, Settlement, Viewing
 from .semantics import Occurrence, check_set
 from .structure import check_document
 from .yamldoc import Document, read_document
@@ -211,6 +211,7 @@ def _rule_set(docs: list[Document], entries: list[Entry], sections: dict[str, An
         binding=binding or Binding(), settlement=settlement or Settlement(), compliance=compliance or Compliance(),
         viewing=sections.get("viewing") or Viewing(),
         join=sections.get("join") or Join(),
+        guards=sections.get("guards") or Guards(),
         files=tuple(doc.path for doc in docs),
     )
 

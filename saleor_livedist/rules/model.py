@@ -171,6 +171,16 @@ class Viewing:
 
 
 @dataclass(frozen=True)
+class Guards:
+    """Limits against farmed invitees and clicks (docs/rules.md, "guards")."""
+    invitees: Literal["customers", "anyone"] = "customers"  # who may count as an invitee for a task
+    invitees_per_distributor_per_day: int | None = 50  # past it, a distributor's new invitees are held for review
+    clicks_per_source_per_day: int | None = 100  # counted clicks from one client address (share link endpoint)
+    clicks_per_visitor_per_day: int | None = 10  # counted clicks from one visitor id
+    time_zone: str = "UTC"  # where a day starts and ends for these limits
+
+
+@dataclass(frozen=True)
 class Compliance:
     max_levels: int = 2  # counting the selling distributor as level 1; hard limit 3
     # Cap on the sum of all levels' percents for one line. Files that leave it out must stay within 100% (LD305);
@@ -191,6 +201,7 @@ class RuleSet:
     viewing: Viewing = field(default_factory=Viewing)
     join: Join = field(default_factory=Join)
     compliance: Compliance = field(default_factory=Compliance)
+    guards: Guards = field(default_factory=Guards)
     files: tuple[str, ...] = ()
 
     def rate_rules(self) -> tuple[RateRule, ...]:

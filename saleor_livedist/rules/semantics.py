@@ -9,7 +9,7 @@ from typing import Any
 
 from . import limits, registry
 from .build import SECTIONS, Entry
-from .model import Compliance, RateRule, Task, When
+from .model import Compliance, Guards, RateRule, Task, When
 from .structure import clip
 from .yamldoc import Document, Path
 
@@ -28,6 +28,7 @@ def check_set(entries: Sequence[Entry], sections: dict[str, list[Occurrence]]) -
     _task_references(entries)
     _team_levels(entries, sections.get("compliance", []))
     _line_total(entries, sections.get("compliance", []))
+    _targets_within_guards(entries, sections.get("guards", []))
 
 
 def _duplicate_ids(entries: Sequence[Entry]) -> None:
@@ -186,6 +187,31 @@ def _line_total(entries: Sequence[Entry], compliance: list[Occurrence]) -> None:
         "more than the line itself",
         "lower these percents or make their conditions exclusive (e.g. context: live and context: replay), or set "
         "compliance.max_line_percent to the most all levels may earn on one line (it trims the highest level first)")
+
+
+def _targets_within_guards(entries: Sequence[Entry], guards: list[Occurrence]) -> None:
+    """A live task whose target is above the daily invitee limit cannot complete during a live without staff
+    approving held invitees one by one (LD211)."""
+    limit: int | None = Guards.invitees_per_distributor_per_day
+    said = f"{limit} (the default)"
+    if guards:
+        doc, path = guards[0]
+        section = doc.data.get("guards")
+        if not isinstance(section, dict) or not doc.is_clean(path):
+            return  # reported where it is written
+        if "invitees_per_distributor_per_day" in section:
+            value = section["invitees_per_distributor_per_day"]
+            limit, said = (None, "") if value == "unlimited" else (_whole(value), str(value))
+    if limit is None:
+        return
+    for entry in entries:
+        task = entry.built
+        if entry.kind == "task" and isinstance(task, Task) and task.scope == "live" and (task.target or 0) > limit:
+            entry.doc.report(entry.path + ("target",), "LD211",
+                             f"{entry.label} needs {task.target} invitees, but guards.invitees_per_distributor_per_day "
+                             f"is {said}: past it invitees are held for review, so no distributor can reach the "
+                             "target in one live", "lower the target, or raise guards.invitees_per_distributor_per_day "
+                             "(or set it to unlimited)")
 
 
 def _whole(value: Any) -> int | None:

@@ -33,6 +33,7 @@ _EXPECTED = {  # by $anchor: what a value of that kind looks like
     "extensions": "a mapping of extension names to parameters",
     "params": "a mapping of parameters",
     "validDays": "a number of days or 'permanent'",
+    "dailyLimit": "a whole number or 'unlimited'",
     "id": "an id",
 }
 _TYPE_HINTS = {
@@ -43,6 +44,7 @@ _TYPE_HINTS = {
     "extensions": "e.g. {big_basket: {min_amount: 100}}",
     "params": "e.g. {min_amount: 100}, or leave it empty",
     "validDays": "write a number of days such as 30, or permanent",
+    "dailyLimit": "write a whole number such as 20, or unlimited",
     "integer": "write a whole number such as 7",
     "number": "write a number such as 2.5",
     "boolean": "write true or false",
@@ -125,9 +127,10 @@ def _translate(doc: Document, error: ValidationError, path: Path) -> None:
         example = re.sub(r"[^a-z0-9_.-]+", "-", str(value).lower()).strip("-_.")[:100] or "direct"
         doc.report(path, "LD106", f"{name} must be lowercase letters, digits, '_', '.' and '-', starting with a "
                    f"letter or digit; got {got(value)}", f"e.g. {example!r}")
-    elif keyword == "pattern" and anchor == "validDays":
-        doc.report(path, "LD104", f"{name} must be a number of days or 'permanent', got {got(value)}",
-                   _did_you_mean(value, ["permanent"]) or _TYPE_HINTS["validDays"])
+    elif keyword == "pattern" and anchor in ("validDays", "dailyLimit"):
+        word = "permanent" if anchor == "validDays" else "unlimited"
+        doc.report(path, "LD104", f"{name} must be {_EXPECTED[anchor]}, got {got(value)}",
+                   _did_you_mean(value, [word]) or _TYPE_HINTS[anchor])
     elif keyword in ("type", "pattern", "maxLength"):
         doc.report(path, "LD102", f"{name} must be {expected(error)}, got {got(value)}", _type_hint(error))
     elif keyword in ("enum", "const"):

@@ -122,7 +122,7 @@ def _tabs_of(item: Pending, tabs: dict[str, Tab]) -> tuple[Tab, Tab | None]:
     """The request's tab, and for a signed-in viewer still carrying a visitor id, that visitor's same tab
     (the one this tab may have been before signing in). One Tab object per key in a batch."""
     wanted, viewer = item.wanted, item.viewer
-    mine = Tab.of(wanted.live, viewer.id, wanted.tab)
+    mine = Tab.of(wanted.live, viewer.id, wanted.tab, viewer.signed_in)
     mine = tabs.setdefault(mine.key, mine)
     if not viewer.signed_in or viewer.visitor is None:
         return mine, None

@@ -233,13 +233,14 @@ class Tab:
     key: str  # a digest of (live, viewer, tab): bounded, and no separator in an id can make two tabs collide
     live: str
     viewer: str
+    signed_in: bool = False  # the viewer is the signed-in customer: their events say so (guards.invitees)
     joins: int = 0
     leaves: int = 0
     beat: bool = False
 
     @classmethod
-    def of(cls, live: str, viewer: str, tab: str) -> Tab:
-        return cls(digest(live, viewer, tab), live, viewer)
+    def of(cls, live: str, viewer: str, tab: str, signed_in: bool = False) -> Tab:
+        return cls(digest(live, viewer, tab), live, viewer, signed_in)
 
     @property
     def open(self) -> bool:
@@ -258,8 +259,11 @@ class Tab:
             self.leaves = int(step[1:])
         else:
             self.beat = True
-        return {"id": f"lv:{self.key}:{step}", "type": kind, "at": at.isoformat(), "live": self.live,
-                "viewer": self.viewer}
+        event = {"id": f"lv:{self.key}:{step}", "type": kind, "at": at.isoformat(), "live": self.live,
+                 "viewer": self.viewer}
+        if self.signed_in:
+            event["signed_in"] = True
+        return event
 
 
 def act(action: str, tab: Tab, at: datetime) -> dict[str, Any] | None:

@@ -9,9 +9,11 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from ..distribution.links import VISITOR_COOKIE, LinkError, sign_visitor
+from ..exceptions import ClickRateLimited
 from ..graphql.view import Authenticator, execute
 from ..i18n import request_language
 from ..identity import of_user
@@ -67,10 +69,17 @@ def click(request: HttpRequest, token: str, authenticate: Authenticator) -> Http
     user = authenticate(request)
     viewer = of_user(user) if user is not None and getattr(user, "is_active", False) else None
     try:
-        result = record_click(token, request.COOKIES.get(VISITOR_COOKIE), viewer=viewer)
+        result = record_click(token, request.COOKIES.get(VISITOR_COOKIE), viewer=viewer,
+                              address=request.META.get("REMOTE_ADDR") or "unknown")
     except LinkError as exc:
         return JsonResponse({"errors": [{"code": exc.code.upper(), "message": str(exc)}]},
                             status=LINK_ERROR_STATUS.get(exc.code, 400))
+    except ClickRateLimited as exc:
+        message = _("too many clicks from this address: nothing was recorded; retry in %(n)d s") % {
+            "n": exc.retry_after}
+        refused = JsonResponse({"errors": [{"code": "RATE_LIMITED", "message": message}]}, status=429)
+        refused["Retry-After"] = str(exc.retry_after)
+        return refused
     response = HttpResponseRedirect(result.redirect_url)
     response.set_cookie(VISITOR_COOKIE, sign_visitor(result.visitor), max_age=365 * 86400, httponly=True,
                         samesite="Lax", secure=request.is_secure())

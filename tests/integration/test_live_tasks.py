@@ -49,7 +49,8 @@ def _watchers(distributor: str, live: str, count: int, minutes: int, first: int 
         events = [
             {"id": f"k-{live}-{n}", "type": "link.clicked", "at": at.isoformat(), "distributor": distributor,
              "visitor": viewer, "target": {"live": live}},
-            {"id": f"j-{live}-{n}", "type": "live.joined", "at": at.isoformat(), "live": live, "viewer": viewer},
+            {"id": f"j-{live}-{n}", "type": "live.joined", "at": at.isoformat(), "live": live, "viewer": viewer,
+             "signed_in": True},  # signed-in customers: who counts as an invitee under the default guards
         ]
         events += [{"id": f"h-{live}-{n}-{m}", "type": "live.heartbeat", "live": live, "viewer": viewer,
                     "at": (at + timedelta(minutes=m)).isoformat()} for m in range(1, minutes + 1)]

@@ -3,6 +3,7 @@ their watch time is the union of their intervals, never the sum, and they are on
 leaderboard, one qualification, one reward)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -61,7 +62,9 @@ def test_three_devices_overlapping_for_53_seconds_count_53_seconds_and_one_invit
     assert LiveStat.objects.get(live="L1", distributor=of_user(amy)).invited == 1
 
 
-def test_a_person_who_qualified_on_three_devices_is_one_invitee_once_stitched(clock: Clock) -> None:
+def test_a_person_who_qualified_on_three_devices_is_one_invitee_once_stitched(
+        clock: Clock, rules_with: Callable[..., None]) -> None:
+    rules_with(guards="invitees: anyone")  # anonymous ids count, so each device qualified on its own first
     amy, token = distributor_with_live_link("amy")
     ben = get_user_model().objects.create_user(username="ben", email="ben@example.com", password="x")
     devices = [clicked(token) for _ in range(3)]

@@ -332,7 +332,9 @@ def test_bursts_beyond_the_rate_limits_are_refused_and_record_nothing(clock: Clo
     assert post(Client(), "join", REMOTE_ADDR="10.0.0.8").status_code == 200  # another address is not affected
 
 
-def test_the_invite_task_is_granted_once_and_never_for_refused_viewers(clock: Clock) -> None:
+def test_the_invite_task_is_granted_once_and_never_for_refused_viewers(
+        clock: Clock, rules_with: Callable[..., None]) -> None:
+    rules_with(guards="invitees: anyone")  # the viewer stays an anonymous visitor
     amy, token = distributor_with_live_link("amy")
     viewer = clicked(token)
     ok(post(viewer, "join"))
