@@ -68,7 +68,8 @@ class Click(models.Model):
 
     class Meta:
         db_table = "livedist_click"
-        indexes = [models.Index(fields=["identity", "at"], name="livedist_click_identity")]
+        indexes = [models.Index(fields=["identity", "at"], name="livedist_click_identity"),
+                   models.Index(fields=["kind", "target"], name="livedist_click_target")]  # a live's clicks (reports)
 
 
 class Binding(models.Model):
@@ -537,3 +538,51 @@ class SandboxVoucher(models.Model):
 
     class Meta:
         db_table = "livedist_sandbox_voucher"
+
+
+# ---------------------------------------------------------------------- the reports (saleor_livedist/reports)
+
+
+class ReportLine(models.Model):
+    """One order line as the reports read it: the order's attribution and standing flattened out of its snapshot
+    and lifecycle, with the commission booked on the line. Written only in SQL by saleor_livedist.reports.facts
+    from the orders a trigger on livedist_order marks changed (ReportPending); never by the engine."""
+
+    order = models.CharField(max_length=ID)
+    line = models.CharField(max_length=ID)
+    first = models.BooleanField(default=False)  # the order's first line: counting these counts orders
+    customer = models.CharField(max_length=ID)
+    channel = models.CharField(max_length=ID, blank=True)
+    currency = models.CharField(max_length=3)
+    placed_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    live = models.CharField(max_length=ID, null=True, blank=True)
+    context = models.CharField(max_length=16)  # live | replay | none, as the engine decided it
+    paid_to = models.CharField(max_length=ID, null=True, blank=True)  # level 1: the binding's distributor
+    last_click = models.CharField(max_length=ID, null=True, blank=True)
+    assists = models.JSONField(default=list)
+    product = models.CharField(max_length=ID)
+    featured = models.BooleanField(default=False)  # the product is one of the order's live's products
+    amount = models.DecimalField(max_digits=20, decimal_places=4)  # as ordered
+    kept = models.DecimalField(max_digits=20, decimal_places=4)  # what the customer kept: refunds off, 0 if cancelled
+    commission = models.DecimalField(max_digits=20, decimal_places=4, default=0)  # every level, not reversed
+    seller_commission = models.DecimalField(max_digits=20, decimal_places=4, default=0)  # level 1 of it
+
+    class Meta:
+        db_table = "livedist_report_line"
+        constraints = [models.UniqueConstraint(fields=["order", "line"], name="livedist_report_line_unique")]
+        indexes = [
+            models.Index(fields=["live", "placed_at"], name="livedist_report_live"),
+            models.Index(fields=["placed_at"], name="livedist_report_placed"),
+            models.Index(fields=["customer"], name="livedist_report_customer"),
+            models.Index(fields=["paid_to", "placed_at"], name="livedist_report_seller"),
+        ]
+
+
+class ReportPending(models.Model):
+    """An order whose report lines are to be (re)computed: marked by a trigger whenever the order row is written."""
+
+    order = models.CharField(max_length=ID, primary_key=True)
+
+    class Meta:
+        db_table = "livedist_report_pending"

@@ -1,0 +1,117 @@
+"""Distributors x lives: who brought viewers and sales to which live; viewers who became distributors, and what
+they sold afterwards."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from ..core.money import round_money
+from .facts import rows
+from .filters import ReportFilter, lives, order_lines
+
+PAID_SALES = """count(*) FILTER (WHERE f.first AND f.paid_at IS NOT NULL) AS orders,
+                COALESCE(SUM(f.kept) FILTER (WHERE f.paid_at IS NOT NULL), 0) AS gmv"""
+
+# Distributors who watched a live that had started when they joined: each once, with the latest such live.
+TURNED = """
+    SELECT DISTINCT ON (d.id) d.id AS distributor, lv.id AS live, d.upline, d.joined_at
+    FROM livedist_distributor d
+    JOIN livedist_watch w ON w.viewer = d.id
+    JOIN livedist_live lv ON lv.id = w.live AND d.joined_at >= COALESCE(lv.started_at, lv.starts_at)
+    WHERE {lives} AND {joined}
+    ORDER BY d.id, COALESCE(lv.started_at, lv.starts_at) DESC, lv.id"""
+
+
+def _money(value: Decimal | None, currency: str | None) -> Decimal:
+    return round_money(value or Decimal(0), currency) if currency else Decimal(0)
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    distributor: str
+    live: str
+    viewers: int  # people who came through their link to the live (the leaderboard's "invited")
+    qualified: int  # of those, who qualified for an invite task
+    orders: int  # paid orders attributed to the live (on air, replay or clip) paying them at level 1
+    gmv: Decimal  # what the customers kept of those
+    commission: Decimal  # what they earned on those (level 1)
+    team_commission: Decimal  # what their uplines earned on those (levels 2-3)
+    recruited: int  # viewers of the live who then joined as distributors under them
+    currency: str  # '' when the pair sold nothing
+
+
+def distributor_live_matrix(f: ReportFilter = ReportFilter()) -> list[MatrixRow]:
+    """One row per (distributor, live, currency) with viewers, sales or recruits; largest GMV first."""
+    live_sql, live_params = lives(f)
+    orders_in, order_params = order_lines(f, live=False)
+    turned = TURNED.format(lives=live_sql, joined="TRUE")
+    sql = f"""
+        WITH chosen AS (SELECT lv.id FROM livedist_live lv WHERE {live_sql}),
+        sales AS (
+            SELECT f.paid_to AS distributor, f.live, f.currency, {PAID_SALES},
+                   SUM(f.seller_commission) AS seller, SUM(f.commission - f.seller_commission) AS team
+            FROM livedist_report_line f JOIN chosen ON chosen.id = f.live
+            WHERE f.paid_to IS NOT NULL AND {orders_in} GROUP BY 1, 2, 3
+        ),
+        viewers AS (
+            SELECT s.distributor, s.live, s.invited, s.qualified FROM livedist_live_stat s
+            JOIN chosen ON chosen.id = s.live WHERE s.invited > 0 OR s.qualified > 0
+        ),
+        recruits AS (SELECT upline AS distributor, live, count(*) AS recruited FROM ({turned}) t
+                     WHERE upline IS NOT NULL GROUP BY 1, 2),
+        pairs AS (SELECT distributor, live FROM viewers UNION SELECT distributor, live FROM recruits),
+        keys AS (
+            SELECT distributor, live, currency FROM sales
+            UNION ALL
+            SELECT p.distributor, p.live, NULL FROM pairs p
+            WHERE NOT EXISTS (SELECT 1 FROM sales s WHERE s.distributor = p.distributor AND s.live = p.live)
+        )
+        SELECT k.distributor, k.live, COALESCE(v.invited, 0), COALESCE(v.qualified, 0), COALESCE(s.orders, 0),
+               s.gmv, s.seller, s.team, COALESCE(r.recruited, 0), k.currency
+        FROM keys k
+        LEFT JOIN sales s ON s.distributor = k.distributor AND s.live = k.live AND s.currency = k.currency
+        LEFT JOIN viewers v ON v.distributor = k.distributor AND v.live = k.live
+        LEFT JOIN recruits r ON r.distributor = k.distributor AND r.live = k.live
+        ORDER BY s.gmv DESC NULLS LAST, 3 DESC, 1, 2"""
+    params = [*live_params, *order_params, *live_params]
+    return [
+        MatrixRow(who, live, viewers, qualified, orders, _money(gmv, cur), _money(seller, cur), _money(team, cur),
+                  recruited, cur or "")
+        for who, live, viewers, qualified, orders, gmv, seller, team, recruited, cur in rows(sql, params)
+    ]
+
+
+@dataclass(frozen=True)
+class ConvertedRow:
+    """A viewer who became a distributor, and what they sold from then on."""
+
+    distributor: str
+    live: str  # the latest live they watched that had started when they joined
+    brought_by: str | None  # their upline
+    joined_at: datetime
+    orders: int  # paid orders paying them at level 1, placed since they joined (in the channel)
+    gmv: Decimal
+    commission: Decimal  # what they earned on those (level 1)
+    currency: str  # '' when they sold nothing
+
+
+def converted_viewers(f: ReportFilter = ReportFilter()) -> list[ConvertedRow]:
+    """Lives are chosen by the filter (id, channel, started in the range); every sale since joining counts."""
+    live_sql, live_params = lives(f)
+    channel, channel_params = ("f.channel = %s", [f.channel]) if f.channel else ("TRUE", [])
+    sql = f"""
+        WITH turned AS ({TURNED.format(lives=live_sql, joined="TRUE")})
+        SELECT t.distributor, t.live, t.upline, t.joined_at, COALESCE(s.orders, 0), s.gmv, s.earned, s.currency
+        FROM turned t LEFT JOIN LATERAL (
+            SELECT f.currency, {PAID_SALES}, SUM(f.seller_commission) AS earned
+            FROM livedist_report_line f
+            WHERE f.paid_to = t.distributor AND f.placed_at >= t.joined_at AND {channel}
+            GROUP BY f.currency
+        ) s ON TRUE
+        ORDER BY s.gmv DESC NULLS LAST, t.joined_at, t.distributor"""
+    return [
+        ConvertedRow(who, live, upline, joined, orders, _money(gmv, cur), _money(earned, cur), cur or "")
+        for who, live, upline, joined, orders, gmv, earned, cur in rows(sql, [*live_params, *channel_params])
+    ]
+
