@@ -176,3 +176,161 @@ def test_report_lines_follow_the_orders_as_they_change() -> None:
     live_minutes(L1)
     assert ReportLine.objects.get(order="o2").paid_at == minute(80)
     assert refresh() == 0
+
+
+# ---------------------------------------------------------------------- attribution, journey, products
+
+
+def attribution_stream() -> Stream:
+    """live_stream, plus: v3 pays o2 (p-plain 100.00, bound to d1, last click d2, d1 an assist; 5% to d1: 5.00);
+    w9 joins L1 with no link and buys p-feat 80.00 on air (the live's alone); c9 buys p-plain 30.00 with no
+    click and no live (the store's own)."""
+    s = live_stream()
+    s.add("order.paid", 75, order="o2")
+    s.watch("L1", "w9", start=25, minutes=10)
+    s.order("o8", "w9", minute=30, lines=[("p-feat", "80.00")])
+    s.order("o9", "c9", minute=300, lines=[("p-plain", "30.00")])
+    return s
+
+
+def test_orders_by_binding_last_click_and_assists() -> None:
+    from saleor_livedist.reports.attribution import AttributionRow, attribution_by_distributor
+
+    feed(attribution_stream())
+    d = Decimal
+    assert attribution_by_distributor() == [
+        AttributionRow("d1", "CNY", 2, d("300.00"), 1, d("200.00"), 1, d("100.00"), d("29.00")),  # o1 o2; o1; o2
+        AttributionRow("d2", "CNY", 1, d("100.00"), 2, d("200.00"), 0, d("0.00"), d("12.00")),  # o4; o4 o2
+        AttributionRow("v1", "CNY", 1, d("50.00"), 1, d("50.00"), 0, d("0.00"), d("2.50")),  # o3
+    ]
+    early = attribution_by_distributor(ReportFilter(until=minute(60)))  # o1 and o4 only
+    assert [(r.distributor, r.bound_orders, r.last_click_orders, r.assisted_orders) for r in early] == [
+        ("d1", 1, 1, 0), ("d2", 1, 1, 0)]
+    assert attribution_by_distributor(ReportFilter(channel="elsewhere")) == []
+
+
+def test_the_live_and_the_distributors_shares() -> None:
+    from saleor_livedist.reports.attribution import GmvShares, gmv_shares
+
+    feed(attribution_stream())
+    d = Decimal
+    # Paid: o1 200 + o4 100 + o2 100 (live and a distributor), o3 50 (a distributor), o8 80 (the live), o9 30.
+    # Live: 80 + 400 / 2 = 280; distributors: 50 + 200 = 250; 280 / 530 = 52.8%.
+    assert gmv_shares() == [GmvShares("CNY", 6, d("560.00"), d("80.00"), d("50.00"), d("400.00"), d("30.00"),
+                                      d("280.00"), d("250.00"), d("52.8"), d("47.2"), 3, 1, 0)]
+    (none_to_live,) = gmv_shares(joint_live_share=Decimal(0))
+    assert (none_to_live.live_share, none_to_live.distributor_share, none_to_live.live_percent) == (
+        d("80.00"), d("450.00"), d("15.1"))
+    (only_l1,) = gmv_shares(L1)  # o1, o4, o2, o8: 280 of 480
+    assert (only_l1.gmv, only_l1.live_share, only_l1.distributor_share, only_l1.live_percent) == (
+        d("480.00"), d("280.00"), d("200.00"), d("58.3"))
+    with pytest.raises(ValueError):
+        gmv_shares(joint_live_share=Decimal("1.5"))
+
+
+def journey_stream(amy: str, bea: str) -> Stream:
+    """Amy (a distributor) shares L1 with an anonymous visitor, who watches 6 minutes, signs up as Bea at minute
+    8, buys p-feat 150.00 at minute 20 (30.00 refunded at minute 200) and becomes a distributor at minute 300."""
+    s = Stream()
+    s.distributor(amy)
+    s.live("L1", products=("p-feat",), start=0, end=90)
+    s.click(amy, "vis-j", minute=-10, live="L1")
+    s.watch("L1", "vis-j", start=0, minutes=6)
+    s.add("customer.registered", 8, customer=bea, visitor="vis-j")
+    s.order("o-j", bea, minute=20, lines=[("p-feat", "150.00")])
+    s.add("order.refunded", 200, order="o-j", lines=[{"line": "1", "amount": "30.00"}])
+    s.add("distributor.joined", 300, customer=bea)
+    return s
+
+
+def _people() -> tuple[str, str]:
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    amy = users.create(username="amy", email="amy@example.com", first_name="Amy", last_name="Lee")
+    bea = users.create(username="bea", email="bea@example.com")
+    return f"user:{amy.pk}", f"user:{bea.pk}"
+
+
+def test_a_persons_journey_masked_and_as_staff_see_it() -> None:
+    from saleor_livedist.reports.journey import JourneyStep, journey
+
+    amy, bea = _people()
+    feed(journey_stream(amy, bea))
+    masked = "a***@example.com"
+    expected = [
+        JourneyStep(minute(-10), "clicked", "L1", masked, None, None, "", "live:L1", None),
+        JourneyStep(minute(-10), "bound", None, masked, None, None, "", "", None),
+        JourneyStep(minute(0), "entered", "L1", None, None, None, "", "", None),
+        JourneyStep(minute(6), "watched", "L1", None, None, None, "", "", 360),
+        JourneyStep(minute(20), "ordered", "L1", masked, "o-j", Decimal("150.00"), "CNY", "", None),
+        JourneyStep(minute(21), "paid", "L1", masked, "o-j", Decimal("120.00"), "CNY", "", None),
+        JourneyStep(minute(300), "became_distributor", None, masked, None, None, "", "", None),
+    ]
+    assert journey(bea) == expected
+    assert journey("vis-j") == expected  # the visitor id is the same person
+    staff = journey(bea, masked=False)
+    assert {s.distributor for s in staff} - {None} == {"Amy Lee (a***@example.com)"}
+    assert [s.step for s in journey(bea, ReportFilter(since=minute(15)))] == ["ordered", "paid", "became_distributor"]
+    assert [s.step for s in journey(bea, L1)] == ["clicked", "entered", "watched", "ordered", "paid"]
+    assert [s.step for s in journey(bea, ReportFilter(channel="elsewhere"))] == [
+        "clicked", "bound", "entered", "watched", "became_distributor"]  # orders are the channel's
+    assert journey("nobody") == []
+    lines = to_csv(journey(bea)).splitlines()
+    assert lines[0] == "at,step,live,distributor,order,amount,currency,link,watched_seconds"
+    assert lines[6] == "2026-11-20T12:21:00+00:00,paid,L1,a***@example.com,o-j,120.00,CNY,,"
+
+
+def test_product_distribution_fit() -> None:
+    from saleor_livedist.reports.products import ProductFit, product_fit
+
+    feed(live_stream())
+    d = Decimal
+    # p-feat: o1 200 (24.00) + o4 100 (12.00), on air, featured; p-plain: o3 50 (2.50) from c1, who clicked
+    # v1's link to it (1 of 1); o2 is not paid.
+    assert product_fit() == [
+        ProductFit("p-feat", "CNY", 0, 0, None, 2, d("300.00"), d("300.00"), d("36.00"), d("8.3333"), d("300.00"),
+                   d("0.00"), True),
+        ProductFit("p-plain", "CNY", 1, 1, d("1.0000"), 1, d("50.00"), d("50.00"), d("2.50"), d("20.0000"),
+                   d("0.00"), d("50.00"), False),
+    ]
+    early = product_fit(ReportFilter(until=minute(30)))  # o1 only; c1's click is later
+    assert [(p.product, p.orders, p.gmv, p.clickers) for p in early] == [("p-feat", 1, d("200.00"), 0)]
+    assert product_fit(ReportFilter(channel="elsewhere")) == [
+        ProductFit("p-plain", "", 1, 0, d("0.0000"), 0, d("0"), d("0"), d("0"), None, d("0"), d("0"), False)]
+
+
+def recommendation_stream() -> Stream:
+    """live_stream, plus d3, who shares only a product link (p-plain) with k1; k1 joins L1 without a link and
+    buys p-feat 100.00 on air, paying d3 (12%)."""
+    s = live_stream()
+    s.distributor("d3")
+    s.click("d3", "k1", minute=-100, product="p-plain")
+    s.watch("L1", "k1", start=30, minutes=5)
+    s.order("o-k", "k1", minute=32, lines=[("p-feat", "100.00")])
+    return s
+
+
+def test_recommendations_say_why_in_english_and_chinese() -> None:
+    from django.utils import translation
+
+    from saleor_livedist.reports.products import Recommendation, recommendations
+
+    feed(recommendation_stream())
+    with translation.override("en"):
+        found = recommendations()
+    assert found == [
+        Recommendation("feature_product", "p-plain", None, None, Decimal("50.00"), "CNY",
+                       "p-plain sells through distributors (1 of 2 people who clicked a distributor's link bought "
+                       "it; 50.00 CNY) but no live features it."),
+        Recommendation("share_live", None, "L1", "d3", Decimal("100.00"), "CNY",
+                       "Customers of visitor bought 100.00 CNY from live L1 (1 of them), but visitor brought no "
+                       "viewers to it: its links would reach people who already buy there."),
+    ]
+    assert recommendations(min_conversion=Decimal("0.6"))[0].kind == "share_live"  # p-plain converts at 0.5
+    assert [r.kind for r in recommendations(ReportFilter(live="L2"))] == ["feature_product"]  # nor in L2
+    with translation.override("zh-hans"):
+        chinese = recommendations()
+    assert [r.kind for r in chinese] == ["feature_product", "share_live"]
+    assert "p-plain" in chinese[0].reason and "50.00" in chinese[0].reason and "分销" in chinese[0].reason
+    assert "L1" in chinese[1].reason and "100.00" in chinese[1].reason and "直播" in chinese[1].reason

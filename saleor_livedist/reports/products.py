@@ -1,0 +1,145 @@
+"""Distribution fit of products: per product, how distributors' links convert, what commission buys (GMV per
+unit of commission), live against other sales; and recommendations, each saying why."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext
+
+from ..core.money import round_money
+from ..identity import display_names
+from .facts import rows
+from .filters import ReportFilter, lives, order_lines, time_range
+
+RATIO = Decimal("0.0001")
+
+
+def _ratio(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    return (Decimal(part) / Decimal(whole)).quantize(RATIO, ROUND_HALF_UP) if whole else None
+
+
+@dataclass(frozen=True)
+class ProductFit:
+    product: str
+    currency: str
+    clickers: int  # people who clicked a distributor's link to the product (in the date range)
+    link_buyers: int  # of those, who then bought it (a paid order)
+    conversion: Decimal | None  # link_buyers / clickers
+    orders: int  # paid orders with the product
+    gmv: Decimal  # what customers kept of the product's lines
+    distributed_gmv: Decimal  # of which in orders paying a distributor
+    commission: Decimal  # booked on the product's lines, every level
+    roi: Decimal | None  # distributed_gmv / commission: GMV per unit of commission
+    live_gmv: Decimal  # from a live, its replay or a clip
+    other_gmv: Decimal
+    featured: bool  # one of the products of a live (of those the filter chooses)
+
+
+def product_fit(f: ReportFilter = ReportFilter()) -> list[ProductFit]:
+    """One row per product and currency that sold (paid) or had distributors' links clicked; largest GMV first.
+    With a live, only its orders count, and `featured` means featured in it."""
+    return _fit(f, f)
+
+
+def _fit(f: ReportFilter, lives_of: ReportFilter) -> list[ProductFit]:
+    """Sales chosen by `f`; `featured` among the lives chosen by `lives_of`."""
+    where, params = order_lines(f)
+    clicked_in, click_params = time_range("c.at", f)
+    live_sql, live_params = lives(lives_of)
+    sql = f"""
+        WITH sold AS (
+            SELECT f.product, f.currency, count(DISTINCT f."order") AS orders, SUM(f.kept) AS gmv,
+                   SUM(f.kept) FILTER (WHERE f.paid_to IS NOT NULL) AS distributed, SUM(f.commission) AS commission,
+                   SUM(f.kept) FILTER (WHERE f.context <> 'none') AS live_gmv
+            FROM livedist_report_line f WHERE f.paid_at IS NOT NULL AND {where} GROUP BY 1, 2
+        ),
+        clicked AS (
+            SELECT c.target AS product, COALESCE(a.customer, c.identity) AS person, MIN(c.at) AS first_at
+            FROM livedist_click c LEFT JOIN livedist_alias a ON a.visitor = c.identity
+            WHERE c.kind = 'product' AND {clicked_in} GROUP BY 1, 2
+        ),
+        converted AS (
+            SELECT k.product, count(*) AS clickers,
+                   count(*) FILTER (WHERE EXISTS (
+                       SELECT 1 FROM livedist_report_line f WHERE f.customer = k.person AND f.product = k.product
+                       AND f.paid_at IS NOT NULL AND f.placed_at >= k.first_at AND {where})) AS buyers
+            FROM clicked k GROUP BY 1
+        ),
+        featured AS (SELECT DISTINCT jsonb_array_elements_text(lv.products) AS product FROM livedist_live lv
+                     WHERE {live_sql})
+        SELECT COALESCE(s.product, c.product), s.currency, COALESCE(c.clickers, 0), COALESCE(c.buyers, 0),
+               COALESCE(s.orders, 0), s.gmv, s.distributed, s.commission, s.live_gmv,
+               EXISTS (SELECT 1 FROM featured x WHERE x.product = COALESCE(s.product, c.product))
+        FROM sold s FULL JOIN converted c ON c.product = s.product
+        ORDER BY s.gmv DESC NULLS LAST, 1, 2"""
+    out = []
+    for product, cur, clickers, buyers, orders, gmv, spread, cost, live_gmv, featured in rows(
+            sql, [*params, *click_params, *params, *live_params]):
+        money = [round_money(v or Decimal(0), cur) if cur else Decimal(0) for v in (gmv, spread, cost, live_gmv)]
+        out.append(ProductFit(product, cur or "", clickers, buyers, _ratio(buyers, clickers), orders, money[0],
+                              money[1], money[2], _ratio(money[1], money[2]), money[3], money[0] - money[3],
+                              featured))
+    return out
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    kind: str  # feature_product | share_live
+    product: str | None
+    live: str | None
+    distributor: str | None
+    gmv: Decimal  # what the recommendation rests on
+    currency: str
+    reason: str  # a sentence in the active language
+
+
+def recommendations(f: ReportFilter = ReportFilter(), min_conversion: Decimal = Decimal("0.1"),
+                    first: int = 50) -> list[Recommendation]:
+    """Products to feature in a live, then lives to share, most GMV first within each kind."""
+    return _feature_products(f, min_conversion, first) + _lives_to_share(f, first)
+
+
+def _feature_products(f: ReportFilter, min_conversion: Decimal, first: int) -> list[Recommendation]:
+    """Products whose distributors' links convert at least `min_conversion` and that sold through distributors
+    (in any live or none), but that no live of those chosen features."""
+    fits = [p for p in _fit(replace(f, live=None), f) if not p.featured and p.distributed_gmv > 0 and p.conversion is not None
+            and p.conversion >= min_conversion]
+    fits.sort(key=lambda p: (-p.distributed_gmv, p.product))
+    return [
+        Recommendation(
+            "feature_product", p.product, None, None, p.distributed_gmv, p.currency,
+            gettext("%(product)s sells through distributors (%(buyers)d of %(clickers)d people who clicked a "
+                    "distributor's link bought it; %(gmv)s %(currency)s) but no live features it.") % {
+                "product": p.product, "buyers": p.link_buyers, "clickers": p.clickers, "gmv": p.distributed_gmv,
+                "currency": p.currency})
+        for p in fits[:first]
+    ]
+
+
+def _lives_to_share(f: ReportFilter, first: int) -> list[Recommendation]:
+    """Lives that a distributor's customers (those bound to them now) buy from, which the distributor brought
+    no viewer to."""
+    where, params = order_lines(f, live=False)
+    live_sql, live_params = lives(f)
+    sql = f"""
+        SELECT b.distributor, f.live, f.currency, count(DISTINCT f.customer), SUM(f.kept)
+        FROM livedist_report_line f
+        JOIN livedist_binding b ON b.identity = f.customer
+        JOIN livedist_live lv ON lv.id = f.live
+        WHERE f.paid_at IS NOT NULL AND {where} AND {live_sql}
+          AND NOT EXISTS (SELECT 1 FROM livedist_live_stat s
+                          WHERE s.live = f.live AND s.distributor = b.distributor AND s.invited > 0)
+        GROUP BY 1, 2, 3 HAVING SUM(f.kept) > 0
+        ORDER BY 5 DESC, 1, 2 LIMIT %s"""
+    found = rows(sql, [*params, *live_params, first])
+    names = display_names(sorted({r[0] for r in found}))
+    return [
+        Recommendation(
+            "share_live", None, live, who, round_money(gmv, cur), cur,
+            gettext("Customers of %(distributor)s bought %(gmv)s %(currency)s from live %(live)s (%(buyers)d of "
+                    "them), but %(distributor)s brought no viewers to it: its links would reach people who "
+                    "already buy there.") % {"buyers": buyers, "distributor": names[who], "gmv": round_money(gmv, cur),
+                                 "currency": cur, "live": live})
+        for who, live, cur, buyers, gmv in found
+    ]
