@@ -563,6 +563,7 @@ class ReportLine(models.Model):
     assists = models.JSONField(default=list)
     product = models.CharField(max_length=ID)
     featured = models.BooleanField(default=False)  # the product is one of the order's live's products
+    from_link = models.BooleanField(default=False)  # the buyer clicked a distributor's link to the product before
     amount = models.DecimalField(max_digits=20, decimal_places=4)  # as ordered
     kept = models.DecimalField(max_digits=20, decimal_places=4)  # what the customer kept: refunds off, 0 if cancelled
     commission = models.DecimalField(max_digits=20, decimal_places=4, default=0)  # every level, not reversed
@@ -573,9 +574,39 @@ class ReportLine(models.Model):
         constraints = [models.UniqueConstraint(fields=["order", "line"], name="livedist_report_line_unique")]
         indexes = [
             models.Index(fields=["live", "placed_at"], name="livedist_report_live"),
-            models.Index(fields=["placed_at"], name="livedist_report_placed"),
-            models.Index(fields=["customer"], name="livedist_report_customer"),
-            models.Index(fields=["paid_to", "placed_at"], name="livedist_report_seller"),
+            models.Index(fields=["product", "customer"], name="livedist_report_link_buyer",
+                         condition=models.Q(from_link=True, paid_at__isnull=False)),
+        ]
+
+
+class ReportOrder(models.Model):
+    """One order as the reports read it: its report lines added up (saleor_livedist.reports.facts writes it with
+    them). Order-level reports read these, half as many rows as the lines."""
+
+    order = models.CharField(max_length=ID, primary_key=True)
+    customer = models.CharField(max_length=ID)
+    channel = models.CharField(max_length=ID, blank=True)
+    currency = models.CharField(max_length=3)
+    placed_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    live = models.CharField(max_length=ID, null=True, blank=True)
+    context = models.CharField(max_length=16)
+    paid_to = models.CharField(max_length=ID, null=True, blank=True)
+    last_click = models.CharField(max_length=ID, null=True, blank=True)
+    assists = models.JSONField(default=list)
+    amount = models.DecimalField(max_digits=20, decimal_places=4)
+    kept = models.DecimalField(max_digits=20, decimal_places=4)
+    commission = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    seller_commission = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+
+    class Meta:
+        db_table = "livedist_report_order"
+        indexes = [
+            models.Index(fields=["live", "placed_at"], name="livedist_report_order_live"),
+            models.Index(fields=["customer"], name="livedist_report_order_buyer"),
+            models.Index(fields=["paid_to", "placed_at"], name="livedist_report_order_seller"),
+            models.Index(fields=["placed_at"], name="livedist_report_order_assisted",
+                         condition=~models.Q(assists=[])),
         ]
 
 

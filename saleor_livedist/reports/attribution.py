@@ -28,36 +28,37 @@ class AttributionRow:
     commission: Decimal  # what they earned at level 1 on their bound orders
 
 
-def attribution_by_distributor(f: ReportFilter = ReportFilter()) -> list[AttributionRow]:
+def attribution_by_distributor(f: ReportFilter = ReportFilter(), first: int | None = 500) -> list[AttributionRow]:
     """Paid orders only, GMV as kept; a distributor appears if any of the three counts them. Largest bound GMV
-    first."""
+    first, the `first` of them (None: all)."""
     where, params = order_lines(f)
     sql = f"""
-        WITH paid AS (
-            SELECT f."order", f.currency, f.paid_to, f.last_click, f.assists, f.first, f.kept, f.seller_commission
-            FROM livedist_report_line f WHERE f.paid_at IS NOT NULL AND {where}
+        WITH twoways AS (  -- one scan: grouped by the paid distributor, and by the last click
+            SELECT CASE WHEN GROUPING(f.paid_to) = 0 THEN 1 ELSE 2 END AS way,
+                   COALESCE(f.paid_to, f.last_click) AS who, f.currency, count(*) AS orders, SUM(f.kept) AS gmv,
+                   SUM(f.seller_commission) AS earned
+            FROM livedist_report_order f WHERE f.paid_at IS NOT NULL AND {where}
+            GROUP BY GROUPING SETS ((f.paid_to, f.currency), (f.last_click, f.currency))
         ),
         credited AS (
-            SELECT paid_to AS who, currency, 'bound' AS way, first, kept, seller_commission AS earned
-            FROM paid WHERE paid_to IS NOT NULL
+            SELECT way, who, currency, orders, gmv, earned FROM twoways WHERE who IS NOT NULL
             UNION ALL
-            SELECT last_click, currency, 'last', first, kept, 0 FROM paid WHERE last_click IS NOT NULL
-            UNION ALL
-            SELECT a.who, p.currency, 'assist', p.first, p.kept, 0
-            FROM paid p CROSS JOIN LATERAL jsonb_array_elements_text(p.assists) AS a(who)
-            WHERE jsonb_array_length(p.assists) > 0
+            SELECT 3, a.who, f.currency, count(*), SUM(f.kept), 0
+            FROM livedist_report_order f CROSS JOIN LATERAL jsonb_array_elements_text(f.assists) AS a(who)
+            WHERE NOT (f.assists = '[]'::jsonb) AND f.paid_at IS NOT NULL AND {where}
+            GROUP BY 2, 3
         )
         SELECT who, currency,
-               count(*) FILTER (WHERE way = 'bound' AND first), COALESCE(SUM(kept) FILTER (WHERE way = 'bound'), 0),
-               count(*) FILTER (WHERE way = 'last' AND first), COALESCE(SUM(kept) FILTER (WHERE way = 'last'), 0),
-               count(*) FILTER (WHERE way = 'assist' AND first),
-               COALESCE(SUM(kept) FILTER (WHERE way = 'assist'), 0), SUM(earned)
+               COALESCE(SUM(orders) FILTER (WHERE way = 1), 0), COALESCE(SUM(gmv) FILTER (WHERE way = 1), 0),
+               COALESCE(SUM(orders) FILTER (WHERE way = 2), 0), COALESCE(SUM(gmv) FILTER (WHERE way = 2), 0),
+               COALESCE(SUM(orders) FILTER (WHERE way = 3), 0), COALESCE(SUM(gmv) FILTER (WHERE way = 3), 0),
+               COALESCE(SUM(earned) FILTER (WHERE way = 1), 0)
         FROM credited GROUP BY who, currency
-        ORDER BY 4 DESC, 6 DESC, 1, 2"""
+        ORDER BY 4 DESC, 6 DESC, 1, 2 LIMIT %s"""
     return [
         AttributionRow(who, cur, bound, round_money(bound_gmv, cur), last, round_money(last_gmv, cur), assisted,
                        round_money(assisted_gmv, cur), round_money(earned, cur))
-        for who, cur, bound, bound_gmv, last, last_gmv, assisted, assisted_gmv, earned in rows(sql, params)
+        for who, cur, bound, bound_gmv, last, last_gmv, assisted, assisted_gmv, earned in rows(sql, [*params, *params, first])
     ]
 
 
@@ -88,18 +89,18 @@ def gmv_shares(f: ReportFilter = ReportFilter(), joint_live_share: Decimal = HAL
     where, params = order_lines(f)
     sql = f"""
         WITH paid AS (
-            SELECT f.currency, f.first, f.kept, f.context <> 'none' AS from_live, f.paid_to IS NOT NULL AS sold,
+            SELECT f.currency, f.kept, f.context <> 'none' AS from_live, f.paid_to IS NOT NULL AS sold,
                    f.paid_to, f.last_click
-            FROM livedist_report_line f WHERE f.paid_at IS NOT NULL AND {where}
+            FROM livedist_report_order f WHERE f.paid_at IS NOT NULL AND {where}
         )
-        SELECT currency, count(*) FILTER (WHERE first), SUM(kept),
+        SELECT currency, count(*), SUM(kept),
                COALESCE(SUM(kept) FILTER (WHERE from_live AND NOT sold), 0),
                COALESCE(SUM(kept) FILTER (WHERE sold AND NOT from_live), 0),
                COALESCE(SUM(kept) FILTER (WHERE from_live AND sold), 0),
                COALESCE(SUM(kept) FILTER (WHERE NOT from_live AND NOT sold), 0),
-               count(*) FILTER (WHERE first AND sold AND last_click = paid_to),
-               count(*) FILTER (WHERE first AND sold AND last_click <> paid_to),
-               count(*) FILTER (WHERE first AND sold AND last_click IS NULL)
+               count(*) FILTER (WHERE sold AND last_click = paid_to),
+               count(*) FILTER (WHERE sold AND last_click <> paid_to),
+               count(*) FILTER (WHERE sold AND last_click IS NULL)
         FROM paid GROUP BY currency ORDER BY currency"""
     return [_shares(row, joint_live_share) for row in rows(sql, params)]
 

@@ -52,7 +52,7 @@ def live_funnel(f: ReportFilter, watched_minutes: int | None = None, now: dateti
         watched AS ({watchers}),
         bought AS (
             SELECT f.customer AS person, bool_or(f.paid_at IS NOT NULL) AS paid
-            FROM livedist_report_line f WHERE f.first AND {orders_in} GROUP BY 1
+            FROM livedist_report_order f WHERE {orders_in} GROUP BY 1
         ),
         people AS (
             SELECT l.distributor, l.person, l.first_at, w.person IS NOT NULL AS entered,
@@ -97,11 +97,10 @@ def live_minutes(f: ReportFilter, now: datetime | None = None) -> list[MinuteRow
         WITH lv AS (SELECT id, started_at, ended_at FROM livedist_live WHERE id = %s AND started_at IS NOT NULL),
         sales AS (
             SELECT floor(EXTRACT(EPOCH FROM f.placed_at - lv.started_at) / 60)::int AS minute, f.currency,
-                   count(*) FILTER (WHERE f.first) AS orders,
-                   count(*) FILTER (WHERE f.first AND f.paid_at IS NOT NULL) AS paid,
+                   count(*) AS orders, count(*) FILTER (WHERE f.paid_at IS NOT NULL) AS paid,
                    COALESCE(SUM(f.kept) FILTER (WHERE f.paid_at IS NOT NULL), 0) AS gmv,
                    SUM(f.commission) AS commission
-            FROM livedist_report_line f JOIN lv ON f.live = lv.id
+            FROM livedist_report_order f JOIN lv ON f.live = lv.id
             WHERE f.context = 'live' AND f.placed_at >= lv.started_at AND {orders_in}
             GROUP BY 1, 2
         ),

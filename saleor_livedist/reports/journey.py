@@ -44,10 +44,8 @@ def journey(person: str, f: ReportFilter = ReportFilter(), masked: bool = True) 
             FROM livedist_watch w JOIN ids ON ids.id = w.viewer GROUP BY w.live
         ),
         orders AS (
-            SELECT f."order", MIN(f.placed_at) AS placed_at, MIN(f.paid_at) AS paid_at, MIN(f.live) AS live,
-                   MIN(f.paid_to) AS paid_to, MIN(f.currency) AS currency, SUM(f.amount) AS amount,
-                   SUM(f.kept) AS kept
-            FROM livedist_report_line f, me WHERE f.customer = me.person {channel} GROUP BY f."order"
+            SELECT f."order", f.placed_at, f.paid_at, f.live, f.paid_to, f.currency, f.amount, f.kept
+            FROM livedist_report_order f, me WHERE f.customer = me.person {channel}
         ),
         steps AS (
             SELECT c.at, 'clicked' AS step, CASE WHEN c.kind = 'live' THEN c.target

@@ -10,7 +10,7 @@ from ..core.money import round_money
 from .facts import rows
 from .filters import ReportFilter, lives, order_lines
 
-PAID_SALES = """count(*) FILTER (WHERE f.first AND f.paid_at IS NOT NULL) AS orders,
+PAID_SALES = """count(*) FILTER (WHERE f.paid_at IS NOT NULL) AS orders,
                 COALESCE(SUM(f.kept) FILTER (WHERE f.paid_at IS NOT NULL), 0) AS gmv"""
 
 # Distributors who watched a live that had started when they joined: each once, with the latest such live.
@@ -41,8 +41,9 @@ class MatrixRow:
     currency: str  # '' when the pair sold nothing
 
 
-def distributor_live_matrix(f: ReportFilter = ReportFilter()) -> list[MatrixRow]:
-    """One row per (distributor, live, currency) with viewers, sales or recruits; largest GMV first."""
+def distributor_live_matrix(f: ReportFilter = ReportFilter(), first: int | None = 500) -> list[MatrixRow]:
+    """One row per (distributor, live, currency) with viewers, sales or recruits; largest GMV first, the `first`
+    of them (None: all, for an export)."""
     live_sql, live_params = lives(f)
     orders_in, order_params = order_lines(f, live=False)
     turned = TURNED.format(lives=live_sql, joined="TRUE")
@@ -51,7 +52,7 @@ def distributor_live_matrix(f: ReportFilter = ReportFilter()) -> list[MatrixRow]
         sales AS (
             SELECT f.paid_to AS distributor, f.live, f.currency, {PAID_SALES},
                    SUM(f.seller_commission) AS seller, SUM(f.commission - f.seller_commission) AS team
-            FROM livedist_report_line f JOIN chosen ON chosen.id = f.live
+            FROM livedist_report_order f JOIN chosen ON chosen.id = f.live
             WHERE f.paid_to IS NOT NULL AND {orders_in} GROUP BY 1, 2, 3
         ),
         viewers AS (
@@ -60,21 +61,12 @@ def distributor_live_matrix(f: ReportFilter = ReportFilter()) -> list[MatrixRow]
         ),
         recruits AS (SELECT upline AS distributor, live, count(*) AS recruited FROM ({turned}) t
                      WHERE upline IS NOT NULL GROUP BY 1, 2),
-        pairs AS (SELECT distributor, live FROM viewers UNION SELECT distributor, live FROM recruits),
-        keys AS (
-            SELECT distributor, live, currency FROM sales
-            UNION ALL
-            SELECT p.distributor, p.live, NULL FROM pairs p
-            WHERE NOT EXISTS (SELECT 1 FROM sales s WHERE s.distributor = p.distributor AND s.live = p.live)
-        )
-        SELECT k.distributor, k.live, COALESCE(v.invited, 0), COALESCE(v.qualified, 0), COALESCE(s.orders, 0),
-               s.gmv, s.seller, s.team, COALESCE(r.recruited, 0), k.currency
-        FROM keys k
-        LEFT JOIN sales s ON s.distributor = k.distributor AND s.live = k.live AND s.currency = k.currency
-        LEFT JOIN viewers v ON v.distributor = k.distributor AND v.live = k.live
-        LEFT JOIN recruits r ON r.distributor = k.distributor AND r.live = k.live
-        ORDER BY s.gmv DESC NULLS LAST, 3 DESC, 1, 2"""
-    params = [*live_params, *order_params, *live_params]
+        reach AS (SELECT * FROM viewers FULL JOIN recruits USING (distributor, live))
+        SELECT distributor, live, COALESCE(r.invited, 0), COALESCE(r.qualified, 0), COALESCE(s.orders, 0),
+               s.gmv, s.seller, s.team, COALESCE(r.recruited, 0), s.currency
+        FROM sales s FULL JOIN reach r USING (distributor, live)
+        ORDER BY s.gmv DESC NULLS LAST, 3 DESC, 1, 2 LIMIT %s"""
+    params = [*live_params, *order_params, *live_params, first]
     return [
         MatrixRow(who, live, viewers, qualified, orders, _money(gmv, cur), _money(seller, cur), _money(team, cur),
                   recruited, cur or "")
@@ -96,22 +88,23 @@ class ConvertedRow:
     currency: str  # '' when they sold nothing
 
 
-def converted_viewers(f: ReportFilter = ReportFilter()) -> list[ConvertedRow]:
-    """Lives are chosen by the filter (id, channel, started in the range); every sale since joining counts."""
+def converted_viewers(f: ReportFilter = ReportFilter(), first: int | None = 500) -> list[ConvertedRow]:
+    """Lives are chosen by the filter (id, channel, started in the range); every sale since joining counts.
+    Largest GMV first, the `first` of them (None: all)."""
     live_sql, live_params = lives(f)
     channel, channel_params = ("f.channel = %s", [f.channel]) if f.channel else ("TRUE", [])
     sql = f"""
-        WITH turned AS ({TURNED.format(lives=live_sql, joined="TRUE")})
+        WITH turned AS ({TURNED.format(lives=live_sql, joined="TRUE")}),
+        sold AS (
+            SELECT t.distributor, f.currency, {PAID_SALES}, SUM(f.seller_commission) AS earned
+            FROM turned t JOIN livedist_report_order f ON f.paid_to = t.distributor AND f.placed_at >= t.joined_at
+            WHERE {channel} GROUP BY 1, 2
+        )
         SELECT t.distributor, t.live, t.upline, t.joined_at, COALESCE(s.orders, 0), s.gmv, s.earned, s.currency
-        FROM turned t LEFT JOIN LATERAL (
-            SELECT f.currency, {PAID_SALES}, SUM(f.seller_commission) AS earned
-            FROM livedist_report_line f
-            WHERE f.paid_to = t.distributor AND f.placed_at >= t.joined_at AND {channel}
-            GROUP BY f.currency
-        ) s ON TRUE
-        ORDER BY s.gmv DESC NULLS LAST, t.joined_at, t.distributor"""
+        FROM turned t LEFT JOIN sold s ON s.distributor = t.distributor
+        ORDER BY s.gmv DESC NULLS LAST, t.joined_at, t.distributor LIMIT %s"""
     return [
         ConvertedRow(who, live, upline, joined, orders, _money(gmv, cur), _money(earned, cur), cur or "")
-        for who, live, upline, joined, orders, gmv, earned, cur in rows(sql, [*live_params, *channel_params])
+        for who, live, upline, joined, orders, gmv, earned, cur in rows(sql, [*live_params, *channel_params, first])
     ]
 

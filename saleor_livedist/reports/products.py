@@ -24,9 +24,9 @@ class ProductFit:
     product: str
     currency: str
     clickers: int  # people who clicked a distributor's link to the product (in the date range)
-    link_buyers: int  # of those, who then bought it (a paid order)
+    link_buyers: int  # people who bought it (paid, in the filter) after clicking such a link
     conversion: Decimal | None  # link_buyers / clickers
-    orders: int  # paid orders with the product
+    lines: int  # paid order lines with the product
     gmv: Decimal  # what customers kept of the product's lines
     distributed_gmv: Decimal  # of which in orders paying a distributor
     commission: Decimal  # booked on the product's lines, every level
@@ -49,35 +49,35 @@ def _fit(f: ReportFilter, lives_of: ReportFilter) -> list[ProductFit]:
     live_sql, live_params = lives(lives_of)
     sql = f"""
         WITH sold AS (
-            SELECT f.product, f.currency, count(DISTINCT f."order") AS orders, SUM(f.kept) AS gmv,
+            SELECT f.product, f.currency, count(*) AS lines, SUM(f.kept) AS gmv,
                    SUM(f.kept) FILTER (WHERE f.paid_to IS NOT NULL) AS distributed, SUM(f.commission) AS commission,
                    SUM(f.kept) FILTER (WHERE f.context <> 'none') AS live_gmv
             FROM livedist_report_line f WHERE f.paid_at IS NOT NULL AND {where} GROUP BY 1, 2
         ),
-        clicked AS (
-            SELECT c.target AS product, COALESCE(a.customer, c.identity) AS person, MIN(c.at) AS first_at
-            FROM livedist_click c LEFT JOIN livedist_alias a ON a.visitor = c.identity
-            WHERE c.kind = 'product' AND {clicked_in} GROUP BY 1, 2
+        link_buyers AS (
+            SELECT f.product, count(DISTINCT f.customer) AS buyers FROM livedist_report_line f
+            WHERE f.from_link AND f.paid_at IS NOT NULL AND {where} GROUP BY 1
         ),
-        converted AS (
-            SELECT k.product, count(*) AS clickers,
-                   count(*) FILTER (WHERE EXISTS (
-                       SELECT 1 FROM livedist_report_line f WHERE f.customer = k.person AND f.product = k.product
-                       AND f.paid_at IS NOT NULL AND f.placed_at >= k.first_at AND {where})) AS buyers
-            FROM clicked k GROUP BY 1
+        clicked AS (
+            SELECT product, count(*) AS clickers FROM (
+                SELECT DISTINCT c.target AS product, COALESCE(a.customer, c.identity) AS person
+                FROM livedist_click c LEFT JOIN livedist_alias a ON a.visitor = c.identity
+                WHERE c.kind = 'product' AND {clicked_in}) k
+            GROUP BY 1
         ),
         featured AS (SELECT DISTINCT jsonb_array_elements_text(lv.products) AS product FROM livedist_live lv
                      WHERE {live_sql})
-        SELECT COALESCE(s.product, c.product), s.currency, COALESCE(c.clickers, 0), COALESCE(c.buyers, 0),
-               COALESCE(s.orders, 0), s.gmv, s.distributed, s.commission, s.live_gmv,
+        SELECT COALESCE(s.product, c.product) AS product, s.currency, COALESCE(c.clickers, 0),
+               COALESCE(b.buyers, 0), COALESCE(s.lines, 0), s.gmv, s.distributed, s.commission, s.live_gmv,
                EXISTS (SELECT 1 FROM featured x WHERE x.product = COALESCE(s.product, c.product))
-        FROM sold s FULL JOIN converted c ON c.product = s.product
+        FROM sold s FULL JOIN clicked c ON c.product = s.product
+        LEFT JOIN link_buyers b ON b.product = COALESCE(s.product, c.product)
         ORDER BY s.gmv DESC NULLS LAST, 1, 2"""
     out = []
-    for product, cur, clickers, buyers, orders, gmv, spread, cost, live_gmv, featured in rows(
-            sql, [*params, *click_params, *params, *live_params]):
+    for product, cur, clickers, buyers, lines, gmv, spread, cost, live_gmv, featured in rows(
+            sql, [*params, *params, *click_params, *live_params]):
         money = [round_money(v or Decimal(0), cur) if cur else Decimal(0) for v in (gmv, spread, cost, live_gmv)]
-        out.append(ProductFit(product, cur or "", clickers, buyers, _ratio(buyers, clickers), orders, money[0],
+        out.append(ProductFit(product, cur or "", clickers, buyers, _ratio(buyers, clickers), lines, money[0],
                               money[1], money[2], _ratio(money[1], money[2]), money[3], money[0] - money[3],
                               featured))
     return out
@@ -118,18 +118,17 @@ def _feature_products(f: ReportFilter, min_conversion: Decimal, first: int) -> l
 
 
 def _lives_to_share(f: ReportFilter, first: int) -> list[Recommendation]:
-    """Lives that a distributor's customers (those bound to them now) buy from, which the distributor brought
-    no viewer to."""
+    """Lives that a distributor's customers (buyers whose orders pay them, as their binding decided) buy from,
+    which the distributor brought no viewer to."""
     where, params = order_lines(f, live=False)
     live_sql, live_params = lives(f)
     sql = f"""
-        SELECT b.distributor, f.live, f.currency, count(DISTINCT f.customer), SUM(f.kept)
-        FROM livedist_report_line f
-        JOIN livedist_binding b ON b.identity = f.customer
+        SELECT f.paid_to, f.live, f.currency, count(DISTINCT f.customer), SUM(f.kept)
+        FROM livedist_report_order f
         JOIN livedist_live lv ON lv.id = f.live
-        WHERE f.paid_at IS NOT NULL AND {where} AND {live_sql}
+        WHERE f.paid_at IS NOT NULL AND f.paid_to IS NOT NULL AND {where} AND {live_sql}
           AND NOT EXISTS (SELECT 1 FROM livedist_live_stat s
-                          WHERE s.live = f.live AND s.distributor = b.distributor AND s.invited > 0)
+                          WHERE s.live = f.live AND s.distributor = f.paid_to AND s.invited > 0)
         GROUP BY 1, 2, 3 HAVING SUM(f.kept) > 0
         ORDER BY 5 DESC, 1, 2 LIMIT %s"""
     found = rows(sql, [*params, *live_params, first])

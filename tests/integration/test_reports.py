@@ -295,7 +295,7 @@ def test_product_distribution_fit() -> None:
                    d("0.00"), d("50.00"), False),
     ]
     early = product_fit(ReportFilter(until=minute(30)))  # o1 only; c1's click is later
-    assert [(p.product, p.orders, p.gmv, p.clickers) for p in early] == [("p-feat", 1, d("200.00"), 0)]
+    assert [(p.product, p.lines, p.gmv, p.clickers) for p in early] == [("p-feat", 1, d("200.00"), 0)]
     assert product_fit(ReportFilter(channel="elsewhere")) == [
         ProductFit("p-plain", "", 1, 0, d("0.0000"), 0, d("0"), d("0"), d("0"), None, d("0"), d("0"), False)]
 
