@@ -99,6 +99,19 @@ class Distributor(models.Model):
         return self.id
 
 
+class DistributorBan(models.Model):
+    """A distributor staff banned: they create no share links and their links record no clicks until unbanned.
+    Commissions already booked are left as they are (reverse them with the order, as for any order)."""
+
+    distributor = models.CharField(max_length=ID, primary_key=True)
+    reason = models.CharField(max_length=500)
+    banned_by = models.CharField(max_length=ID, blank=True)
+    banned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "livedist_distributor_ban"
+
+
 class Live(models.Model):
     id = models.CharField(max_length=ID, primary_key=True)
     starts_at = models.DateTimeField(null=True, blank=True)

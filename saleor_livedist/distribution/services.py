@@ -1,4 +1,5 @@
-"""What the API and the endpoints do: create share links, record clicks, become a distributor in one tap.
+"""What the API and the endpoints do: create share links, record clicks, become a distributor in one tap, and
+(staff) ban or unban a distributor.
 Each either succeeds or raises ServiceError with a field and a stable code, and leaves nothing half-done."""
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from ..conf import get_setting
 from ..core.attribution import clip_key
 from ..exceptions import ClickRateLimited, ServiceError
 from ..inbox import processing
-from ..models import ID, Binding, Distributor, Live, LiveClip, LiveReplay, LiveSession, Replay, ShareLink
+from ..models import (
+    ID, Binding, Distributor, DistributorBan, Live, LiveClip, LiveReplay, LiveSession, Replay, ShareLink,
+)
 from .guards import admit_click
 from .links import (
     LinkError, ShareTarget, make_share_token, new_visitor_id, read_share_token, read_visitor, sign_visitor,
@@ -66,6 +69,8 @@ def create_share_link(distributor: str, kind: str, target: str) -> ShareLink:
     """A distributor's link to a live, replay or clip that exists here, or to a product of the store."""
     if not Distributor.objects.filter(id=distributor).exists():
         raise ServiceError(None, "NOT_A_DISTRIBUTOR", "only distributors can create share links; become one first")
+    if DistributorBan.objects.filter(distributor=distributor).exists():
+        raise ServiceError(None, "BANNED", _("this distributor account is banned; it cannot create share links"))
     try:
         token = make_share_token(distributor, kind, target)
     except LinkError as exc:
@@ -116,6 +121,8 @@ def record_click(token: str, signed_visitor: str | None, viewer: str | None = No
     if not ShareLink.objects.filter(token=token).exists() or not Distributor.objects.filter(
             id=share.distributor).exists():
         raise LinkError("unknown", "this share link is unknown: it was not created here, or it was removed")
+    if DistributorBan.objects.filter(distributor=share.distributor).exists():
+        raise LinkError("withdrawn", "this share link was withdrawn")
     visitor = viewer
     if visitor is None and signed_visitor:
         try:
@@ -162,3 +169,26 @@ def become_distributor(identity: str, consent: bool, live: str | None = None) ->
 def bound_to(identity: str) -> str | None:
     binding = Binding.objects.filter(identity=identity).first()
     return binding.distributor if binding is not None else None
+
+
+def ban_distributor(distributor: str, reason: str, banned_by: str = "") -> DistributorBan:
+    """Stop a distributor: no new share links, and clicks on their links no longer bind anyone (links already
+    in checkouts and commissions already booked are left to the rules). The reason is kept for the record."""
+    reason = reason.strip()
+    if not Distributor.objects.filter(id=distributor).exists():
+        raise ServiceError("distributor", "NOT_FOUND", _("there is no distributor %(id)s") % {"id": distributor})
+    if not reason or len(reason) > 500:
+        raise ServiceError("reason", "REQUIRED", _("say why the distributor is banned (1 to 500 characters)"))
+    with transaction.atomic():
+        ban, created = DistributorBan.objects.get_or_create(
+            distributor=distributor, defaults={"reason": reason, "banned_by": banned_by})
+    if not created:
+        raise ServiceError("distributor", "ALREADY_BANNED", _("this distributor is banned already"))
+    return ban
+
+
+def unban_distributor(distributor: str) -> Distributor:
+    """Lift a ban: share links work again from now on (clicks refused meanwhile stay unrecorded)."""
+    if not DistributorBan.objects.filter(distributor=distributor).delete()[0]:
+        raise ServiceError("distributor", "NOT_BANNED", _("this distributor is not banned"))
+    return Distributor.objects.get(id=distributor)

@@ -324,12 +324,28 @@ ReminderOptOut = payload_mutation(
     "opted_out", graphene.Boolean(), _opt_out)
 
 
+def _ban(context: Context, distributor: str, reason: str) -> Distributor:
+    services.ban_distributor(distributor, reason, banned_by=context.identity or "")
+    return Distributor.objects.get(id=distributor)
+
+
+BanDistributor = payload_mutation(
+    "DistributorBan", {"distributor": graphene.String(required=True, description="The distributor's id."),
+                       "reason": graphene.String(required=True, description="Why, for the record.")},
+    "distributor", DistributorType, _ban, staff=True)
+UnbanDistributor = payload_mutation(
+    "DistributorUnban", {"distributor": graphene.String(required=True, description="The distributor's id.")},
+    "distributor", DistributorType, lambda context, distributor: services.unban_distributor(distributor), staff=True)
+
+
 class Mutation(live_mutations(), graphene.ObjectType):  # type: ignore[misc]
     create_share_link = CreateShareLink.Field()
     become_distributor = BecomeDistributor.Field()
     reminder_opt_out = ReminderOptOut.Field()
     live_coupon_create = CreateLiveCoupon.Field()
     live_coupon_issue = IssueLiveCoupon.Field()
+    distributor_ban = BanDistributor.Field()
+    distributor_unban = UnbanDistributor.Field()
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation)

@@ -14,8 +14,11 @@ from django.test import Client, RequestFactory
 
 from saleor_livedist.console import csrf
 from saleor_livedist.console.access import ALL_PERMISSIONS, Staff
+from saleor_livedist.distribution import services
+from saleor_livedist.distribution.links import LinkError
+from saleor_livedist.exceptions import ServiceError
 from saleor_livedist.inbox import processing
-from saleor_livedist.models import InboxEvent, LedgerEntry, RuleVersion
+from saleor_livedist.models import DistributorBan, InboxEvent, LedgerEntry, RuleVersion
 from saleor_livedist.sandbox import demo
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -171,6 +174,59 @@ def test_console_tokens_are_tied_to_the_staff_member() -> None:
     ben = Staff(id="user:2", email="", name="Ben", language="en", permissions=ALL_PERMISSIONS)
     request = RequestFactory().post("/console/x", {"csrf": csrf.token_for(RequestFactory().get("/"), ann)})
     assert csrf.is_valid(request, ann) and not csrf.is_valid(request, ben)
+
+
+# ---------------------------------------------------------------------- banning
+
+
+def test_viewing_without_manage_users_shows_no_ban_and_refuses_one(people: dict[str, str]) -> None:
+    viewer = signed_in("viewer", perms=("saleor_livedist.view_ledgerentry",))
+    html = page(viewer, "distributors/")
+    assert "bob" in html and ">Ban<" not in html
+    assert "Manage customers" in post(viewer, "distributors/ban", {"distributor": people["bob"], "reason": "x"}, 403)
+    assert not DistributorBan.objects.exists()
+
+
+def test_a_ban_goes_through_the_service_and_is_lifted(manager: Client, people: dict[str, str]) -> None:
+    bob = people["bob"]
+    link = services.create_share_link(bob, "live", "live-1")
+    html = post(manager, "distributors/ban?q=bob", {"distributor": bob, "reason": "fake orders"})
+    assert "bob (b***@example.com) is banned." in html and "fake orders" in row(html, bob)
+    assert DistributorBan.objects.get(distributor=bob).banned_by.startswith("user:")
+    with pytest.raises(ServiceError, match="banned"):
+        services.create_share_link(bob, "live", "live-1")
+    with pytest.raises(LinkError, match="withdrawn"):
+        services.record_click(link.token, None)
+    assert "banned already" in post(manager, "distributors/ban", {"distributor": bob, "reason": "again"}, 400)
+    assert page(manager, "distributors/", state="banned").count("<tr data-id=") == 1
+    html = post(manager, "distributors/unban", {"distributor": bob})
+    assert "is no longer banned." in html and not DistributorBan.objects.exists()
+    services.record_click(link.token, None)  # works again
+    assert "is not banned" in post(manager, "distributors/unban", {"distributor": bob}, 400)
+
+
+def test_the_services_refusals_are_shown_on_the_page(manager: Client, people: dict[str, str]) -> None:
+    html = post(manager, "distributors/ban", {"distributor": people["bob"], "reason": "  "}, 400)
+    assert "reason: say why the distributor is banned" in html
+    html = post(manager, "distributors/ban", {"distributor": "user:999999", "reason": "x"}, 400)
+    assert "there is no distributor user:999999" in html
+    assert not DistributorBan.objects.exists()
+
+
+def test_the_api_bans_through_the_same_service(people: dict[str, str]) -> None:
+    from tests.integration.test_api import gql, user
+
+    boss, client = user("chief", staff=True), Client()
+    ban = "mutation($d: String!, $r: String!) { distributorBan(distributor: $d, reason: $r) { distributor { id } " \
+          "errors { field code message } } }"
+    result = gql(client, ban, boss, d=people["bob"], r="")["data"]["distributorBan"]
+    assert result["errors"] == [{"field": "reason", "code": "REQUIRED",
+                                 "message": "say why the distributor is banned (1 to 500 characters)"}]
+    result = gql(client, ban, boss, d=people["bob"], r="spam")["data"]["distributorBan"]
+    assert result == {"distributor": {"id": people["bob"]}, "errors": []}
+    assert DistributorBan.objects.get().reason == "spam"
+    assert gql(client, ban, user("amy"), d=people["carol"], r="x")["data"]["distributorBan"]["errors"][0][
+        "code"] == "PERMISSION_DENIED"
 
 
 # ---------------------------------------------------------------------- events
