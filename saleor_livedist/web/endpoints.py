@@ -1,5 +1,6 @@
 """The plugin's HTTP endpoints, served by Saleor under /plugins/global/saleor_livedist/<path> and by the
-sandbox at /<path>: graphql/ (the API), click/<token> (share links) and viewer/ (join, heartbeat, leave)."""
+sandbox at /<path>: graphql/ (the API), click/<token> (share links), viewer/ (join, heartbeat, leave) and
+console/ (the merchant's pages, for staff signed in by `authenticate_staff`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,6 +13,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from ..console.access import StaffAuthenticator, refuse_everyone
 from ..distribution.links import VISITOR_COOKIE, LinkError, sign_visitor
 from ..exceptions import ClickRateLimited
 from ..graphql.view import Authenticator, execute
@@ -20,7 +22,7 @@ from ..identity import of_user
 from ..viewers.view import viewer_endpoint
 
 SANDBOX_TOKEN_SALT = "saleor_livedist.sandbox.token"
-LINK_ERROR_STATUS = {"tampered": 400, "invalid": 400, "expired": 410, "unknown": 404}
+LINK_ERROR_STATUS = {"tampered": 400, "invalid": 400, "expired": 410, "unknown": 404, "withdrawn": 410}
 
 
 def sandbox_token(user: Any) -> str:
@@ -40,18 +42,24 @@ def sandbox_authenticate(request: HttpRequest) -> Any:
     return user if user is not None and user.is_authenticated else None
 
 
-def handle(request: HttpRequest, path: str, authenticate: Authenticator) -> HttpResponse:
+def handle(request: HttpRequest, path: str, authenticate: Authenticator,
+           authenticate_staff: StaffAuthenticator = refuse_everyone) -> HttpResponse:
     """Every endpoint answers in the request's language (saleor_livedist/i18n.py), activated here because a
     plugin cannot add Saleor a middleware."""
     language = request_language(request, request.GET.get("lang"))
     with translation.override(language):
-        response = _route(request, path, authenticate)
+        response = _route(request, path, authenticate, authenticate_staff)
     response.headers.setdefault("Content-Language", language)
     patch_vary_headers(response, ("Accept-Language",))
     return response
 
 
-def _route(request: HttpRequest, path: str, authenticate: Authenticator) -> HttpResponse:
+def _route(request: HttpRequest, path: str, authenticate: Authenticator,
+           authenticate_staff: StaffAuthenticator) -> HttpResponse:
+    if path.startswith("console/") or path == "console":
+        from ..console.views import handle as console
+
+        return console(request, path[len("console/"):], authenticate_staff)
     if path.rstrip("/") == "graphql":
         return execute(request, authenticate)
     if path.startswith("click/"):

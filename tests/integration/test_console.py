@@ -121,6 +121,17 @@ def test_a_post_without_the_console_token_or_with_another_staff_members_is_refus
     assert response.status_code == 403 and InboxEvent.objects.get(event_id="late").status == InboxEvent.FAILED
 
 
+def test_inside_saleor_the_console_refuses_everyone_until_the_app_token_is_wired() -> None:
+    from saleor_livedist.console.access import refuse_everyone
+    from saleor_livedist.web.endpoints import handle
+
+    request = RequestFactory().get("/plugins/global/saleor_livedist/console/distributors/")
+    response = handle(request, "console/distributors/", lambda r: None)
+    assert response.status_code == 401
+    response = handle(request, "console/distributors/", lambda r: None, authenticate_staff=refuse_everyone)
+    assert response.status_code == 401 and b"Sign in" in response.content
+
+
 def test_pages_are_mounted_wherever_the_plugin_is(people: dict[str, str]) -> None:
     from saleor_livedist.console.views import handle
 
@@ -197,6 +208,7 @@ def test_a_ban_goes_through_the_service_and_is_lifted(manager: Client, people: d
         services.create_share_link(bob, "live", "live-1")
     with pytest.raises(LinkError, match="withdrawn"):
         services.record_click(link.token, None)
+    assert manager.get(f"/click/{link.token}").status_code == 410
     assert "banned already" in post(manager, "distributors/ban", {"distributor": bob, "reason": "again"}, 400)
     assert page(manager, "distributors/", state="banned").count("<tr data-id=") == 1
     html = post(manager, "distributors/unban", {"distributor": bob})
