@@ -7,6 +7,7 @@ engine (through saleor_livedist.db.store.DbStore), one batch of events per trans
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 ID = 255  # max length of any identifier we store
@@ -35,7 +36,11 @@ class InboxEvent(models.Model):
     class Meta:
         db_table = "livedist_inbox"
         verbose_name = "event"
-        indexes = [models.Index(fields=["status", "received_at"], name="livedist_inbox_pending")]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="livedist_inbox_pending"),
+            # the console finds an order's events
+            models.Index(KeyTextTransform("order", "payload"), name="livedist_inbox_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
@@ -274,6 +279,10 @@ class LedgerEntry(models.Model):
         db_table = "livedist_ledger_entry"
         verbose_name_plural = "ledger entries"
         ordering = ["at", "order", "seq"]
+        indexes = [  # the console's ledger: newest first, and by rules version
+            models.Index(fields=["at", "order", "seq"], name="livedist_ledger_at"),
+            models.Index(fields=["rules_version", "at"], name="livedist_ledger_version"),
+        ]
 
 
 class PointsGrant(models.Model):

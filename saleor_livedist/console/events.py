@@ -3,6 +3,7 @@ failed events (the same inbox service the admin's action uses)."""
 from __future__ import annotations
 
 from django.db.models import Count, Q
+from django.db.models.fields.json import KeyTextTransform
 from django.http import HttpResponse
 from django.utils.translation import gettext as _, ngettext
 
@@ -20,8 +21,8 @@ def listing(console: Console, outcome: Outcome | None = None) -> HttpResponse:
     rows = InboxEvent.objects.all() if status == "all" else InboxEvent.objects.filter(status=status)
     if kind:
         rows = rows.filter(type=kind)
-    if q:  # an event's id, or an order's id (its events)
-        rows = rows.filter(Q(event_id=q) | Q(payload__order=q))
+    if q:  # an event's id, or an order's id (its events; livedist_inbox_order is on this expression)
+        rows = rows.annotate(order_id=KeyTextTransform("order", "payload")).filter(Q(event_id=q) | Q(order_id=q))
     page = paginate(console, rows.order_by("-received_at", "-id"), "events/", count=status != InboxEvent.DONE and
                     status != "all", status=status, type=kind, q=q)
     # Failed and pending events are few (an index on status); done ones are every event ever, not counted.
