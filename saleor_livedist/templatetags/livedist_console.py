@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext_lazy
 
 from ..core.money import minor_unit, round_money
 from ..db.rows import plain
@@ -34,3 +35,18 @@ def money(amount: Any, currency: str) -> str:
 def percent(value: Any) -> str:
     """14%, 2.5%: as the rules wrote it."""
     return f"{plain(Decimal(value))}%"
+
+
+CODES = {  # stored codes shown to staff in their language (the stored value stays the code)
+    "pending": gettext_lazy("pending"), "approved": gettext_lazy("approved"), "reversed": gettext_lazy("reversed"),
+    "commission": gettext_lazy("commission"), "team": gettext_lazy("team commission"),
+    "adjustment": gettext_lazy("adjustment"), "clawback": gettext_lazy("clawback"),
+    "task_cash": gettext_lazy("task cash"), "sent": gettext_lazy("sent"), "partial": gettext_lazy("partly sent"),
+    "failed": gettext_lazy("failed"), "skipped": gettext_lazy("skipped"), "sending": gettext_lazy("sending"),
+}
+
+
+@register.filter
+def label(code: str) -> str:
+    """A stored status or kind in the staff member's language; an unknown code as it is."""
+    return str(CODES.get(code, code))
