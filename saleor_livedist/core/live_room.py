@@ -21,6 +21,24 @@ from .records import (
 from .store import Store
 
 
+MAX_ACTION_POINTS = 10**9  # what one custom action may grant or take back at once (the column holds 2^31)
+
+
+def _whole_points(action: str, points: Any) -> int | None:
+    """What a custom action returned, as points: None, or a whole number within MAX_ACTION_POINTS."""
+    if points is None:
+        return None
+    try:
+        whole = int(points)
+        fits = not isinstance(points, bool) and whole == points and abs(whole) <= MAX_ACTION_POINTS
+    except (TypeError, ValueError, OverflowError):
+        fits = False
+    if not fits:
+        raise ExtensionError(f"custom action {action!r} returned {str(points)[:40]!r}: an action returns None or "
+                             f"a whole number of points from -{MAX_ACTION_POINTS} to {MAX_ACTION_POINTS}")
+    return whole
+
+
 class LiveRoom:
     store: Store
 
@@ -267,6 +285,7 @@ class LiveRoom:
             points = fn(ctx, dict(params))
         except Exception as exc:
             raise ExtensionError(f"custom action {name!r} failed: {exc!r}") from exc
+        points = _whole_points(name, points)
         if points:
             self.store.add_points(PointsGrant(
                 key=key, beneficiary=ctx.beneficiary, points=int(points), reason=f"action {name}",

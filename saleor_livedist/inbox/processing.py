@@ -129,12 +129,14 @@ def _store(event: Event, raw: dict[str, Any]) -> bool:
 
 def _check_same(row: InboxEvent, event: Event, raw: dict[str, Any]) -> None:
     """A second event with a used id and a different body is never dropped silently: it is kept beside the
-    first as a failed row, visible in the admin with the reason, and not applied."""
+    first as a failed row, visible in the admin with the reason, and not applied. A first row the parser now
+    refuses (kept before its limits were this strict) is a different body too: it failed, and the new event
+    must not vanish behind it."""
     try:
-        first = parse_event(row.payload)
+        first: Event | None = parse_event(row.payload)
     except EventError:
-        return
-    if same_event(first, event):
+        first = None
+    if first is not None and same_event(first, event):
         return
     digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
     error = (f"refused: event id {event.id!r} was already used by an event with a different body (received "

@@ -14,6 +14,7 @@ from .structure import clip
 from .yamldoc import Document, Path
 
 Occurrence = tuple[Document, Path]  # where a section was defined
+MAX_EXTENSION_NAME = 100  # as an id: a registered name is short, and every message may quote it
 # Conditions a line (or the person paid) has one value of: two rules naming none in common never both match.
 # Not collections: a product can be in several.
 _SETS = ("products", "categories", "channels", "currencies", "lives", "ranks")
@@ -110,7 +111,11 @@ def _extension_names(entries: Sequence[Entry]) -> None:
             if not isinstance(names, dict) or not entry.doc.is_clean(path):
                 continue
             for name in names:
-                if name not in known:
+                if not isinstance(name, str) or not 1 <= len(name) <= MAX_EXTENSION_NAME:
+                    entry.doc.report(path + (name,), "LD106", f"a custom {what}'s name is 1 to {MAX_EXTENSION_NAME} "
+                                     f"characters, got {len(str(name))} in {entry.label}",
+                                     f"use the name a developer registered with @registry.{what}(...)", key=True)
+                elif name not in known:
                     entry.doc.report(path + (name,), "LD204" if what == "condition" else "LD205",
                                      f"unknown custom {what} {clip(name)!r} in {entry.label}",
                                      _known_hint(name, known, what), key=True)

@@ -21,7 +21,9 @@ from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..core.events import parse_event
 from ..core.records import WatchRecord
+from ..exceptions import EventError
 from ..inbox import broker, processing
 from ..models import Alias, InboxEvent, Live, LiveSession, Watch
 from ..rules.model import Viewing
@@ -73,7 +75,7 @@ def _record_isolated(todo: list[Pending]) -> None:
 def _data_error(exc: BaseException) -> bool:
     """Caused by what one request carries (a value the database or the driver cannot take), as opposed to the
     connection or the server failing, which fails the whole batch (503, retried by the clients)."""
-    if isinstance(exc, (DataError, IntegrityError, UnicodeError)):
+    if isinstance(exc, (DataError, IntegrityError, UnicodeError, EventError)):
         return True
     return is_psycopg3 and isinstance(exc, (psycopg.DataError, psycopg.IntegrityError))
 
@@ -235,9 +237,13 @@ def _read_sessions(tabs: Any, at: datetime) -> None:
 def _keep(events: list[dict[str, Any]]) -> int:
     """Into the inbox in one statement, in this order (processing follows it); returns how many were new.
     Not processing.submit (a lookup and two savepoints per event): under the tabs' locks these ids are known
-    to be new; ON CONFLICT keeps any id once all the same. The events are built here, so already valid."""
+    to be new; ON CONFLICT keeps any id once all the same. The events are built here, but each still goes
+    through the parser, so nothing the engine would refuse is kept: an EventError fails only its request (the
+    batch is split until it is found)."""
     if not events:
         return 0
+    for event in events:
+        parse_event(event)
     return len(_select(KEEP_SQL, [timezone.now(), InboxEvent.PENDING, json.dumps(events)]))
 
 

@@ -88,8 +88,8 @@ def test_overlapping_tabs_do_not_double_count_watch_time(backend: str) -> None:
     s = network()
     s.live("L1", start=0, end=100)
     s.click("bob", "v1", minute=-10, live="L1")
-    s.add("live.joined", 1, live="L1", viewer="v1")
-    s.add("live.joined", 2, live="L1", viewer="v1")  # a second tab
+    s.add("live.joined", 1, live="L1", viewer="v1", signed_in=True)
+    s.add("live.joined", 2, live="L1", viewer="v1", signed_in=True)  # a second tab
     s.add("live.left", 4, live="L1", viewer="v1")
     s.add("live.left", 5.5, live="L1", viewer="v1")  # 4.5 minutes in all, not 5.5
     engine = run(s, backend)
@@ -233,7 +233,7 @@ def test_a_join_or_heartbeat_after_the_live_ended_counts_nothing(backend: str) -
     s.live("L1", start=0, end=10)
     s.click("bob", "v1", minute=-5, live="L1")
     s.add("live.heartbeat", 11, live="L1", viewer="v1")  # arrived late, dated after the end
-    s.add("live.joined", 12, live="L1", viewer="v1")
+    s.add("live.joined", 12, live="L1", viewer="v1", signed_in=True)
     engine = run(s, backend)
     assert engine.store.get_watch("L1", "v1") is None and points(engine, "bob") == 0
     assert any("had ended" in n for n in engine.notices)
@@ -252,7 +252,7 @@ def test_a_tab_closed_without_a_leave_stops_counting_a_minute_after_its_last_hea
     s.live("L1", start=0)
     for viewer in ("gone", "stayed"):
         s.click("bob", viewer, minute=-5, live="L1")
-        s.add("live.joined", 1, live="L1", viewer=viewer)
+        s.add("live.joined", 1, live="L1", viewer=viewer, signed_in=True)
     _beats(s, "gone", 1.25, 3)  # closed the phone at minute 3: no leave ever comes
     _beats(s, "stayed", 1.25, 7)
     s.add("live.left", 7.1, live="L1", viewer="stayed")
@@ -268,7 +268,7 @@ def test_a_silence_in_the_middle_does_not_count_and_the_viewer_counts_again_when
     s = network()
     s.live("L1", start=0, end=60)
     s.click("bob", "v1", minute=-5, live="L1")
-    s.add("live.joined", 0, live="L1", viewer="v1")
+    s.add("live.joined", 0, live="L1", viewer="v1", signed_in=True)
     _beats(s, "v1", 0.25, 2)
     _beats(s, "v1", 12, 16)  # ten minutes without a word: not watching
     s.add("live.left", 16, live="L1", viewer="v1")
@@ -285,7 +285,7 @@ def test_the_silence_allowed_is_a_rule(backend: str) -> None:
     s = network()
     s.live("L1", start=0, end=60)
     s.click("bob", "v1", minute=-5, live="L1")
-    s.add("live.joined", 0, live="L1", viewer="v1")
+    s.add("live.joined", 0, live="L1", viewer="v1", signed_in=True)
     s.add("live.heartbeat", 10, live="L1", viewer="v1")  # a player that reports every ten minutes
     s.add("live.left", 12, live="L1", viewer="v1")
     engine = run(s, backend, rules=load_rules_from_texts(files))
@@ -340,11 +340,11 @@ def test_events_sent_on_air_but_processed_after_the_end_add_no_time_after_it(bac
     s.live("L1", start=0)
     for viewer in ("v1", "v2"):
         s.click("bob", viewer, minute=-10, live="L1")
-    s.add("live.joined", 55 + 20 / 60, live="L1", viewer="v1")
+    s.add("live.joined", 55 + 20 / 60, live="L1", viewer="v1", signed_in=True)
     _beats(s, "v1", 55 + 35 / 60, 59 + 35 / 60)  # v1 watched 55:20 to 59:35, counted to the end: 280 s
     s.add("live.ended", 60, live="L1")
     s.add("live.heartbeat", 59 + 50 / 60, live="L1", viewer="v1")  # in flight at the end
-    s.add("live.joined", 59.5, live="L1", viewer="v2")  # v2 came in 30 s before the end...
+    s.add("live.joined", 59.5, live="L1", viewer="v2", signed_in=True)  # v2 came in 30 s before the end...
     _beats(s, "v2", 60.25, 65)  # ...and their player kept beating after it
     s.order("o1", "v1", minute=61)
     engine = run(s, backend)
@@ -357,7 +357,7 @@ def test_a_heartbeat_in_flight_at_the_end_extends_the_time_as_it_would_have_on_t
     s = network()
     s.live("L1", start=0)
     s.click("bob", "v1", minute=-10, live="L1")
-    s.add("live.joined", 50, live="L1", viewer="v1")
+    s.add("live.joined", 50, live="L1", viewer="v1", signed_in=True)
     _beats(s, "v1", 50.25, 55)  # 50:00 to 55:00, then the tab went quiet: counted to 56:00
     on_time, late = Stream(), Stream()
     on_time.raw = [*s.raw, {"id": "hb", "type": "live.heartbeat", "at": at(55.5), "live": "L1", "viewer": "v1"},

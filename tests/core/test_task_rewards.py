@@ -134,7 +134,7 @@ def test_a_product_link_replay_clip_or_coupon_brings_an_invitee_who_counts_when_
 
 def test_a_product_link_counts_for_a_live_task_if_the_order_came_from_that_live(backend: str) -> None:
     s = network()
-    s.add("live.joined", 5, live="L1", viewer="c1")  # joined by no link: the order is placed on air
+    s.add("live.joined", 5, live="L1", viewer="c1", signed_in=True)  # joined by no link: the order is placed on air
     s.click("bob", "c1", minute=6, product="p-feat")
     s.order("o1", "c1", minute=8, lines=[("p-feat", "100.00")])
     engine = run(s, backend, rules())

@@ -84,6 +84,18 @@ def test_a_used_id_with_a_different_body_is_kept_visible_and_not_applied() -> No
     assert "100" in snapshot and "999" not in snapshot
 
 
+def test_a_valid_event_under_the_id_of_an_old_unparseable_row_is_a_visible_conflict() -> None:
+    """A row kept before the parser's limits were this strict (a 200-digit amount) is not the same event as a
+    valid one with its id: the valid one is kept beside it, failed and visible, never silently dropped."""
+    old = order("o-9", "user:1", amount="9" * 200)
+    InboxEvent.objects.create(event_id=old["id"], type="order.created", at=T, payload=old,
+                              status=InboxEvent.FAILED, error="EventError: amount too long")
+    assert not processing.submit(order("o-9", "user:1"), process=False)
+    conflict = InboxEvent.objects.get(event_id__startswith="o-9:created~conflict~")
+    assert conflict.status == "failed" and "different body" in conflict.error
+    assert conflict.payload["lines"][0]["amount"] == "100.00"
+
+
 BAD_VALUES = [None, "", 10**200, "x\x00y", "\ud800", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "9" * 50,
               "1000000000000", [[[[[[[[[[[[[[[[[["deep"]]]]]]]]]]]]]]]]]], "e" * 1025, {"a": {"b": 1.5}}, -1]
 json_values = st.recursive(

@@ -403,6 +403,28 @@ def test_a_request_the_database_refuses_in_the_transaction_fails_alone(clock: Cl
     assert InboxEvent.objects.filter(type="live.joined").count() == 7
 
 
+def test_a_request_whose_event_the_parser_refuses_fails_alone(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every event the endpoint keeps goes through the engine's parser first: one it would refuse (here, one
+    viewer's, refused by a stricter parser) is never stored, and only its request fails."""
+    from saleor_livedist.core.events import parse_event
+    from saleor_livedist.exceptions import EventError
+
+    def strict(raw: dict[str, Any]) -> Any:
+        if raw.get("viewer") == "visitor:" + "c" * 24:
+            raise EventError("viewer: refused by this test's parser")
+        return parse_event(raw)
+
+    monkeypatch.setattr(viewers, "VIEWER_LIMIT", 100)
+    monkeypatch.setattr(viewer_batch, "parse_event", strict)
+    batch = [pending("L1", viewer, "t", "join") for viewer in "abcdefgh"]
+    record_batch(batch)
+    refused = [item for item in batch if isinstance(item.result, ViewerError)]
+    assert [(item.viewer.id, item.result.status) for item in refused] == [  # type: ignore[union-attr]
+        ("visitor:" + "c" * 24, 400)]
+    assert InboxEvent.objects.filter(type="live.joined").count() == 7
+    assert not InboxEvent.objects.filter(payload__viewer="visitor:" + "c" * 24).exists()
+
+
 @pytest.mark.parametrize("value", ["*", "https://shop.example.com/path", "shop.example.com", "ftp://x.example.com"])
 def test_allowed_origins_are_origins_and_never_a_wildcard(value: str, settings: Any) -> None:
     from saleor_livedist.conf import ImproperlyConfigured, get_setting
