@@ -639,3 +639,19 @@ class ReportPending(models.Model):
 
     class Meta:
         db_table = "livedist_report_pending"
+
+
+class AppRegistration(models.Model):
+    """The token a Saleor gave the app when it was installed (its tokenTargetUrl), one per Saleor API. The
+    plugin itself calls Saleor in process and needs none; a standalone App calls Saleor's API with it."""
+
+    saleor_api_url = models.CharField(max_length=500, unique=True)
+    token = models.CharField(max_length=255)
+    registered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "livedist_app_registration"
+        verbose_name = "app registration"
+
+    def __str__(self) -> str:
+        return self.saleor_api_url

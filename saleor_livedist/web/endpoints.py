@@ -1,6 +1,7 @@
 """The plugin's HTTP endpoints, served by Saleor under /plugins/global/saleor_livedist/<path> and by the
 sandbox at /<path>: graphql/ (the API), click/<token> (share links), viewer/ (join, heartbeat, leave) and
-console/ (the merchant's pages, for staff signed in by `authenticate_staff`)."""
+console/ (the merchant's pages, for staff signed in by `authenticate_staff`; inside Saleor by the Dashboard's
+token) and app/ (the console as a Saleor App: its manifest, install token, sign-in)."""
 from __future__ import annotations
 
 from typing import Any
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from ..console.access import StaffAuthenticator, refuse_everyone
+from ..console.app import AppHost, app_endpoint, whoami
 from ..distribution.links import VISITOR_COOKIE, LinkError, sign_visitor
 from ..exceptions import ClickRateLimited
 from ..graphql.view import Authenticator, execute
@@ -43,19 +45,24 @@ def sandbox_authenticate(request: HttpRequest) -> Any:
 
 
 def handle(request: HttpRequest, path: str, authenticate: Authenticator,
-           authenticate_staff: StaffAuthenticator = refuse_everyone) -> HttpResponse:
+           authenticate_staff: StaffAuthenticator = refuse_everyone, app: AppHost | None = None) -> HttpResponse:
     """Every endpoint answers in the request's language (saleor_livedist/i18n.py), activated here because a
-    plugin cannot add Saleor a middleware."""
+    plugin cannot add Saleor a middleware. app: what the Saleor App endpoints need from the Saleor the plugin
+    runs in (None in the sandbox)."""
     language = request_language(request, request.GET.get("lang"))
     with translation.override(language):
-        response = _route(request, path, authenticate, authenticate_staff)
+        response = _route(request, path, authenticate, authenticate_staff, app)
     response.headers.setdefault("Content-Language", language)
     patch_vary_headers(response, ("Accept-Language",))
     return response
 
 
-def _route(request: HttpRequest, path: str, authenticate: Authenticator,
-           authenticate_staff: StaffAuthenticator) -> HttpResponse:
+def _route(request: HttpRequest, path: str, authenticate: Authenticator, authenticate_staff: StaffAuthenticator,
+           app: AppHost | None) -> HttpResponse:
+    if path.startswith("app/"):
+        return app_endpoint(request, path[len("app/"):], app)
+    if path.rstrip("/") == "console/whoami":
+        return whoami(request, app)
     if path.startswith("console/") or path == "console":
         from ..console.views import handle as console
 
