@@ -134,7 +134,8 @@ def _console_id(kind: str, pk: str | None, host: AppHost) -> str | None:
 
 def _global_pk(global_id: str, saleor_type: str) -> str | None:
     try:
-        kind, _sep, pk = base64.b64decode(global_id + "=" * (-len(global_id) % 4), validate=True).decode().partition(":")
+        padded = global_id + "=" * (-len(global_id) % 4)
+        kind, _sep, pk = base64.b64decode(padded, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     return pk if kind == saleor_type and pk else None

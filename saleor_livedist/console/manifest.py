@@ -33,7 +33,7 @@ def build_manifest(base_url: str) -> dict[str, Any]:
         "id": APP_ID,
         "name": "Live + distribution",  # the app's name in Saleor, kept whatever the language
         "version": _version(),
-        "about": _("Live + distribution selling (直播 + 分销): distributors, commissions, lives and the data loop."),
+        "about": _("Live + distribution selling: distributors, commissions, lives and the data loop."),
         "permissions": PERMISSIONS,
         "appUrl": app_url,
         "tokenTargetUrl": base + "app/register",

@@ -27,9 +27,10 @@ from typing import Any, Protocol
 import jwt
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import get_language_from_request, gettext_lazy as _
+from django.utils.translation import gettext_lazy as _
 
 from ..exceptions import LiveDistError
+from ..i18n import DEFAULT_LANGUAGE, package_language, request_language
 from ..identity import USER_PREFIX
 from .access import Staff
 
@@ -87,7 +88,7 @@ COOKIE_BLOCKED = _("Your browser keeps no cookie for the console inside the Dash
 NO_PERMISSION = _("Your Saleor account lacks the permission to use the console (Manage orders).")
 
 
-def verify_token(token: str, issuer: TokenIssuer, *, language: str = "en") -> Staff:
+def verify_token(token: str, issuer: TokenIssuer, *, language: str = DEFAULT_LANGUAGE) -> Staff:
     """The staff member a Dashboard token stands for; raises Refused (401) for any token not to trust."""
     claims = _verified_claims(token, issuer)
     if claims.get("type") != TOKEN_TYPE or claims.get("owner") != TOKEN_OWNER:
@@ -106,7 +107,7 @@ def verify_token(token: str, issuer: TokenIssuer, *, language: str = "en") -> St
         raise Refused(INVALID)
     profile = issuer.profile(user_id) or Profile(name=email, language=language)
     return Staff(id=f"{USER_PREFIX}{pk}", email=email, name=profile.name or email,
-                 language=console_language(profile.language or language),
+                 language=package_language(profile.language) or package_language(language) or DEFAULT_LANGUAGE,
                  permissions=frozenset(p for p in permissions if isinstance(p, str)))
 
 
@@ -142,11 +143,6 @@ def _user_pk(user_id: Any) -> str | None:
     return pk if kind == "User" and pk else None
 
 
-def console_language(code: str | None) -> str:
-    """zh-hans for any Chinese, else English: the two languages the console speaks."""
-    return "zh-hans" if (code or "").lower().replace("_", "-").startswith("zh") else "en"
-
-
 def require(staff: Staff, permission: str = CONSOLE_PERMISSION) -> Staff:
     if permission not in staff.permissions:
         raise Refused(NO_PERMISSION, status=403)
@@ -159,7 +155,7 @@ def authenticate(request: HttpRequest, issuer: TokenIssuer, token: str | None = 
     token = token or _bearer(request)
     if not token:
         raise Refused(NO_TOKEN)
-    return require(verify_token(token, issuer, language=get_language_from_request(request)))
+    return require(verify_token(token, issuer, language=request_language(request)))
 
 
 def staff_from_request(request: HttpRequest, issuer: TokenIssuer) -> Staff | None:
@@ -171,7 +167,7 @@ def staff_from_request(request: HttpRequest, issuer: TokenIssuer) -> Staff | Non
     if not token:
         return None
     try:
-        return verify_token(token, issuer, language=get_language_from_request(request))
+        return verify_token(token, issuer, language=request_language(request))
     except Refused:
         return None
 

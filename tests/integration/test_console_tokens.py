@@ -246,3 +246,10 @@ def test_the_sign_in_page_takes_the_dashboards_handshake_to_app_session() -> Non
     assert '"/plugins/global/saleor_livedist/app/session"' in page and '"handshake"' in page
     refused = tokens.sign_in_response(request, Refused(tokens.NO_PERMISSION, status=403))
     assert refused.status_code == 403 and str(tokens.NO_PERMISSION)[:30] in refused.content.decode()
+
+
+def test_refusals_speak_the_requests_language() -> None:
+    response = sign_in(token(exp=int(time.time()) - 60), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    assert response.status_code == 401
+    assert message(response) == "登录令牌已过期：请在 Saleor 的 Dashboard 中重新加载页面。"
+    assert message(sign_in(token(permissions=[]), HTTP_ACCEPT_LANGUAGE="en")) == str(tokens.NO_PERMISSION)
