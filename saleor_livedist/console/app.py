@@ -1,5 +1,6 @@
 """The console as a Saleor App: the endpoints under app/ (the manifest, the token Saleor sends at install,
-the exchange of a Dashboard token for the console's session, the extensions' entry points) and console/whoami.
+the exchange of a Dashboard token for the console's session, the extensions' entry points), console/whoami and
+the console's pages inside Saleor.
 
 They need from the Saleor they run in only an `AppHost`: plugin mode builds it from Saleor in process
 (saleor_livedist/saleor/app_tokens.py); a standalone App would build it from HTTP calls to Saleor.
@@ -18,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .manifest import build_manifest
-from .tokens import Refused, TokenIssuer, authenticate, plugin_prefix, read_session, require, start_session
+from .tokens import (Refused, TokenIssuer, authenticate, plugin_prefix, read_session, require, sign_in_response,
+                     staff_from_request, start_session)
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,17 @@ def open_page(request: HttpRequest, kind: str, host: AppHost) -> HttpResponse:
     response = HttpResponseRedirect(url, status=303)
     start_session(request, response, staff, plugin_prefix(request) + "console/")
     return response
+
+
+def console_page(request: HttpRequest, subpath: str, host: AppHost) -> HttpResponse:
+    """console/<subpath> inside Saleor: the console's pages for the staff member the Dashboard's token signed
+    in (session cookie or Bearer token); without one, the sign-in page that takes the token from the Dashboard."""
+    from .views import handle as serve
+
+    staff = staff_from_request(request, host.issuer)
+    if staff is None:
+        return sign_in_response(request)
+    return serve(request, subpath, lambda _request: staff)
 
 
 def whoami(request: HttpRequest, host: AppHost | None) -> HttpResponse:

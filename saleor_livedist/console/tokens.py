@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -167,9 +169,11 @@ def staff_from_request(request: HttpRequest, issuer: TokenIssuer) -> Staff | Non
     if not token:
         return None
     try:
-        return verify_token(token, issuer, language=request_language(request))
+        staff = verify_token(token, issuer, language=request_language(request))
     except Refused:
         return None
+    request.livedist_console_session = hashlib.sha256(token.encode()).hexdigest()[:24]  # type: ignore[attr-defined]
+    return staff
 
 
 def _bearer(request: HttpRequest) -> str | None:
@@ -185,22 +189,27 @@ def start_session(request: HttpRequest, response: HttpResponse, staff: Staff, co
     console is a third-party iframe: its cookie must be SameSite=None, so Secure (browsers treat
     http://localhost as secure)."""
     value = signing.dumps({"id": staff.id, "email": staff.email, "name": staff.name, "language": staff.language,
-                           "permissions": sorted(staff.permissions)}, salt=SESSION_SALT, compress=True)
+                           "permissions": sorted(staff.permissions), "sid": secrets.token_urlsafe(12)},
+                          salt=SESSION_SALT, compress=True)
     cross_site = request.is_secure() or request.get_host().split(":")[0] in ("localhost", "127.0.0.1")
     response.set_cookie(SESSION_COOKIE, value, max_age=int(SESSION_MAX_AGE.total_seconds()), path=console_path,
                         httponly=True, secure=cross_site, samesite="None" if cross_site else "Lax")
 
 
 def read_session(request: HttpRequest) -> Staff | None:
+    """The staff member of the console's session cookie; records the session on the request
+    (`livedist_console_session`, what the console's form tokens are tied to)."""
     value = request.COOKIES.get(SESSION_COOKIE)
     if not value:
         return None
     try:
         data = signing.loads(value, salt=SESSION_SALT, max_age=SESSION_MAX_AGE)
-        return Staff(id=data["id"], email=data["email"], name=data["name"], language=data["language"],
-                     permissions=frozenset(data["permissions"]))
+        staff = Staff(id=data["id"], email=data["email"], name=data["name"], language=data["language"],
+                      permissions=frozenset(data["permissions"]))
     except (signing.BadSignature, KeyError, TypeError):
         return None
+    request.livedist_console_session = data.get("sid", "")  # type: ignore[attr-defined]
+    return staff
 
 
 def sign_in_response(request: HttpRequest, refused: Refused | None = None) -> HttpResponse:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from ..console.access import StaffAuthenticator, refuse_everyone
-from ..console.app import AppHost, app_endpoint, whoami
+from ..console.app import AppHost, app_endpoint, console_page, whoami
 from ..distribution.links import VISITOR_COOKIE, LinkError, sign_visitor
 from ..exceptions import ClickRateLimited
 from ..graphql.view import Authenticator, execute
@@ -64,6 +64,8 @@ def _route(request: HttpRequest, path: str, authenticate: Authenticator, authent
     if path.rstrip("/") == "console/whoami":
         return whoami(request, app)
     if path.startswith("console/") or path == "console":
+        if app is not None:  # inside Saleor: the Dashboard's token signs staff in
+            return console_page(request, path[len("console/"):], app)
         from ..console.views import handle as console
 
         return console(request, path[len("console/"):], authenticate_staff)

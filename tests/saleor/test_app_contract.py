@@ -165,6 +165,23 @@ def test_the_extensions_token_from_saleors_graphql_signs_the_staff_member_in_to_
         BASE + "console/orders/0b7f9a52-5c1e-4d27-9d0a-3f1f4b8f7a10"
 
 
+def test_the_consoles_pages_load_with_the_dashboards_token_and_without_it_take_the_handshake(
+        installed: Any, manager: Any) -> None:
+    import graphene
+    from saleor.graphql.tests.fixtures import ApiClient
+
+    content = ApiClient(user=manager).post_graphql(
+        APP_TOKEN, {"id": graphene.Node.to_global_id("App", installed.pk)}).json()
+    bare = Client().get(BASE + "console/", secure=True, HTTP_HOST="example.com")
+    assert bare.status_code == 401 and b'"handshake"' in bare.content and b"app/session" in bare.content
+    page = Client()
+    page.cookies["livedist_console"] = sign_in(content["data"]["app"]["accessToken"]).cookies["livedist_console"].value
+    home = page.get(BASE + "console/", secure=True, HTTP_HOST="example.com", follow=True)
+    assert home.status_code == 200, home.content
+    assert home.redirect_chain and home.redirect_chain[-1][0].startswith(BASE + "console/")
+    assert "Fang Wang" in home.content.decode()
+
+
 def test_the_app_pages_token_signs_in_too(installed: Any, manager: Any) -> None:
     """The navigation's APP_PAGE gets the App's token (`app.accessToken`), not an extension's."""
     import graphene
