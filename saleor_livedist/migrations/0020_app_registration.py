@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('saleor_livedist', '0014_leaderboard_kept_amounts'),
+        ('saleor_livedist', '0019_console_indexes'),
     ]
 
     operations = [
