@@ -24,7 +24,8 @@ BASE = "TIMESTAMPTZ '2026-10-01 00:00:00+00'"
 LIVES = 50
 PRODUCTS = 200
 
-# %(d)s distributors, %(c)s customers, %(o)s orders. Live k starts on day k at 12:00 UTC and lasts 2 hours.
+# %(d)s distributors, %(c)s customers, %(o)s orders. Live k starts on day k at 12:00 UTC and lasts 2 hours,
+# featuring 20 of the first half of the products (the other half is never featured).
 SETUP = """
 SELECT setseed(0.42);
 INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
@@ -39,7 +40,7 @@ FROM generate_series(1, %(d)s) n;
 
 INSERT INTO livedist_live (id, starts_at, products, host, started_at, ended_at)
 SELECT 'L' || k, {base} + k * INTERVAL '1 day' + INTERVAL '12 hours',
-       (SELECT jsonb_agg('p' || ((k * 7 + j) %% {products})) FROM generate_series(0, 19) j), 'host',
+       (SELECT jsonb_agg('p' || ((k * 7 + j) %% ({products} / 2))) FROM generate_series(0, 19) j), 'host',
        {base} + k * INTERVAL '1 day' + INTERVAL '12 hours', {base} + k * INTERVAL '1 day' + INTERVAL '14 hours'
 FROM generate_series(0, {lives} - 1) k;
 

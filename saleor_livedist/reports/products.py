@@ -42,13 +42,19 @@ def product_fit(f: ReportFilter = ReportFilter()) -> list[ProductFit]:
     return _fit(f, f)
 
 
-def _fit(f: ReportFilter, lives_of: ReportFilter) -> list[ProductFit]:
-    """Sales chosen by `f`; `featured` among the lives chosen by `lives_of`."""
+def _fit(f: ReportFilter, lives_of: ReportFilter, unfeatured: bool = False) -> list[ProductFit]:
+    """Sales chosen by `f`; `featured` among the lives chosen by `lives_of`; `unfeatured`: only the products
+    none of those lives features (what the recommendations look at, without the cost of the others)."""
     where, params = order_lines(f)
     clicked_in, click_params = time_range("c.at", f)
     live_sql, live_params = lives(lives_of)
+    if unfeatured:
+        where += " AND f.product NOT IN (SELECT product FROM featured)"
+        clicked_in += " AND c.target NOT IN (SELECT product FROM featured)"
     sql = f"""
-        WITH sold AS (
+        WITH featured AS (SELECT DISTINCT jsonb_array_elements_text(lv.products) AS product FROM livedist_live lv
+                          WHERE {live_sql}),
+        sold AS (
             SELECT f.product, f.currency, count(*) AS lines, SUM(f.kept) AS gmv,
                    SUM(f.kept) FILTER (WHERE f.paid_to IS NOT NULL) AS distributed, SUM(f.commission) AS commission,
                    SUM(f.kept) FILTER (WHERE f.context <> 'none') AS live_gmv
@@ -64,9 +70,7 @@ def _fit(f: ReportFilter, lives_of: ReportFilter) -> list[ProductFit]:
                 FROM livedist_click c LEFT JOIN livedist_alias a ON a.visitor = c.identity
                 WHERE c.kind = 'product' AND {clicked_in}) k
             GROUP BY 1
-        ),
-        featured AS (SELECT DISTINCT jsonb_array_elements_text(lv.products) AS product FROM livedist_live lv
-                     WHERE {live_sql})
+        )
         SELECT COALESCE(s.product, c.product) AS product, s.currency, COALESCE(c.clickers, 0),
                COALESCE(b.buyers, 0), COALESCE(s.lines, 0), s.gmv, s.distributed, s.commission, s.live_gmv,
                EXISTS (SELECT 1 FROM featured x WHERE x.product = COALESCE(s.product, c.product))
@@ -75,7 +79,7 @@ def _fit(f: ReportFilter, lives_of: ReportFilter) -> list[ProductFit]:
         ORDER BY s.gmv DESC NULLS LAST, 1, 2"""
     out = []
     for product, cur, clickers, buyers, lines, gmv, spread, cost, live_gmv, featured in rows(
-            sql, [*params, *params, *click_params, *live_params]):
+            sql, [*live_params, *params, *params, *click_params]):
         money = [round_money(v or Decimal(0), cur) if cur else Decimal(0) for v in (gmv, spread, cost, live_gmv)]
         out.append(ProductFit(product, cur or "", clickers, buyers, _ratio(buyers, clickers), lines, money[0],
                               money[1], money[2], _ratio(money[1], money[2]), money[3], money[0] - money[3],
@@ -103,7 +107,7 @@ def recommendations(f: ReportFilter = ReportFilter(), min_conversion: Decimal = 
 def _feature_products(f: ReportFilter, min_conversion: Decimal, first: int) -> list[Recommendation]:
     """Products whose distributors' links convert at least `min_conversion` and that sold through distributors
     (in any live or none), but that no live of those chosen features."""
-    fits = [p for p in _fit(replace(f, live=None), f) if not p.featured and p.distributed_gmv > 0 and p.conversion is not None
+    fits = [p for p in _fit(replace(f, live=None), f, unfeatured=True) if not p.featured and p.distributed_gmv > 0 and p.conversion is not None
             and p.conversion >= min_conversion]
     fits.sort(key=lambda p: (-p.distributed_gmv, p.product))
     return [

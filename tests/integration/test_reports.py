@@ -109,6 +109,25 @@ def test_a_refund_and_a_cancel_reach_the_minutes() -> None:
     assert not ReportLine.objects.filter(order="o4", kept__gt=0).exists()
 
 
+def test_a_whole_refund_and_a_payment_that_came_before_its_order() -> None:
+    s = live_stream()
+    s.add("order.refunded", 300, order="o4")  # no lines: the whole order
+    feed(s)
+    processing.submit({"id": "early-pay", "type": "order.paid", "at": minute(41).isoformat(), "order": "o5"},
+                      process=False)
+    processing.process_pending()
+    assert live_minutes(L1)[40].orders == 0  # paid, but not created yet: nothing to report
+    processing.submit({"id": "late-create", "type": "order.created", "at": minute(40).isoformat(), "order": "o5",
+                       "customer": "v2", "channel": "default", "currency": "CNY",
+                       "lines": [{"line": "1", "product": "p-feat", "category": "cat", "quantity": 1,
+                                  "amount": "10.00"}]}, process=False)
+    processing.process_pending()
+    rows = {r.minute: (r.orders, r.paid_orders, r.gmv, r.commission) for r in live_minutes(L1) if r.orders}
+    # o4 refunded whole: kept 0, commission reversed; o5 (v2, bound to d1): 12% of 10.00 = 1.20
+    assert rows[50] == (1, 1, Decimal("0.00"), Decimal("0.00"))
+    assert rows[40] == (1, 1, Decimal("10.00"), Decimal("1.20"))
+
+
 def test_the_leaderboard_is_the_live_rooms() -> None:
     feed(live_stream())
     board = live_leaderboard(L1)
