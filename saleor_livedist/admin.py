@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _, gettext_lazy, ngettext
 
 from . import models as m
 from .core.money import round_money
@@ -33,7 +34,7 @@ class PeopleAdmin(admin.ModelAdmin):
         return found, duplicates
 
 
-def person_column(field: str, description: str) -> Any:
+def person_column(field: str, description: Any) -> Any:
     @admin.display(description=description, ordering=field)
     def column(self: Any, obj: Any) -> str:
         value = getattr(obj, field)
@@ -61,10 +62,10 @@ class DistributorAdmin(ReadOnlyAdmin):
     list_filter = ("rank",)
     search_fields = ("id", "upline")
     person_fields = ("id", "upline")
-    person = person_column("id", "name")
-    upline_person = person_column("upline", "upline")
+    person = person_column("id", gettext_lazy("name"))
+    upline_person = person_column("upline", gettext_lazy("upline"))
 
-    @admin.display(description="balances (pending / approved)")
+    @admin.display(description=gettext_lazy("balances (pending / approved)"))
     def balance(self, obj: m.Distributor) -> str:
         return ", ".join(f"{b.currency} {b.pending} / {b.approved}" for b in balances(obj.id)) or "-"
 
@@ -75,8 +76,8 @@ class BindingAdmin(ReadOnlyAdmin):
     list_filter = ("via",)
     search_fields = ("identity", "distributor")
     person_fields = ("identity", "distributor")
-    person = person_column("identity", "customer")
-    distributor_person = person_column("distributor", "distributor")
+    person = person_column("identity", gettext_lazy("customer"))
+    distributor_person = person_column("distributor", gettext_lazy("distributor"))
 
 
 @admin.register(m.LedgerEntry)
@@ -86,17 +87,17 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     list_filter = ("status", "kind", "level", "currency", "rules_version")
     search_fields = ("order", "beneficiary")
     person_fields = ("beneficiary",)
-    person = person_column("beneficiary", "beneficiary")
+    person = person_column("beneficiary", gettext_lazy("beneficiary"))
 
-    @admin.display(description="amount")
+    @admin.display(description=gettext_lazy("amount"))
     def money(self, obj: m.LedgerEntry) -> str:
         return f"{round_money(obj.amount, obj.currency)} {obj.currency}"
 
-    @admin.display(description="percent")
+    @admin.display(description=gettext_lazy("percent"))
     def rate(self, obj: m.LedgerEntry) -> str:
         return f"{plain(obj.percent)}%"
 
-    @admin.display(description="rules (provenance)")
+    @admin.display(description=gettext_lazy("rules (provenance)"))
     def rules(self, obj: m.LedgerEntry) -> str:
         return ", ".join(obj.rule_ids)
 
@@ -107,8 +108,8 @@ class PointsGrantAdmin(ReadOnlyAdmin):
     list_filter = ("reason",)
     search_fields = ("beneficiary",)
     person_fields = ("beneficiary", "invitee")
-    person = person_column("beneficiary", "beneficiary")
-    invitee_person = person_column("invitee", "invitee")
+    person = person_column("beneficiary", gettext_lazy("beneficiary"))
+    invitee_person = person_column("invitee", gettext_lazy("invitee"))
 
 
 @admin.register(m.RuleVersion)
@@ -118,19 +119,19 @@ class RuleVersionAdmin(ReadOnlyAdmin):
     readonly_fields = ("version", "active", "first_seen", "files_text", "problems_text")
     exclude = ("files", "problems")
 
-    @admin.display(description="files")
+    @admin.display(description=gettext_lazy("files"))
     def file_names(self, obj: m.RuleVersion) -> str:
         return ", ".join(sorted(obj.files))
 
-    @admin.display(description="problems")
+    @admin.display(description=gettext_lazy("problems"))
     def problem_count(self, obj: m.RuleVersion) -> int:
         return len(obj.problems)
 
-    @admin.display(description="files")
+    @admin.display(description=gettext_lazy("files"))
     def files_text(self, obj: m.RuleVersion) -> str:
         return format_html_join("", "<h4>{}</h4><pre>{}</pre>", sorted(obj.files.items()))
 
-    @admin.display(description="problems")
+    @admin.display(description=gettext_lazy("problems"))
     def problems_text(self, obj: m.RuleVersion) -> str:
         return format_html("<pre>{}</pre>", "\n\n".join(obj.problems)) if obj.problems else "-"
 
@@ -142,7 +143,7 @@ class InboxEventAdmin(ReadOnlyAdmin):
     search_fields = ("event_id",)
     actions = ["rerun"]
 
-    @admin.display(description="error")
+    @admin.display(description=gettext_lazy("error"))
     def short_error(self, obj: m.InboxEvent) -> str:
         return obj.error[:120]
 
@@ -152,16 +153,18 @@ class InboxEventAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in self.model._meta.fields]
 
-    @admin.action(description="Re-run the selected failed events")
+    @admin.action(description=gettext_lazy("Re-run the selected failed events"))
     def rerun(self, request: HttpRequest, queryset: QuerySet[m.InboxEvent]) -> None:
         from .inbox.processing import rerun
 
         failed = list(queryset.filter(status=m.InboxEvent.FAILED).values_list("event_id", flat=True))
         count = rerun(failed)
         skipped = queryset.count() - count
-        self.message_user(request, f"{count} event(s) queued again"
-                          + (f"; {skipped} skipped (only failed events are re-run)" if skipped else ""),
-                          messages.SUCCESS if count else messages.WARNING)
+        text = ngettext("%(n)d event queued again", "%(n)d events queued again", count) % {"n": count}
+        if skipped:
+            text += "; " + ngettext("%(n)d skipped (only failed events are re-run)",
+                                    "%(n)d skipped (only failed events are re-run)", skipped) % {"n": skipped}
+        self.message_user(request, text, messages.SUCCESS if count else messages.WARNING)
 
 
 class LiveReplayInline(admin.TabularInline):
@@ -218,27 +221,28 @@ class LiveSessionAdmin(admin.ModelAdmin):
             schedule_live(obj.id, obj.title, obj.scheduled_start, obj.featured_products, host=obj.host,
                           channel=obj.channel, stream_url=obj.stream_url)
 
-    def _run(self, request: HttpRequest, queryset: QuerySet[m.LiveSession], step: Any, verb: str) -> None:
+    def _run(self, request: HttpRequest, queryset: QuerySet[m.LiveSession], step: Any, done: str) -> None:
+        """`done`: the message for a live the step succeeded for, with %(live)s."""
         from .exceptions import ServiceError
 
         for live in queryset:
             try:
                 step(live.id)
-                self.message_user(request, f"{live.id} {verb}", messages.SUCCESS)
+                self.message_user(request, done % {"live": live.id}, messages.SUCCESS)
             except ServiceError as exc:
                 self.message_user(request, f"{live.id}: {exc.message}", messages.ERROR)
 
-    @admin.action(description="Start the selected lives (now)")
+    @admin.action(description=gettext_lazy("Start the selected lives (now)"))
     def start(self, request: HttpRequest, queryset: QuerySet[m.LiveSession]) -> None:
         from .live_room.lifecycle import start_live
 
-        self._run(request, queryset, start_live, "started")
+        self._run(request, queryset, start_live, _("%(live)s started"))
 
-    @admin.action(description="End the selected lives (now)")
+    @admin.action(description=gettext_lazy("End the selected lives (now)"))
     def end(self, request: HttpRequest, queryset: QuerySet[m.LiveSession]) -> None:
         from .live_room.lifecycle import end_live
 
-        self._run(request, queryset, end_live, "ended")
+        self._run(request, queryset, end_live, _("%(live)s ended"))
 
 
 @admin.register(m.LiveQuestion)
@@ -247,34 +251,40 @@ class LiveQuestionAdmin(PeopleAdmin):
     list_filter = ("status", "live")
     search_fields = ("text",)
     person_fields = ("asked_by", "customer")
-    asked_by_person = person_column("asked_by", "asked by")
-    customer_person = person_column("customer", "customer")
+    asked_by_person = person_column("asked_by", gettext_lazy("asked by"))
+    customer_person = person_column("customer", gettext_lazy("customer"))
     readonly_fields = ("live", "asked_by", "customer", "text", "created_at", "answered_at", "status")
     actions = ["mark_answered"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Mark the selected questions answered")
+    @admin.action(description=gettext_lazy("Mark the selected questions answered"))
     def mark_answered(self, request: HttpRequest, queryset: QuerySet[m.LiveQuestion]) -> None:
         from django.utils import timezone
 
         count = queryset.filter(status=m.LiveQuestion.OPEN).update(status=m.LiveQuestion.ANSWERED,
                                                                     answered_at=timezone.now())
-        self.message_user(request, f"{count} question(s) answered", messages.SUCCESS)
+        self.message_user(request, ngettext("%(n)d question answered", "%(n)d questions answered", count) % {
+            "n": count}, messages.SUCCESS)
 
 
 class PublishTaskForm(forms.ModelForm):
     """Publishing from the admin: the same inputs as the API's liveTaskPublish, checked with the rule files."""
 
-    watched_minutes = forms.IntegerField(required=False, help_text="Qualify: watched at least this many minutes.")
-    entered = forms.BooleanField(required=False, help_text="Qualify: entered the live.")
-    ordered = forms.BooleanField(required=False, help_text="Qualify: placed an order that was paid.")
-    description = forms.CharField(required=False)
-    target = forms.IntegerField(required=False, help_text="Qualified invitees that earn the reward once.")
-    reward_points = forms.IntegerField(required=False)
-    reward_bonus_percent = forms.DecimalField(required=False)
-    each_points = forms.IntegerField(required=False, help_text="Points for every qualified invitee.")
+    watched_minutes = forms.IntegerField(required=False, label=gettext_lazy("Watched minutes"),
+                                         help_text=gettext_lazy("Qualify: watched at least this many minutes."))
+    entered = forms.BooleanField(required=False, label=gettext_lazy("Entered"),
+                                 help_text=gettext_lazy("Qualify: entered the live."))
+    ordered = forms.BooleanField(required=False, label=gettext_lazy("Ordered"),
+                                 help_text=gettext_lazy("Qualify: placed an order that was paid."))
+    description = forms.CharField(required=False, label=gettext_lazy("Description"))
+    target = forms.IntegerField(required=False, label=gettext_lazy("Target"),
+                                help_text=gettext_lazy("Qualified invitees that earn the reward once."))
+    reward_points = forms.IntegerField(required=False, label=gettext_lazy("Reward points"))
+    reward_bonus_percent = forms.DecimalField(required=False, label=gettext_lazy("Reward bonus percent"))
+    each_points = forms.IntegerField(required=False, label=gettext_lazy("Points each"),
+                                     help_text=gettext_lazy("Points for every qualified invitee."))
 
     class Meta:
         model = m.PublishedTask
@@ -289,7 +299,7 @@ class PublishTaskForm(forms.ModelForm):
         if self.errors:
             return data
         if data["live"].status == m.LiveSession.ENDED:
-            raise forms.ValidationError("the live has ended; publish tasks for a scheduled live or one on air")
+            raise forms.ValidationError(_("the live has ended; publish tasks for a scheduled live or one on air"))
         fields = {k: data[k] for k in ("watched_minutes", "entered", "ordered", "description", "target",
                                        "reward_points", "reward_bonus_percent", "each_points") if data.get(k)}
         self.task_fields = fields
@@ -329,13 +339,15 @@ class PublishedTaskAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Withdraw the selected tasks (points already granted stay)")
+    @admin.action(description=gettext_lazy("Withdraw the selected tasks (points already granted stay)"))
     def withdraw(self, request: HttpRequest, queryset: QuerySet[m.PublishedTask]) -> None:
         from .live_room.published_tasks import withdraw_task
 
         for task in queryset:
             withdraw_task(task.task_id)
-        self.message_user(request, f"{queryset.count()} task(s) withdrawn", messages.SUCCESS)
+        count = queryset.count()
+        self.message_user(request, ngettext("%(n)d task withdrawn", "%(n)d tasks withdrawn", count) % {"n": count},
+                          messages.SUCCESS)
 
 
 class LiveCouponCodeInline(admin.TabularInline):
@@ -400,7 +412,7 @@ class ReminderAdmin(ReadOnlyAdmin):
     list_filter = ("status", "live")
     search_fields = ("person",)
     person_fields = ("person",)
-    person_name = person_column("person", "person")
+    person_name = person_column("person", gettext_lazy("person"))
 
 
 @admin.register(m.HeldInvitee)
@@ -412,8 +424,8 @@ class HeldInviteeAdmin(ReadOnlyAdmin):
     list_filter = ("status", "task")
     person_fields = ("invitee", "inviter")
     actions = ["approve", "reject"]
-    invitee_person = person_column("invitee", "invitee")
-    inviter_person = person_column("inviter", "distributor")
+    invitee_person = person_column("invitee", gettext_lazy("invitee"))
+    inviter_person = person_column("inviter", gettext_lazy("distributor"))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_staff)  # needed for actions; the form itself shows no editable field
@@ -434,15 +446,16 @@ class HeldInviteeAdmin(ReadOnlyAdmin):
             except ServiceError as exc:
                 refused.append(f"{key}: {exc.message}")
         if done:
-            self.message_user(request, f"{done} invitee(s) {'approved' if decision == 'approve' else 'rejected'}",
-                              messages.SUCCESS)
+            text = (ngettext("%(n)d invitee approved", "%(n)d invitees approved", done) if decision == "approve"
+                    else ngettext("%(n)d invitee rejected", "%(n)d invitees rejected", done))
+            self.message_user(request, text % {"n": done}, messages.SUCCESS)
         for message in refused:
             self.message_user(request, message, messages.WARNING)
 
-    @admin.action(description="Approve the selected invitees (they count from now)")
+    @admin.action(description=gettext_lazy("Approve the selected invitees (they count from now)"))
     def approve(self, request: HttpRequest, queryset: QuerySet[m.HeldInvitee]) -> None:
         self._review(request, queryset, "approve")
 
-    @admin.action(description="Reject the selected invitees")
+    @admin.action(description=gettext_lazy("Reject the selected invitees"))
     def reject(self, request: HttpRequest, queryset: QuerySet[m.HeldInvitee]) -> None:
         self._review(request, queryset, "reject")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 ID = 255  # max length of any identifier we store
 
@@ -19,23 +20,24 @@ class InboxEvent(models.Model):
 
     PENDING, DONE, FAILED = "pending", "done", "failed"
 
-    event_id = models.CharField(max_length=ID, unique=True)
-    type = models.CharField(max_length=64)
-    at = models.DateTimeField()
-    payload = models.JSONField()
-    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    event_id = models.CharField(_("event ID"), max_length=ID, unique=True)
+    type = models.CharField(_("type"), max_length=64)
+    at = models.DateTimeField(_("event time"))
+    payload = models.JSONField(_("payload"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
     status = models.CharField(
-        max_length=16, default=PENDING, db_index=True,
-        choices=[(PENDING, "pending"), (DONE, "done"), (FAILED, "failed")],
+        _("status"), max_length=16, default=PENDING, db_index=True,
+        choices=[(PENDING, _("pending")), (DONE, _("done")), (FAILED, _("failed"))],
     )
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)  # backoff after a failure
-    error = models.TextField(blank=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)  # backoff after a failure
+    error = models.TextField(_("error"), blank=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         db_table = "livedist_inbox"
-        verbose_name = "event"
         indexes = [
             models.Index(fields=["status", "received_at"], name="livedist_inbox_pending"),
             # the console finds an order's events
@@ -78,26 +80,30 @@ class Click(models.Model):
 
 
 class Binding(models.Model):
-    identity = models.CharField(max_length=ID, primary_key=True)
-    distributor = models.CharField(max_length=ID, db_index=True)
-    at = models.DateTimeField()
-    expires_at = models.DateTimeField(null=True, blank=True)
-    via = models.CharField(max_length=16)
+    identity = models.CharField(_("customer"), max_length=ID, primary_key=True)
+    distributor = models.CharField(_("distributor"), max_length=ID, db_index=True)
+    at = models.DateTimeField(_("bound at"))
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    via = models.CharField(_("bound via"), max_length=16)
 
     class Meta:
+        verbose_name = _("binding")
+        verbose_name_plural = _("bindings")
         db_table = "livedist_binding"
 
 
 class Distributor(models.Model):
-    id = models.CharField(max_length=ID, primary_key=True)
-    upline = models.CharField(max_length=ID, null=True, blank=True, db_index=True)
-    joined_at = models.DateTimeField()
-    rank = models.CharField(max_length=64)  # the current rank, for listing and filtering
-    ranks = models.JSONField()  # [[since, rank], ...] oldest first
-    last_sale_at = models.DateTimeField(null=True, blank=True)
-    paying_invitees = models.PositiveIntegerField(default=0)
+    id = models.CharField(_("identity"), max_length=ID, primary_key=True)
+    upline = models.CharField(_("upline"), max_length=ID, null=True, blank=True, db_index=True)
+    joined_at = models.DateTimeField(_("joined at"))
+    rank = models.CharField(_("rank"), max_length=64)  # the current rank, for listing and filtering
+    ranks = models.JSONField(_("ranks"), )  # [[since, rank], ...] oldest first
+    last_sale_at = models.DateTimeField(_("last sale at"), null=True, blank=True)
+    paying_invitees = models.PositiveIntegerField(_("paying invitees"), default=0)
 
     class Meta:
+        verbose_name = _("distributor")
+        verbose_name_plural = _("distributors")
         db_table = "livedist_distributor"
 
     def __str__(self) -> str:
@@ -205,20 +211,22 @@ class InviteeDay(models.Model):
 class HeldInvitee(models.Model):
     """A task qualification past the daily invitee limit: it counts for the distributor once staff approve it."""
 
-    STATUSES = [("held", "held"), ("approved", "approved"), ("rejected", "rejected")]
+    STATUSES = [("held", _("held")), ("approved", _("approved")), ("rejected", _("rejected"))]
 
-    key = models.CharField(max_length=ID * 2, primary_key=True)  # task:<task>:<scope>:<invitee>, as the grant's
-    task = models.CharField(max_length=ID)
-    scope_key = models.CharField(max_length=ID, blank=True)
-    invitee = models.CharField(max_length=ID)
-    inviter = models.CharField(max_length=ID, db_index=True)
-    live = models.CharField(max_length=ID, null=True, blank=True)
-    order = models.CharField(max_length=ID, null=True, blank=True)  # the qualifying paid order ('ordered' tasks)
-    at = models.DateTimeField()
-    status = models.CharField(max_length=16, choices=STATUSES, default="held")
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    key = models.CharField(_("key"), max_length=ID * 2, primary_key=True)  # task:<task>:<scope>:<invitee>
+    task = models.CharField(_("task"), max_length=ID)
+    scope_key = models.CharField(_("scope"), max_length=ID, blank=True)
+    invitee = models.CharField(_("invitee"), max_length=ID)
+    inviter = models.CharField(_("inviter"), max_length=ID, db_index=True)
+    live = models.CharField(_("live"), max_length=ID, null=True, blank=True)
+    order = models.CharField(_("order"), max_length=ID, null=True, blank=True)  # the qualifying paid order
+    at = models.DateTimeField(_("at"))
+    status = models.CharField(_("status"), max_length=16, choices=STATUSES, default="held")
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("held invitee")
+        verbose_name_plural = _("held invitees")
         db_table = "livedist_held_invitee"
         ordering = ["at", "key"]
         indexes = [models.Index(fields=["status", "at"], name="livedist_held_status")]
@@ -258,26 +266,27 @@ class Order(models.Model):
 
 
 class LedgerEntry(models.Model):
-    STATUSES = [("pending", "pending"), ("approved", "approved"), ("reversed", "reversed")]
+    STATUSES = [("pending", _("pending")), ("approved", _("approved")), ("reversed", _("reversed"))]
 
-    id = models.CharField(max_length=ID * 2, primary_key=True)
-    order = models.CharField(max_length=ID, db_index=True)
-    line = models.CharField(max_length=ID)
-    beneficiary = models.CharField(max_length=ID, db_index=True)
-    kind = models.CharField(max_length=16)
-    level = models.PositiveSmallIntegerField()
-    amount = models.DecimalField(max_digits=20, decimal_places=4)
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=16, choices=STATUSES)
-    percent = models.DecimalField(max_digits=9, decimal_places=4)
-    rule_ids = models.JSONField()
-    rules_version = models.CharField(max_length=64)
-    at = models.DateTimeField()
-    seq = models.PositiveIntegerField(default=0)  # position within the order's entries
+    id = models.CharField(_("ID"), max_length=ID * 2, primary_key=True)
+    order = models.CharField(_("order"), max_length=ID, db_index=True)
+    line = models.CharField(_("line"), max_length=ID)
+    beneficiary = models.CharField(_("beneficiary"), max_length=ID, db_index=True)
+    kind = models.CharField(_("kind"), max_length=16)
+    level = models.PositiveSmallIntegerField(_("level"))
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=4)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=16, choices=STATUSES)
+    percent = models.DecimalField(_("percent"), max_digits=9, decimal_places=4)
+    rule_ids = models.JSONField(_("rule IDs"))
+    rules_version = models.CharField(_("rules version"), max_length=64)
+    at = models.DateTimeField(_("at"))
+    seq = models.PositiveIntegerField(_("position"), default=0)  # position within the order's entries
 
     class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         db_table = "livedist_ledger_entry"
-        verbose_name_plural = "ledger entries"
         ordering = ["at", "order", "seq"]
         indexes = [  # the console's ledger: newest first, and by rules version
             models.Index(fields=["at", "order", "seq"], name="livedist_ledger_at"),
@@ -286,17 +295,19 @@ class LedgerEntry(models.Model):
 
 
 class PointsGrant(models.Model):
-    key = models.CharField(max_length=ID * 2, primary_key=True)
-    beneficiary = models.CharField(max_length=ID, db_index=True)
-    points = models.IntegerField()
-    reason = models.CharField(max_length=ID)
-    rule_ids = models.JSONField()
-    rules_version = models.CharField(max_length=64)
-    at = models.DateTimeField()
-    live = models.CharField(max_length=ID, null=True, blank=True)
-    invitee = models.CharField(max_length=ID, null=True, blank=True)
+    key = models.CharField(_("key"), max_length=ID * 2, primary_key=True)
+    beneficiary = models.CharField(_("beneficiary"), max_length=ID, db_index=True)
+    points = models.IntegerField(_("points"))
+    reason = models.CharField(_("reason"), max_length=ID)
+    rule_ids = models.JSONField(_("rule IDs"))
+    rules_version = models.CharField(_("rules version"), max_length=64)
+    at = models.DateTimeField(_("at"))
+    live = models.CharField(_("live"), max_length=ID, null=True, blank=True)
+    invitee = models.CharField(_("invitee"), max_length=ID, null=True, blank=True)
 
     class Meta:
+        verbose_name = _("points grant")
+        verbose_name_plural = _("points grants")
         db_table = "livedist_points_grant"
         ordering = ["at", "key"]
 
@@ -305,13 +316,15 @@ class RuleVersion(models.Model):
     """Every rules version this store has seen, with the files' text, so past results can be explained and
     replayed; rejected changes are kept with their problems."""
 
-    version = models.CharField(max_length=64, primary_key=True)
-    files = models.JSONField()  # {name: text}
-    first_seen = models.DateTimeField(default=timezone.now)
-    active = models.BooleanField(default=False)
-    problems = models.JSONField(default=list)  # for a rejected change: [str, ...]
+    version = models.CharField(_("version"), max_length=64, primary_key=True)
+    files = models.JSONField(_("files"))  # {name: text}
+    first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
+    active = models.BooleanField(_("active"), default=False)
+    problems = models.JSONField(_("problems"), default=list)  # for a rejected change: [str, ...]
 
     class Meta:
+        verbose_name = _("rule version")
+        verbose_name_plural = _("rule versions")
         db_table = "livedist_rule_version"
         ordering = ["-first_seen"]
 
@@ -340,20 +353,23 @@ class LiveSession(models.Model):
 
     SCHEDULED, LIVE, ENDED = "scheduled", "live", "ended"
 
-    id = models.SlugField(max_length=100, primary_key=True)
-    title = models.CharField(max_length=255)
-    host = models.CharField(max_length=ID, blank=True, help_text="The host's identity, e.g. user:12.")
-    channel = models.CharField(max_length=ID, blank=True, help_text="Saleor channel slug.")
-    scheduled_start = models.DateTimeField()
-    actual_start = models.DateTimeField(null=True, blank=True)
-    actual_end = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, default=SCHEDULED,
-                              choices=[(SCHEDULED, "scheduled"), (LIVE, "live"), (ENDED, "ended")])
-    featured_products = models.JSONField(default=list, blank=True, help_text="Product slugs featured on air.")
-    stream_url = models.URLField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    id = models.SlugField(_("ID"), max_length=100, primary_key=True)
+    title = models.CharField(_("title"), max_length=255)
+    host = models.CharField(_("host"), max_length=ID, blank=True, help_text=_("The host's identity, e.g. user:12."))
+    channel = models.CharField(_("channel"), max_length=ID, blank=True, help_text=_("Saleor channel slug."))
+    scheduled_start = models.DateTimeField(_("scheduled start"))
+    actual_start = models.DateTimeField(_("actual start"), null=True, blank=True)
+    actual_end = models.DateTimeField(_("actual end"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, default=SCHEDULED,
+                              choices=[(SCHEDULED, _("scheduled")), (LIVE, _("live")), (ENDED, _("ended"))])
+    featured_products = models.JSONField(_("featured products"), default=list, blank=True,
+                                         help_text=_("Product slugs featured on air."))
+    stream_url = models.URLField(_("stream URL"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("live")
+        verbose_name_plural = _("lives")
         db_table = "livedist_live_session"
         ordering = ["-scheduled_start"]
 
@@ -362,28 +378,33 @@ class LiveSession(models.Model):
 
 
 class LiveReplay(models.Model):
-    id = models.SlugField(max_length=100, primary_key=True)
-    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="replays")
-    url = models.URLField(max_length=500)
-    available_from = models.DateTimeField(default=timezone.now)
-    available_until = models.DateTimeField(null=True, blank=True)
+    id = models.SlugField(_("ID"), max_length=100, primary_key=True)
+    live = models.ForeignKey(LiveSession, verbose_name=_("live"), on_delete=models.CASCADE, related_name="replays")
+    url = models.URLField(_("URL"), max_length=500)
+    available_from = models.DateTimeField(_("available from"), default=timezone.now)
+    available_until = models.DateTimeField(_("available until"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("replay")
+        verbose_name_plural = _("replays")
         db_table = "livedist_live_replay"
 
 
 class LiveClip(models.Model):
     """A segment of a live or of its replay, shareable like them."""
 
-    id = models.SlugField(max_length=100, primary_key=True)
-    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="clips")
-    replay = models.ForeignKey(LiveReplay, null=True, blank=True, on_delete=models.SET_NULL, related_name="clips")
-    title = models.CharField(max_length=255, blank=True)
-    start_seconds = models.PositiveIntegerField()
-    end_seconds = models.PositiveIntegerField()
-    url = models.URLField(max_length=500, blank=True)
+    id = models.SlugField(_("ID"), max_length=100, primary_key=True)
+    live = models.ForeignKey(LiveSession, verbose_name=_("live"), on_delete=models.CASCADE, related_name="clips")
+    replay = models.ForeignKey(LiveReplay, verbose_name=_("replay"), null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="clips")
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    start_seconds = models.PositiveIntegerField(_("start seconds"))
+    end_seconds = models.PositiveIntegerField(_("end seconds"))
+    url = models.URLField(_("URL"), max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("clip")
+        verbose_name_plural = _("clips")
         db_table = "livedist_live_clip"
 
 
@@ -429,15 +450,19 @@ class LiveQuestion(models.Model):
 
     OPEN, ANSWERED = "open", "answered"
 
-    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="questions")
-    asked_by = models.CharField(max_length=ID, help_text="The distributor who queued it.")
-    customer = models.CharField(max_length=ID, blank=True, help_text="Whose question it is, if known.")
-    text = models.CharField(max_length=500)
-    status = models.CharField(max_length=16, default=OPEN, choices=[(OPEN, "open"), (ANSWERED, "answered")])
-    created_at = models.DateTimeField(default=timezone.now)
-    answered_at = models.DateTimeField(null=True, blank=True)
+    live = models.ForeignKey(LiveSession, verbose_name=_("live"), on_delete=models.CASCADE, related_name="questions")
+    asked_by = models.CharField(_("asked by"), max_length=ID, help_text=_("The distributor who queued it."))
+    customer = models.CharField(_("customer"), max_length=ID, blank=True,
+                                help_text=_("Whose question it is, if known."))
+    text = models.CharField(_("text"), max_length=500)
+    status = models.CharField(_("status"), max_length=16, default=OPEN,
+                              choices=[(OPEN, _("open")), (ANSWERED, _("answered"))])
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
         db_table = "livedist_live_question"
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["live", "status", "created_at"], name="livedist_question_queue")]
@@ -446,15 +471,19 @@ class LiveQuestion(models.Model):
 class Reminder(models.Model):
     """One reminder to one person for one live: the unique key makes it exactly once."""
 
-    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="reminders")
-    person = models.CharField(max_length=ID)
-    channel = models.CharField(max_length=100, blank=True)  # the notifiers that delivered it, e.g. by_email
-    status = models.CharField(max_length=16, default="sending")  # sending | sent | partial | failed | skipped
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    live = models.ForeignKey(LiveSession, verbose_name=_("live"), on_delete=models.CASCADE, related_name="reminders")
+    person = models.CharField(_("person"), max_length=ID)
+    channel = models.CharField(_("notifiers"), max_length=100, blank=True)  # the ones that delivered it, e.g. by_email
+    status = models.CharField(_("status"), max_length=16, default="sending", choices=[
+        ("sending", _("sending")), ("sent", _("sent")), ("partial", _("partly sent")), ("failed", _("failed")),
+        ("skipped", _("skipped"))])
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
         db_table = "livedist_reminder"
         constraints = [models.UniqueConstraint(fields=["live", "person"], name="livedist_reminder_once")]
 
@@ -471,15 +500,18 @@ class PublishedTask(models.Model):
     """An invite task staff published for one live: a rule document (docs/rules.md, tasks) kept here instead
     of in a file, loaded with the rule files as one rule set. Withdrawn tasks stay for the record."""
 
-    live = models.ForeignKey(LiveSession, on_delete=models.PROTECT, related_name="published_tasks")
-    task_id = models.CharField(max_length=100, unique=True, help_text="The task's id in the rules.")
-    document = models.TextField(help_text="The rule document (YAML) that defines the task.")
-    published_by = models.CharField(max_length=ID, blank=True)
-    published_at = models.DateTimeField(default=timezone.now)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
-    changed_at = models.DateTimeField(default=timezone.now)
+    live = models.ForeignKey(LiveSession, verbose_name=_("live"), on_delete=models.PROTECT,
+                             related_name="published_tasks")
+    task_id = models.CharField(_("task ID"), max_length=100, unique=True, help_text=_("The task's id in the rules."))
+    document = models.TextField(_("document"), help_text=_("The rule document (YAML) that defines the task."))
+    published_by = models.CharField(_("published by"), max_length=ID, blank=True)
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("published task")
+        verbose_name_plural = _("published tasks")
         db_table = "livedist_published_task"
         ordering = ["-published_at"]
 
@@ -497,19 +529,22 @@ class LiveCoupon(models.Model):
 
     FIXED, PERCENT = "fixed", "percent"
 
-    id = models.SlugField(max_length=100, primary_key=True)
-    live = models.ForeignKey(LiveSession, on_delete=models.PROTECT, related_name="coupons")
-    title = models.CharField(max_length=255)
-    kind = models.CharField(max_length=16, choices=[(FIXED, "fixed amount off"), (PERCENT, "percent off")])
-    value = models.DecimalField(max_digits=20, decimal_places=4, help_text="Amount off, or percent off.")
-    currency = models.CharField(max_length=3)
-    min_spent = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True,
-                                    help_text="The order must reach this subtotal ('spend 200, save 50').")
-    voucher = models.CharField(max_length=ID, blank=True, help_text="The backing store voucher's id.")
-    created_by = models.CharField(max_length=ID, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    id = models.SlugField(_("ID"), max_length=100, primary_key=True)
+    live = models.ForeignKey(LiveSession, verbose_name=_("live"), on_delete=models.PROTECT, related_name="coupons")
+    title = models.CharField(_("title"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=16,
+                            choices=[(FIXED, _("fixed amount off")), (PERCENT, _("percent off"))])
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4, help_text=_("Amount off, or percent off."))
+    currency = models.CharField(_("currency"), max_length=3)
+    min_spent = models.DecimalField(_("minimum spend"), max_digits=20, decimal_places=4, null=True, blank=True,
+                                    help_text=_("The order must reach this subtotal ('spend 200, save 50')."))
+    voucher = models.CharField(_("voucher"), max_length=ID, blank=True, help_text=_("The backing store voucher's id."))
+    created_by = models.CharField(_("created by"), max_length=ID, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("live coupon")
+        verbose_name_plural = _("live coupons")
         db_table = "livedist_live_coupon"
         ordering = ["-created_at"]
 

@@ -31,13 +31,21 @@ def refresh(out: TextIO) -> int:
     if not settings.configured and not os.environ.get("DJANGO_SETTINGS_MODULE"):
         settings.configure(USE_I18N=True)
     django.setup()
+    from django.core.management.commands.makemessages import Command as MakeMessages
+
+    class WithoutGuesses(MakeMessages):  # a new message is left untranslated, not given a neighbour's translation
+        msgmerge_options = [*MakeMessages.msgmerge_options, "--no-fuzzy-matching"]
+
     with chdir(LOCALE_DIR.parent):
-        call_command("makemessages", locale=LOCALES, no_obsolete=True, add_location="file", verbosity=0)
+        call_command(WithoutGuesses(), locale=LOCALES, no_obsolete=True, add_location="file", verbosity=0)
         call_command("compilemessages", locale=LOCALES, verbosity=0)
+    unfinished = False
     for locale in LOCALES:
         po = LOCALE_DIR / locale / "LC_MESSAGES" / "django.po"
         stats = subprocess.run(["msgfmt", "--statistics", "-o", os.devnull, str(po)], capture_output=True,
                                text=True, check=True).stderr.strip()
         out.write(f"{po}: {stats}\n")
-    out.write("translate what is untranslated or fuzzy in the .po, then run `livedist messages` again\n")
+        unfinished = unfinished or "untranslated" in stats or "fuzzy" in stats
+    if unfinished:
+        out.write("translate what is untranslated or fuzzy in the .po, then run `livedist messages` again\n")
     return 0

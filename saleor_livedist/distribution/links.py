@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
+from django.utils.translation import gettext as _
 
 from ..core.events import TARGET_KINDS
 from ..exceptions import LiveDistError
@@ -37,9 +38,10 @@ class ShareTarget:
 
 def make_share_token(distributor: str, kind: str, target: str) -> str:
     if kind not in TARGET_KINDS:
-        raise LinkError("invalid", f"a share link points at one of {', '.join(TARGET_KINDS)}, not {kind!r}")
+        raise LinkError("invalid", _("a share link points at one of %(kinds)s, not %(kind)r") % {
+            "kinds": ", ".join(TARGET_KINDS), "kind": kind})
     if not target:
-        raise LinkError("invalid", "a share link needs the id of what it points at")
+        raise LinkError("invalid", _("a share link needs the id of what it points at"))
     return signing.dumps({"d": distributor, "k": kind, "t": target, "n": secrets.token_hex(4)}, salt=SHARE_SALT,
                          compress=True)
 
@@ -48,11 +50,12 @@ def read_share_token(token: str, max_age_days: int = DEFAULT_MAX_AGE_DAYS) -> Sh
     try:
         data = signing.loads(token, salt=SHARE_SALT, max_age=max_age_days * 86400)
     except signing.SignatureExpired:
-        raise LinkError("expired", f"this share link has expired (links are valid for {max_age_days} days)") from None
+        raise LinkError("expired", _("this share link has expired (links are valid for %(n)d days)") % {
+            "n": max_age_days}) from None
     except signing.BadSignature:
-        raise LinkError("tampered", "this share link is not one we issued, or it was altered") from None
+        raise LinkError("tampered", _("this share link is not one we issued, or it was altered")) from None
     if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("d", "k", "t")):
-        raise LinkError("tampered", "this share link is not one we issued, or it was altered")
+        raise LinkError("tampered", _("this share link is not one we issued, or it was altered"))
     return ShareTarget(distributor=data["d"], kind=data["k"], target=data["t"])
 
 
@@ -69,7 +72,7 @@ def read_visitor(signed: str) -> str:
     try:
         value = signing.loads(signed, salt=VISITOR_SALT)
     except signing.BadSignature:
-        raise LinkError("tampered", "this visitor id is not one we issued") from None
+        raise LinkError("tampered", _("this visitor id is not one we issued")) from None
     if not isinstance(value, str) or not value.startswith("visitor:"):
-        raise LinkError("tampered", "this visitor id is not one we issued")
+        raise LinkError("tampered", _("this visitor id is not one we issued"))
     return value

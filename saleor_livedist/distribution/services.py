@@ -13,10 +13,11 @@ from urllib.parse import quote
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 
 from ..conf import get_setting
 from ..core.attribution import clip_key
+from ..core.events import TARGET_KINDS
 from ..exceptions import ClickRateLimited, ServiceError
 from ..inbox import processing
 from ..models import (
@@ -61,6 +62,9 @@ def landing_url(token: str, kind: str, target: str, visitor: str) -> str:
     return f"{url}{separator}livedist_visitor={quote(sign_visitor(visitor), safe='')}{fragment}"
 
 
+# What a share link points at, as a message names it (the kinds themselves stay English in the API).
+KIND_NAMES = {"live": gettext_lazy("live"), "replay": gettext_lazy("replay"), "clip": gettext_lazy("clip"),
+              "product": gettext_lazy("product")}
 PRODUCT_SLUG = re.compile(r"[-\w]+")  # Saleor's slugs (slugify, Unicode allowed)
 UNSHAREABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
@@ -68,13 +72,14 @@ UNSHAREABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 def create_share_link(distributor: str, kind: str, target: str) -> ShareLink:
     """A distributor's link to a live, replay or clip that exists here, or to a product of the store."""
     if not Distributor.objects.filter(id=distributor).exists():
-        raise ServiceError(None, "NOT_A_DISTRIBUTOR", "only distributors can create share links; become one first")
+        raise ServiceError(None, "NOT_A_DISTRIBUTOR", _("only distributors can create share links; become one "
+                                                        "first"))
     if DistributorBan.objects.filter(distributor=distributor).exists():
         raise ServiceError(None, "BANNED", _("this distributor account is banned; it cannot create share links"))
     try:
         token = make_share_token(distributor, kind, target)
     except LinkError as exc:
-        raise ServiceError("kind" if "points at one of" in str(exc) else "target", "INVALID", str(exc)) from None
+        raise ServiceError("kind" if kind not in TARGET_KINDS else "target", "INVALID", str(exc)) from None
     check_target(kind, target)
     return ShareLink.objects.create(token=token, distributor=distributor, kind=kind, target=target)
 
@@ -90,7 +95,7 @@ def check_target(kind: str, target: str) -> None:
                                                   "not %(target)r") % {"target": target})
     if not target_exists(kind, target):
         raise ServiceError("target", "NOT_FOUND", _("there is no %(kind)s %(target)r to share") % {
-            "kind": kind, "target": target})
+            "kind": KIND_NAMES.get(kind, kind), "target": target})
 
 
 def target_exists(kind: str, target: str) -> bool:
@@ -120,9 +125,9 @@ def record_click(token: str, signed_visitor: str | None, viewer: str | None = No
     share = read_share_token(token, max_age_days=get_setting("LINK_MAX_AGE_DAYS"))
     if not ShareLink.objects.filter(token=token).exists() or not Distributor.objects.filter(
             id=share.distributor).exists():
-        raise LinkError("unknown", "this share link is unknown: it was not created here, or it was removed")
+        raise LinkError("unknown", _("this share link is unknown: it was not created here, or it was removed"))
     if DistributorBan.objects.filter(distributor=share.distributor).exists():
-        raise LinkError("withdrawn", "this share link was withdrawn")
+        raise LinkError("withdrawn", _("this share link was withdrawn"))
     visitor = viewer
     if visitor is None and signed_visitor:
         try:
@@ -152,9 +157,10 @@ def become_distributor(identity: str, consent: bool, live: str | None = None) ->
     """One tap, no fee, no form beyond consent; the upline is whoever the customer is bound to, else (from a
     live room, when the rules' join.upline_fallback says host) the live's host."""
     if not consent:
-        raise ServiceError("consent", "CONSENT_REQUIRED", "agree to the distributor terms to become a distributor")
+        raise ServiceError("consent", "CONSENT_REQUIRED", _("agree to the distributor terms to become a "
+                                                            "distributor"))
     if Distributor.objects.filter(id=identity).exists():
-        raise ServiceError(None, "ALREADY_DISTRIBUTOR", "you are already a distributor")
+        raise ServiceError(None, "ALREADY_DISTRIBUTOR", _("you are already a distributor"))
     event = {"id": _event_id("join"), "type": "distributor.joined", "at": _now().isoformat(), "customer": identity,
              **({"live": live} if live else {})}
     with transaction.atomic():
@@ -162,7 +168,7 @@ def become_distributor(identity: str, consent: bool, live: str | None = None) ->
     processing.process_pending()  # one tap means the answer now, not after a worker gets to it
     distributor = Distributor.objects.filter(id=identity).first()
     if distributor is None:
-        raise ServiceError(None, "NOT_PROCESSED", "your request is queued; try again in a moment")
+        raise ServiceError(None, "NOT_PROCESSED", _("your request is queued; try again in a moment"))
     return distributor
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import graphene
+from django.utils.translation import gettext as _
 
 from ..distribution.links import VISITOR_COOKIE
 from ..live_room import coupons
@@ -109,5 +110,5 @@ def _issue(coupon_id: str) -> int:
 
     coupon = LiveCoupon.objects.filter(id=coupon_id).first()
     if coupon is None:
-        raise ServiceError("id", "NOT_FOUND", f"no coupon {coupon_id!r}")
+        raise ServiceError("id", "NOT_FOUND", _("no coupon %(id)r") % {"id": coupon_id})
     return coupons.issue(coupon)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import graphene
+from django.utils.translation import gettext as _
 
 from ..live_room import lifecycle, lives, published_tasks, questions
 from ..models import LiveClip, LiveReplay, LiveSession
@@ -177,7 +178,8 @@ class LiveQueries(graphene.ObjectType):
     def resolve_leaderboard(root: Any, info: Any, live: str, by: str | None = None, first: int | None = None) -> Any:
         by = by or "gmv"
         if by not in LEADERBOARD_ORDER:
-            raise ValueError(f"'by' must be one of {', '.join(LEADERBOARD_ORDER)}, got {by!r}")
+            raise ValueError(_("'by' must be one of %(names)s, got %(by)r") % {
+                "names": ", ".join(LEADERBOARD_ORDER), "by": by})
         return cached_leaderboard(live, by, max(1, min(first or 20, 100)))
 
     def resolve_live_questions(root: Any, info: Any, live: str, status: str | None = None) -> Any:
@@ -188,7 +190,7 @@ class LiveQueries(graphene.ObjectType):
         if session is None:
             return []
         if not identity and not staff:
-            raise PermissionDenied("sign in to see questions")
+            raise PermissionDenied(_("sign in to see questions"))
         rows = LiveQuestion.objects.filter(live=session)
         if not questions.can_host(session, identity, staff):
             rows = rows.filter(asked_by=identity)

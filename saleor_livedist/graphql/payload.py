@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import graphene
+from django.utils.translation import gettext as _
 
 from ..exceptions import ServiceError
 
@@ -28,9 +29,9 @@ def payload_mutation(name: str, arguments: dict[str, Any], field: str, output: A
     def mutate(root: Any, info: Any, **kwargs: Any) -> Any:
         context = info.context
         if staff and not context.is_staff:
-            return cls(errors=[Error(code="PERMISSION_DENIED", message="staff only")])
+            return cls(errors=[Error(code="PERMISSION_DENIED", message=_("staff only"))])
         if not staff and not context.identity:
-            return cls(errors=[Error(code="UNAUTHENTICATED", message="sign in first")])
+            return cls(errors=[Error(code="UNAUTHENTICATED", message=_("sign in first"))])
         try:
             return cls(**{field: run(context, **kwargs)}, errors=[])
         except ServiceError as exc:

@@ -11,6 +11,7 @@ from typing import Any
 
 import graphene
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from ..core.money import round_money
 from ..db.rows import plain
@@ -33,13 +34,13 @@ class Context:
 
 def _caller(info: Any) -> str:
     if not info.context.identity:
-        raise PermissionDenied("sign in to use this field")
+        raise PermissionDenied(_("sign in to use this field"))
     return str(info.context.identity)
 
 
 def _staff(info: Any) -> None:
     if not info.context.is_staff:
-        raise PermissionDenied("this field is for staff only")
+        raise PermissionDenied(_("this field is for staff only"))
 
 
 def _page(first: int | None, offset: int | None) -> slice:
@@ -178,9 +179,9 @@ def task_progress(distributor: str, live: str) -> list[TaskProgressType]:
 
 def _task_description(task: Any) -> str:
     q = task.qualify
-    needs = [f"watch {q.watched_minutes} min" if q.watched_minutes else "", "join" if q.entered else "",
-             "buy" if q.ordered else ""]
-    return " and ".join(n for n in needs if n) or "join"
+    needs = [_("watch %(n)d min") % {"n": q.watched_minutes} if q.watched_minutes else "",
+             _("join") if q.entered else "", _("buy") if q.ordered else ""]
+    return _(" and ").join(n for n in needs if n) or _("join")
 
 
 class DistributorType(graphene.ObjectType):

@@ -129,5 +129,5 @@ def _error(error: Exception) -> dict[str, Any]:
         return {"message": str(original), "extensions": {"code": "INVALID"}}
     if original is not None:  # a bug of ours: log it, do not leak internals
         logger.error("livedist GraphQL resolver failed", exc_info=original)
-        return {"message": "internal error", "extensions": {"code": "INTERNAL_ERROR"}}
+        return {"message": _("internal error"), "extensions": {"code": "INTERNAL_ERROR"}}
     return {"message": str(error), "extensions": {"code": "GRAPHQL_ERROR"}}

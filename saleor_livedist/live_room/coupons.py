@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..core.money import quantum
 from ..exceptions import ServiceError
@@ -104,28 +105,33 @@ def create_coupon(live_id: str, coupon_id: str, title: str, kind: str, value: An
     start if it is on air already, else from when it starts)."""
     currency = (currency or "").upper()
     if len(currency) != 3 or not currency.isalpha():
-        raise ServiceError("currency", "INVALID", f"currency must be a 3-letter ISO 4217 code, got {currency!r}")
+        raise ServiceError("currency", "INVALID", _("currency must be a 3-letter ISO 4217 code, got "
+                                                         "%(currency)r") % {"currency": currency})
     if kind not in KINDS:
-        raise ServiceError("kind", "INVALID", f"kind must be {' or '.join(KINDS)}, got {kind!r}")
+        raise ServiceError("kind", "INVALID", _("kind must be %(kinds)s, got %(kind)r") % {
+            "kinds": " | ".join(KINDS), "kind": kind})
     amount = _decimal(value, "value")
     if amount <= 0 or (kind == LiveCoupon.PERCENT and amount > 100):
-        raise ServiceError("value", "INVALID", "the value must be more than 0" + (
-            " and at most 100 (percent off)" if kind == LiveCoupon.PERCENT else f" ({currency} off)"))
+        raise ServiceError("value", "INVALID", _("the value must be more than 0 and at most 100 (percent off)")
+                           if kind == LiveCoupon.PERCENT else
+                           _("the value must be more than 0 (%(currency)s off)") % {"currency": currency})
     if kind == LiveCoupon.FIXED and amount != amount.quantize(quantum(currency)):
-        raise ServiceError("value", "INVALID", f"{amount} has more decimals than {currency} allows")
+        raise ServiceError("value", "INVALID", _("%(amount)s has more decimals than %(currency)s allows") % {
+            "amount": amount, "currency": currency})
     floor = None if min_spent in (None, "") else _decimal(min_spent, "minSpent")
     if floor is not None and floor < 0:
-        raise ServiceError("minSpent", "INVALID", "the minimum spend cannot be negative")
+        raise ServiceError("minSpent", "INVALID", _("the minimum spend cannot be negative"))
     if floor is not None and kind == LiveCoupon.FIXED and floor < amount:
-        raise ServiceError("minSpent", "INVALID", f"the minimum spend ({floor} {currency}) must be at least the "
-                                                  f"amount off ({amount} {currency})")
+        raise ServiceError("minSpent", "INVALID", _("the minimum spend (%(floor)s %(currency)s) must be at "
+                                                    "least the amount off (%(amount)s %(currency)s)") % {
+            "floor": floor, "amount": amount, "currency": currency})
     if not coupon_id or not title:
-        raise ServiceError("id" if not coupon_id else "title", "REQUIRED", "a coupon needs an id and a title")
+        raise ServiceError("id" if not coupon_id else "title", "REQUIRED", _("a coupon needs an id and a title"))
     port = port or voucher_port()
     with transaction.atomic():
-        live = locked_before_end(live_id, "a live coupon")
+        live = locked_before_end(live_id, _("a live coupon"))
         if LiveCoupon.objects.filter(id=coupon_id).exists():
-            raise ServiceError("id", "UNIQUE", f"a coupon with id {coupon_id!r} exists already")
+            raise ServiceError("id", "UNIQUE", _("a coupon with id %(id)r exists already") % {"id": coupon_id})
         coupon = LiveCoupon(id=coupon_id, live=live, title=title, kind=kind, value=amount, currency=currency,
                             min_spent=floor, created_by=created_by)
         coupon.voucher = port.create(coupon, live.channel)
@@ -142,18 +148,19 @@ def code_for(coupon: LiveCoupon, distributor: str, port: VoucherPort | None = No
     existing = LiveCouponCode.objects.filter(coupon=coupon, distributor=distributor).first()
     if existing is not None:
         if code is not None and existing.code != code.upper():
-            raise ServiceError("code", "UNIQUE", f"{distributor} has code {existing.code} for this coupon already")
+            raise ServiceError("code", "UNIQUE", _("%(distributor)s has code %(code)s for this coupon "
+                                                     "already") % {"distributor": distributor, "code": existing.code})
         return existing
     if code is not None:
         code = code.strip().upper()
         if not CODE_PATTERN.fullmatch(code):
-            raise ServiceError("code", "INVALID", f"{code!r}: a code is 3 to 32 letters, digits and '-', "
-                                                  "starting with a letter or digit")
+            raise ServiceError("code", "INVALID", _("%(code)r: a code is 3 to 32 letters, digits and '-', "
+                                                    "starting with a letter or digit") % {"code": code})
         if LiveCouponCode.objects.filter(code=code).exists():
-            raise ServiceError("code", "UNIQUE", f"the code {code} is taken")
+            raise ServiceError("code", "UNIQUE", _("the code %(code)s is taken") % {"code": code})
     port = port or voucher_port()
     wanted = code
-    for _ in range(5):
+    for _attempt in range(5):
         code = code or _new_code(coupon)
         try:
             with transaction.atomic():
@@ -165,14 +172,14 @@ def code_for(coupon: LiveCoupon, distributor: str, port: VoucherPort | None = No
             if existing is not None:
                 return existing
             if wanted is not None:
-                raise ServiceError("code", "UNIQUE", f"the code {wanted} is taken") from None
+                raise ServiceError("code", "UNIQUE", _("the code %(code)s is taken") % {"code": wanted}) from None
             code = None
-    raise ServiceError("code", "UNAVAILABLE", "could not make a unique code; try again")
+    raise ServiceError("code", "UNAVAILABLE", _("could not make a unique code; try again"))
 
 
 def _new_code(coupon: LiveCoupon) -> str:
     prefix = "".join(ch for ch in coupon.id.upper() if ch.isalnum())[:8] or "LIVE"
-    return prefix + "-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return prefix + "-" + "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
 
 
 def issue(coupon: LiveCoupon, invitations: Iterable[tuple[str, str]] | None = None,
@@ -241,24 +248,28 @@ def check_code(code: str, at: datetime | None = None, subtotal: Decimal | None =
     row = LiveCouponCode.objects.filter(code=(code or "").strip().upper()).select_related(
         "coupon", "coupon__live").first()
     if row is None:
-        return CodeCheck(False, f"{code!r} is not a live coupon code")
+        return CodeCheck(False, _("%(code)r is not a live coupon code") % {"code": code})
     coupon, live = row.coupon, row.coupon.live
-    name = f"coupon {row.code} ({coupon.title})"
+    words = {"name": _("coupon %(code)s (%(title)s)") % {"code": row.code, "title": coupon.title},
+             "live": live.title, "currency": coupon.currency}
     if live.actual_start is None or live.actual_start > at:
-        return CodeCheck(False, f"{name} can only be used while the live '{live.title}' is on air; it has not "
-                                f"started yet (scheduled for {_when(live.scheduled_start)})", coupon, row.distributor)
+        return CodeCheck(False, _("%(name)s can only be used while the live '%(live)s' is on air; it has not started "
+                                  "yet (scheduled for %(when)s)") % {**words, "when": _when(live.scheduled_start)},
+                         coupon, row.distributor)
     if live.actual_end is not None and live.actual_end <= at:
-        return CodeCheck(False, f"{name} could only be used while the live '{live.title}' was on air; the live "
-                                f"ended at {_when(live.actual_end)}", coupon, row.distributor)
+        return CodeCheck(False, _("%(name)s could only be used while the live '%(live)s' was on air; the live ended "
+                                  "at %(when)s") % {**words, "when": _when(live.actual_end)}, coupon, row.distributor)
     if currency is not None and currency.upper() != coupon.currency:
-        return CodeCheck(False, f"{name} is for orders in {coupon.currency}, not {currency.upper()}", coupon,
-                         row.distributor)
+        return CodeCheck(False, _("%(name)s is for orders in %(currency)s, not %(given)s") % {
+            **words, "given": currency.upper()}, coupon, row.distributor)
     if subtotal is not None and coupon.min_spent is not None and subtotal < coupon.min_spent:
-        return CodeCheck(False, f"{name} needs a subtotal of at least {coupon.min_spent.normalize():f} "
-                                f"{coupon.currency}; this one is {subtotal:f} {coupon.currency}", coupon,
-                         row.distributor)
+        return CodeCheck(False, _("%(name)s needs a subtotal of at least %(floor)s %(currency)s; this one is "
+                                  "%(subtotal)s %(currency)s") % {
+            **words, "floor": f"{coupon.min_spent.normalize():f}", "subtotal": f"{subtotal:f}"}, coupon,
+            row.distributor)
     discount = None if subtotal is None else _discount(coupon.kind, coupon.value, subtotal, coupon.currency)
-    return CodeCheck(True, f"{name} is valid until the live '{live.title}' ends", coupon, row.distributor, discount)
+    return CodeCheck(True, _("%(name)s is valid until the live '%(live)s' ends") % words, coupon, row.distributor,
+                     discount)
 
 
 def coupon_of_order(code: str | None) -> dict[str, str] | None:
@@ -286,9 +297,11 @@ def _decimal(value: Any, field: str) -> Decimal:
     try:
         result = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise ServiceError(field, "INVALID", f"{field} must be a number, got {value!r}") from None
+        raise ServiceError(field, "INVALID", _("%(field)s must be a number, got %(value)r") % {
+            "field": field, "value": value}) from None
     if not result.is_finite():
-        raise ServiceError(field, "INVALID", f"{field} must be a number, got {value!r}")
+        raise ServiceError(field, "INVALID", _("%(field)s must be a number, got %(value)r") % {
+            "field": field, "value": value})
     return result
 
 

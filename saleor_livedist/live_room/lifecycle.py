@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..exceptions import ServiceError
 from ..models import LiveSession
@@ -16,7 +17,8 @@ def start_live(live_id: str) -> LiveSession:
     """scheduled -> live. Starting twice is refused, so the engine's clock for the live is set once."""
     live = locked(live_id)
     if live.status != LiveSession.SCHEDULED:
-        raise ServiceError("id", "INVALID_STATE", f"the live is {live.status}; only a scheduled live can start")
+        raise ServiceError("id", "INVALID_STATE", _("the live is %(status)s; only a scheduled live can "
+                                                       "start") % {"status": live.get_status_display()})
     live.status, live.actual_start = LiveSession.LIVE, timezone.now()
     live.save(update_fields=["status", "actual_start"])
     submit_event(f"live:{live_id}:started", "live.started", live.actual_start, live=live_id)
@@ -29,7 +31,8 @@ def start_live(live_id: str) -> LiveSession:
 def end_live(live_id: str) -> LiveSession:
     live = locked(live_id)
     if live.status != LiveSession.LIVE:
-        raise ServiceError("id", "INVALID_STATE", f"the live is {live.status}; only a live on air can end")
+        raise ServiceError("id", "INVALID_STATE", _("the live is %(status)s; only a live on air can end") % {
+            "status": live.get_status_display()})
     live.status, live.actual_end = LiveSession.ENDED, timezone.now()
     live.save(update_fields=["status", "actual_end"])
     submit_event(f"live:{live_id}:ended", "live.ended", live.actual_end, live=live_id)

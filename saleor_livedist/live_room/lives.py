@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..exceptions import ServiceError
 from ..inbox import processing
@@ -22,11 +23,11 @@ def submit_event(event_id: str, etype: str, at: datetime, **fields: Any) -> None
 def schedule_live(live_id: str, title: str, scheduled_start: datetime, featured_products: list[str],
                   host: str = "", channel: str = "", stream_url: str = "") -> LiveSession:
     if not live_id or not title:
-        raise ServiceError("id" if not live_id else "title", "REQUIRED", "a live needs an id and a title")
+        raise ServiceError("id" if not live_id else "title", "REQUIRED", _("a live needs an id and a title"))
     if scheduled_start.tzinfo is None:
-        raise ServiceError("scheduledStart", "INVALID", "the start time needs a UTC offset")
+        raise ServiceError("scheduledStart", "INVALID", _("the start time needs a UTC offset"))
     if LiveSession.objects.filter(id=live_id).exists():
-        raise ServiceError("id", "UNIQUE", f"a live with id {live_id!r} exists already")
+        raise ServiceError("id", "UNIQUE", _("a live with id %(id)r exists already") % {"id": live_id})
     live = LiveSession.objects.create(id=live_id, title=title, scheduled_start=scheduled_start, host=host,
                                       channel=channel, featured_products=list(featured_products),
                                       stream_url=stream_url)
@@ -39,7 +40,7 @@ def locked(live_id: str, field: str = "id") -> LiveSession:
     """The live, locked for the caller's transaction; ServiceError (on `field`) if there is none."""
     live = LiveSession.objects.select_for_update().filter(id=live_id).first()
     if live is None:
-        raise ServiceError(field, "NOT_FOUND", f"no live {live_id!r}")
+        raise ServiceError(field, "NOT_FOUND", _("no live %(id)r") % {"id": live_id})
     return live
 
 
@@ -48,8 +49,8 @@ def locked_before_end(live_id: str, what: str) -> LiveSession:
     scheduled live or one on air."""
     live = locked(live_id, "live")
     if live.status == LiveSession.ENDED:
-        raise ServiceError("live", "INVALID_STATE", f"the live has ended; {what} is for a scheduled live or one "
-                                                    "on air")
+        raise ServiceError("live", "INVALID_STATE", _("the live has ended; %(what)s is for a scheduled live or "
+                                                      "one on air") % {"what": what})
     return live
 
 
@@ -57,12 +58,12 @@ def locked_before_end(live_id: str, what: str) -> LiveSession:
 def publish_replay(live_id: str, replay_id: str, url: str, available_until: datetime | None = None) -> LiveReplay:
     live = locked(live_id)
     if live.status != LiveSession.ENDED:
-        raise ServiceError("liveId", "INVALID_STATE", "a replay is published once the live has ended")
+        raise ServiceError("liveId", "INVALID_STATE", _("a replay is published once the live has ended"))
     if LiveReplay.objects.filter(id=replay_id).exists():
-        raise ServiceError("id", "UNIQUE", f"a replay with id {replay_id!r} exists already")
+        raise ServiceError("id", "UNIQUE", _("a replay with id %(id)r exists already") % {"id": replay_id})
     now = timezone.now()
     if available_until is not None and available_until <= now:
-        raise ServiceError("availableUntil", "INVALID", "the replay must stay available after now")
+        raise ServiceError("availableUntil", "INVALID", _("the replay must stay available after now"))
     replay = LiveReplay.objects.create(id=replay_id, live=live, url=url, available_from=now,
                                        available_until=available_until)
     extra = {"until": available_until.isoformat()} if available_until else {}
@@ -75,14 +76,14 @@ def create_clip(live_id: str, clip_id: str, start_seconds: int, end_seconds: int
                 url: str = "", replay_id: str | None = None) -> LiveClip:
     live = locked(live_id)
     if start_seconds < 0 or end_seconds <= start_seconds:
-        raise ServiceError("endSeconds", "INVALID", "a clip ends after it starts")
+        raise ServiceError("endSeconds", "INVALID", _("a clip ends after it starts"))
     if LiveClip.objects.filter(id=clip_id).exists():
-        raise ServiceError("id", "UNIQUE", f"a clip with id {clip_id!r} exists already")
+        raise ServiceError("id", "UNIQUE", _("a clip with id %(id)r exists already") % {"id": clip_id})
     replay = None
     if replay_id is not None:
         replay = LiveReplay.objects.filter(id=replay_id, live=live).first()
         if replay is None:
-            raise ServiceError("replayId", "NOT_FOUND", f"no replay {replay_id!r} of this live")
+            raise ServiceError("replayId", "NOT_FOUND", _("no replay %(id)r of this live") % {"id": replay_id})
     clip = LiveClip.objects.create(id=clip_id, live=live, replay=replay, title=title, start_seconds=start_seconds,
                                    end_seconds=end_seconds, url=url)
     extra: dict[str, Any] = {}

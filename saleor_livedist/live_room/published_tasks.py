@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..exceptions import RuleFileError, ServiceError
 from ..models import PublishedTask
@@ -32,12 +33,14 @@ def publish_task(live_id: str, task_id: str, published_by: str = "", **fields: A
     from ..inbox.processing import rules_source
 
     with transaction.atomic():
-        live = locked_before_end(live_id, "an invite task staff publish")
+        live = locked_before_end(live_id, _("an invite task staff publish"))
         existing = PublishedTask.objects.filter(task_id=task_id).first()
         if existing is not None:
-            state = "withdrawn" if existing.withdrawn_at else "published"
-            raise ServiceError("id", "UNIQUE", f"a task {task_id!r} was {state} already (for live "
-                                               f"{existing.live_id}); task ids are never reused, pick another")
+            message = (_("a task %(id)r was withdrawn already (for live %(live)s); task ids are never reused, pick "
+                         "another") if existing.withdrawn_at else
+                       _("a task %(id)r was published already (for live %(live)s); task ids are never reused, pick "
+                         "another"))
+            raise ServiceError("id", "UNIQUE", message % {"id": task_id, "live": existing.live_id})
         row = PublishedTask(live=live, task_id=task_id, document=task_document(live_id, task_id, **fields),
                             published_by=published_by)
         try:
@@ -56,8 +59,8 @@ def withdraw_task(task_id: str) -> PublishedTask:
     with transaction.atomic():
         row = PublishedTask.objects.select_for_update().filter(task_id=task_id).first()
         if row is None:
-            raise ServiceError("id", "NOT_FOUND", f"no published task {task_id!r} (tasks in rule files are "
-                                                  "withdrawn by editing the file)")
+            raise ServiceError("id", "NOT_FOUND", _("no published task %(id)r (tasks in rule files are "
+                                                    "withdrawn by editing the file)") % {"id": task_id})
         if row.withdrawn_at is None:
             row.withdrawn_at = row.changed_at = timezone.now()
             row.save(update_fields=["withdrawn_at", "changed_at"])

@@ -14,10 +14,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
-from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..conf import get_setting
+from ..i18n import DEFAULT_LANGUAGE, package_language
 from ..identity import GUEST_PREFIX, user_pk
 from ..inbox import broker
 from ..models import Alias, Click, LiveCouponIssue, LiveSession, Reminder, ReminderOptOut, Watch
@@ -50,6 +53,17 @@ def email_of(person: str) -> str | None:
     return get_user_model().objects.filter(pk=pk).values_list("email", flat=True).first() or None
 
 
+def language_of(person: str) -> str:
+    """The language to write to the person in: their account's (`language_code`, as Saleor's User keeps it) if
+    the package speaks it, else the project's LANGUAGE_CODE."""
+    pk = user_pk(person)
+    model = get_user_model()
+    chosen = None
+    if pk is not None and any(f.name == "language_code" for f in model._meta.get_fields()):
+        chosen = model.objects.filter(pk=pk).values_list("language_code", flat=True).first()
+    return package_language(chosen) or package_language(settings.LANGUAGE_CODE) or DEFAULT_LANGUAGE
+
+
 def coupons_for(live: LiveSession, person: str) -> list[dict[str, str]]:
     """The live coupons issued to the person for this live (issued when the live started)."""
     return [{"code": code, "title": title} for code, title in LiveCouponIssue.objects.filter(
@@ -57,14 +71,17 @@ def coupons_for(live: LiveSession, person: str) -> list[dict[str, str]]:
 
 
 def by_email(live: LiveSession, person: str, email: str | None) -> bool:
-    """Django's mail backend, to the person's address; False (not sent) for an anonymous visitor."""
-    if email:
-        text = f"{live.title} has started. Join now: {live.stream_url or live.id}"
+    """Django's mail backend, to the person's address, in their language; False (not sent) for an anonymous
+    visitor."""
+    if not email:
+        return False
+    with translation.override(language_of(person)):
+        text = _("%(title)s has started. Join now: %(url)s") % {"title": live.title,
+                                                                "url": live.stream_url or live.id}
         for coupon in coupons_for(live, person):
-            text += f"\n\nYour live coupon: {coupon['code']} ({coupon['title']}), valid while the live is on air."
-        send_mail(f"{live.title} is live now", text, None, [email])
-        return True
-    return False
+            text += "\n\n" + _("Your live coupon: %(code)s (%(title)s), valid while the live is on air.") % coupon
+        send_mail(_("%(title)s is live now") % {"title": live.title}, text, None, [email])
+    return True
 
 
 def by_webhook(live: LiveSession, person: str, email: str | None) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timezone
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from saleor.channel.models import Channel
 from saleor.discount import DiscountValueType, VoucherType
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
@@ -24,11 +25,12 @@ class SaleorVouchers:
     def create(self, coupon: LiveCoupon, channel: str) -> str:
         listed = Channel.objects.filter(slug=channel).first()
         if listed is None:
-            raise ServiceError("live", "INVALID", f"the live's channel {channel!r} is not a Saleor channel: set the "
-                                                  "live's channel to the slug of the channel it sells in")
+            raise ServiceError("live", "INVALID", _("the live's channel %(channel)r is not a Saleor channel: set the "
+                                                    "live's channel to the slug of the channel it sells in") % {
+                "channel": channel})
         if coupon.kind == LiveCoupon.FIXED and listed.currency_code != coupon.currency:
-            raise ServiceError("currency", "INVALID", f"channel {channel} sells in {listed.currency_code}, not "
-                                                      f"{coupon.currency}")
+            raise ServiceError("currency", "INVALID", _("channel %(channel)s sells in %(sells)s, not %(currency)s") % {
+                "channel": channel, "sells": listed.currency_code, "currency": coupon.currency})
         with transaction.atomic():
             voucher = Voucher.objects.create(
                 type=VoucherType.ENTIRE_ORDER, name=f"{coupon.title} (live {coupon.live_id} only)",

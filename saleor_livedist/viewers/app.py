@@ -62,19 +62,24 @@ class ViewerApp:
         if environ.get("PATH_INFO", "").rstrip("/") != self.path or self._for_django(environ):
             if self.fallback is not None:
                 return self.fallback(environ, start_response)
-            missing = {"errors": [{"message": f"no endpoint at {environ.get('PATH_INFO')!r}"}]}
+            with translation.override(environ_language(environ)):
+                missing = {"errors": [{"message": _("no endpoint at %(path)r") % {"path": environ.get("PATH_INFO")}}]}
             status, headers, body = _json(404, missing)
         else:
-            try:
-                with translation.override(environ_language(environ)):
-                    status, headers, body = self.handle(environ)
-            except Exception:  # as the plugin's endpoint answers: JSON, and the traceback in the log
-                logger.exception("saleor-livedist: the viewer endpoint failed")
-                status, headers, body = _json(500, {"errors": [{"message": "internal error"}]})
-            if environ.get("REQUEST_METHOD") != "OPTIONS":
-                headers += cors_headers(environ.get("HTTP_ORIGIN"))
+            with translation.override(environ_language(environ)):
+                status, headers, body = self._answer(environ)
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [body]
+
+    def _answer(self, environ: dict[str, Any]) -> Answer:
+        try:
+            status, headers, body = self.handle(environ)
+        except Exception:  # as the plugin's endpoint answers: JSON, and the traceback in the log
+            logger.exception("saleor-livedist: the viewer endpoint failed")
+            status, headers, body = _json(500, {"errors": [{"message": _("internal error")}]})
+        if environ.get("REQUEST_METHOD") != "OPTIONS":
+            headers += cors_headers(environ.get("HTTP_ORIGIN"))
+        return status, headers, body
 
     def _for_django(self, environ: dict[str, Any]) -> bool:
         cookies = environ.get("HTTP_COOKIE", "")
@@ -95,7 +100,8 @@ class ViewerApp:
             code, json_headers, content = _json(status, refused.payload())
             return code, json_headers + headers, content
         if environ.get("REQUEST_METHOD") != "POST":
-            return _json(405, ViewerError(405, "METHOD_NOT_ALLOWED", "POST a JSON object to this endpoint").payload())
+            refused = ViewerError(405, "METHOD_NOT_ALLOWED", _("POST a JSON object to this endpoint"))
+            return _json(405, refused.payload())
         try:
             wanted = parse_request(_body(environ))
             viewer = self._identify(environ, wanted.action)

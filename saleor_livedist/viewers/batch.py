@@ -19,7 +19,7 @@ from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError, connection, connections, transaction
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 
 from ..core.events import parse_event
 from ..core.records import WatchRecord
@@ -62,8 +62,8 @@ def _record_isolated(todo: list[Pending]) -> None:
         todo = [item for item in todo if item.result is None]  # refusals so far stand; nothing was kept
         if len(todo) == 1:
             logger.warning("livedist viewer endpoint: the database refused one request's data", exc_info=True)
-            todo[0].result = ViewerError(400, "INVALID", _("this request's data cannot be stored; nothing was "
-                                                           "recorded"))
+            todo[0].result = ViewerError(400, "INVALID", gettext_lazy("this request's data cannot be stored; "
+                                                                      "nothing was recorded"))
             return
         if not todo:
             return
@@ -202,14 +202,16 @@ def _check_lives(batch: list[Pending]) -> None:
     for item in batch:
         live = item.wanted.live
         if live not in found:
-            item.result = ViewerError(404, "LIVE_NOT_FOUND", f"there is no live {live!r}")
+            item.result = ViewerError(404, "LIVE_NOT_FOUND", gettext_lazy("there is no live %(live)r"), params={
+                "live": live})
             continue
         started_at, ended_at = found[live]
         if ended_at is not None and ended_at <= at:
-            item.result = ViewerError(409, "LIVE_ENDED", f"live {live!r} has ended; nothing was recorded")
+            item.result = ViewerError(409, "LIVE_ENDED", gettext_lazy("live %(live)r has ended; nothing was "
+                                                                      "recorded"), params={"live": live})
         elif started_at is None or started_at > at:
-            item.result = ViewerError(409, "LIVE_NOT_STARTED", f"live {live!r} is not on air yet; nothing was "
-                                                               f"recorded")
+            item.result = ViewerError(409, "LIVE_NOT_STARTED", gettext_lazy(
+                "live %(live)r is not on air yet; nothing was recorded"), params={"live": live})
 
 
 def _lock(tabs: Any) -> None:
@@ -357,8 +359,8 @@ class Batcher:
         item = Pending(wanted, viewer, address)
         self.submit(item)
         if not item.done.acquire(timeout=self.wait_seconds):
-            raise ViewerError(503, "UNAVAILABLE", "the server is too busy to confirm this request in time; it may "
-                                                  "or may not be recorded, and sending it again is harmless")
+            raise ViewerError(503, "UNAVAILABLE", _("the server is too busy to confirm this request in time; it "
+                                                    "may or may not be recorded, and sending it again is harmless"))
         if isinstance(item.result, ViewerError):
             raise item.result
         assert item.result is not None
@@ -371,7 +373,7 @@ class Batcher:
                     self._reset()
         with self._ready:
             if self._closing:
-                raise ViewerError(503, "UNAVAILABLE", "the server is shutting down; nothing was recorded")
+                raise ViewerError(503, "UNAVAILABLE", _("the server is shutting down; nothing was recorded"))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="livedist-viewer-batcher", daemon=True)
                 self._thread.start()
@@ -414,8 +416,8 @@ class Batcher:
                              len(batch))
             for item in batch:
                 if item.result is None:
-                    item.result = ViewerError(503, "UNAVAILABLE", "the database is unavailable; nothing was "
-                                                                  "recorded, send it again")
+                    item.result = ViewerError(503, "UNAVAILABLE", gettext_lazy("the database is unavailable; "
+                                                                               "nothing was recorded, send it again"))
             try:
                 connection.close()  # the next batch starts on a fresh connection
             except Exception:

@@ -50,11 +50,17 @@ def now() -> datetime:
 
 
 class ViewerError(LiveDistError, ValueError):
-    """A request refused with an HTTP status and a stable code; nothing was recorded."""
+    """A request refused with an HTTP status and a stable code; nothing was recorded. A refusal made on the
+    batch thread carries a lazy message and its `params`, put in words in the request's language when read."""
 
-    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None):
-        self.status, self.code, self.retry_after = status, code, retry_after
+    def __init__(self, status: int, code: str, message: Any, retry_after: int | None = None,
+                 params: dict[str, Any] | None = None):
+        self.status, self.code, self.retry_after, self.params = status, code, retry_after, params
         super().__init__(message)
+
+    def __str__(self) -> str:
+        message = str(self.args[0])
+        return message % self.params if self.params is not None else message
 
     def payload(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": str(self)}
@@ -167,14 +173,15 @@ def parse_request(raw: bytes) -> ViewerRequest:
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise ViewerError(400, "INVALID", _("the body must be a JSON object")) from None
     if not isinstance(data, dict):
-        raise ViewerError(400, "INVALID", 'the body must be a JSON object such as {"live": "live-1", '
-                                          '"action": "heartbeat", "tab": "t1"}')
+        raise ViewerError(400, "INVALID", _('the body must be a JSON object such as {"live": "live-1", '
+                                            '"action": "heartbeat", "tab": "t1"}'))
     live, action, tab = data.get("live"), data.get("action"), data.get("tab")
     if not isinstance(live, str) or not live or len(live) > MAX_LIVE_LENGTH or _UNSTORABLE.search(live):
         raise ViewerError(400, "INVALID", _("'live' must be the id of a live (1 to %(n)d printable characters)")
                           % {"n": MAX_LIVE_LENGTH})
     if action not in ACTIONS:
-        raise ViewerError(400, "INVALID", f"'action' must be one of {', '.join(ACTIONS)}, got {action!r}")
+        raise ViewerError(400, "INVALID", _("'action' must be one of %(actions)s, got %(action)r") % {
+            "actions": ", ".join(ACTIONS), "action": action})
     if tab is not None and (not isinstance(tab, str) or len(tab) > MAX_TAB_LENGTH or _UNSTORABLE.search(tab)):
         raise ViewerError(400, "INVALID", _("'tab' must be a string of at most %(n)d printable characters")
                           % {"n": MAX_TAB_LENGTH})
@@ -193,8 +200,8 @@ def verified_visitor(signed: str | None) -> str | None:
     try:
         return _read_visitor(signed)
     except LinkError:
-        raise ViewerError(403, "FORBIDDEN_VISITOR", "this visitor id is not one we issued; nothing was "
-                                                    "recorded (join again without it to get a new one)") from None
+        raise ViewerError(403, "FORBIDDEN_VISITOR", _("this visitor id is not one we issued; nothing was "
+                                                      "recorded (join again without it to get a new one)")) from None
 
 
 @lru_cache(maxsize=VERIFIED_CACHE_SIZE)
@@ -211,8 +218,9 @@ def viewer_of(visitor: str | None, user: Any, action: str) -> Viewer:
     if visitor is not None:
         return Viewer(id=visitor, visitor=visitor)
     if action != "join":
-        raise ViewerError(400, "VISITOR_REQUIRED", f"no viewer: send join first (it sets the {VISITOR_COOKIE} "
-                                                   f"cookie), or the signed visitor id in {VISITOR_HEADER}")
+        raise ViewerError(400, "VISITOR_REQUIRED", _("no viewer: send join first (it sets the %(cookie)s "
+                                                     "cookie), or the signed visitor id in %(header)s") % {
+            "cookie": VISITOR_COOKIE, "header": VISITOR_HEADER})
     return Viewer(id=new_visitor_id(), issued=True)
 
 

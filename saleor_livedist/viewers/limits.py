@@ -9,6 +9,8 @@ from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy
+
 from ..counters import add_counts
 from . import contract
 from .contract import ViewerError, digest
@@ -49,6 +51,10 @@ def admit(batch: list[Pending], at: datetime) -> None:
 
 def _refusal(scope: str, limit: int, window: int, stamp: float) -> ViewerError:
     retry_after = max(1, math.ceil((int(stamp // window) + 1) * window - stamp))
-    per = "viewer" if scope == "viewer" else "client address"
-    return ViewerError(429, "RATE_LIMITED", f"too many requests for this {per} (at most {limit} per {window} s); "
-                                            f"nothing was recorded, retry in {retry_after} s", retry_after)
+    message = (gettext_lazy("too many requests for this viewer (at most %(limit)d per %(window)d s); nothing was "
+                            "recorded, retry in %(retry)d s") if scope == "viewer" else
+               gettext_lazy("too many requests for this client address (at most %(limit)d per %(window)d s); "
+                            "nothing was recorded, retry in %(retry)d s"))
+    # Made on the batch thread: put in words when the request's answer is written, in its language.
+    return ViewerError(429, "RATE_LIMITED", message, retry_after,
+                       params={"limit": limit, "window": window, "retry": retry_after})

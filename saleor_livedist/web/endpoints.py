@@ -77,7 +77,7 @@ def _route(request: HttpRequest, path: str, authenticate: Authenticator, authent
         return viewer_endpoint(request, authenticate)
     if path.startswith("widget/leaderboard/"):
         return leaderboard_widget(request, path[len("widget/leaderboard/"):].strip("/"))
-    return JsonResponse({"errors": [{"message": f"no endpoint at {path!r}"}]}, status=404)
+    return JsonResponse({"errors": [{"message": _("no endpoint at %(path)r") % {"path": path}}]}, status=404)
 
 
 def click(request: HttpRequest, token: str, authenticate: Authenticator) -> HttpResponse:
@@ -121,7 +121,8 @@ def leaderboard_widget(request: HttpRequest, live_id: str) -> HttpResponse:
 
     live = LiveSession.objects.filter(id=live_id).first()
     if live is None:
-        return JsonResponse({"errors": [{"code": "LIVE_NOT_FOUND", "message": f"no live {live_id!r}"}]}, status=404)
+        return JsonResponse({"errors": [{"code": "LIVE_NOT_FOUND", "message": _("no live %(id)r") % {"id": live_id}}]},
+                            status=404)
     prefix = request.path.rsplit("widget/", 1)[0]
     return render(request, "saleor_livedist/leaderboard.html",
                   {"live": live, "endpoint": prefix + "graphql/", "interval_ms": WIDGET_REFRESH_MS})

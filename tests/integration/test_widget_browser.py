@@ -109,3 +109,34 @@ def test_the_sandbox_admin_is_styled_in_a_browser(live_server: Any, browser: Any
     browser.find_element("css selector", "input[type=submit]").click()
     wait_for(lambda: "Site administration" in browser.page_source)
     browser.save_screenshot(str(tmp_path / "admin.png"))
+
+
+def test_the_widget_in_chinese(live_server: Any, browser: Any, tmp_path: Path) -> None:
+    """?lang=zh-Hans (an OBS browser source sends no useful Accept-Language): the page and the rows the script
+    draws are in the catalogue's Chinese."""
+    from django.test import Client
+
+    from saleor_livedist.models import LiveSession
+    from tests.i18n.test_translated import zh
+
+    client, amy = Client(), user("amy")
+    join(client, amy)
+    now = timezone.now()
+    LiveSession.objects.create(id="l4", title="Night market", scheduled_start=now, status="live", actual_start=now)
+    for event in [
+        {"id": "ls", "type": "live.scheduled", "at": now.isoformat(), "live": "l4", "starts_at": now.isoformat(),
+         "products": ["p-dress"]},
+        {"id": "st", "type": "live.started", "at": now.isoformat(), "live": "l4"},
+        {"id": "k1", "type": "link.clicked", "at": now.isoformat(), "distributor": "user:%d" % amy.pk,
+         "visitor": "v1", "target": {"live": "l4"}},
+    ]:
+        processing.submit(event)
+    order("v1", "o1", "p-dress")
+    browser.get(f"{live_server.url}/widget/leaderboard/l4/?lang=zh-Hans")
+    wait_for(lambda: names(browser) == ["a***@example.com"])
+    meta = zh("%%(orders)s orders · %%(invited)s invited · %%(qualified)s qualified").replace("%%", "%")
+    row = browser.find_element("css selector", "#rows li:first-child .meta").text
+    assert row == meta % {"orders": 1, "invited": 1, "qualified": 0}
+    assert browser.title == zh("%(title)s · leaderboard", title="Night market")
+    browser.save_screenshot(str(tmp_path / "zh.png"))
+    assert browser.find_element("css selector", "html").get_attribute("lang") == "zh-hans"
