@@ -85,8 +85,8 @@ INVALID = _("The sign-in token is not valid (it is not signed by this Saleor).")
 OTHER_ISSUER = _("The sign-in token was issued by another Saleor.")
 OTHER_APP = _("The sign-in token was issued for another app.")
 NOT_INSTALLED = _("The app is not installed in this Saleor (or it is deactivated).")
-COOKIE_BLOCKED = _("Your browser keeps no cookie for the console inside the Dashboard: allow cookies for this "
-                   "site, or open the console in a tab of its own.")
+COOKIE_BLOCKED = _("Your browser keeps no cookie for the console inside the Dashboard: allow third-party "
+                   "cookies for this site in the browser's settings, then reload the page.")
 NO_PERMISSION = _("Your Saleor account lacks the permission to use the console (Manage orders).")
 
 
