@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import jwt
 import pytest
-import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -28,36 +27,39 @@ EXTENSIONS = """{ appExtensions(first: 20) { edges { node { id mountName targetN
 APP_TOKEN = "query($id: ID!) { app(id: $id) { id accessToken } }"
 
 
-class InProcess(requests.adapters.BaseAdapter):
-    """A requests transport that serves https://example.com/... (Saleor's PUBLIC_URL in its test settings) with
-    Django's test client, i.e. Saleor's URLs, middleware and the plugin's webhook."""
+def saleor_http_client() -> Any:
+    """Stands in for Saleor's HTTPClient (requests_hardened.Manager): the same call, with a requests transport that
+    serves https://example.com/... (Saleor's PUBLIC_URL in its test settings) with Django's test client, i.e.
+    Saleor's URLs, middleware and the plugin's webhook. (requests is Saleor's dependency, imported here only.)"""
+    import requests
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        parts = urlsplit(request.url)
-        headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in request.headers.items()
-                   if k.lower() not in ("content-type", "content-length", "host")}
-        answer = Client().generic(request.method or "GET", parts.path + ("?" + parts.query if parts.query else ""),
-                                  data=request.body or b"", content_type=request.headers.get("Content-Type", ""),
-                                  secure=parts.scheme == "https", HTTP_HOST=parts.netloc, **headers)
-        response = requests.Response()
-        response.status_code = answer.status_code
-        response.headers.update(dict(answer.items()))
-        response._content = answer.content
-        response.url, response.request, response.encoding = request.url, request, "utf-8"
-        return response
+    class InProcess(requests.adapters.BaseAdapter):
+        def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+            parts = urlsplit(request.url)
+            headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in request.headers.items()
+                       if k.lower() not in ("content-type", "content-length", "host")}
+            answer = Client().generic(request.method or "GET",
+                                      parts.path + ("?" + parts.query if parts.query else ""),
+                                      data=request.body or b"", content_type=request.headers.get("Content-Type", ""),
+                                      secure=parts.scheme == "https", HTTP_HOST=parts.netloc, **headers)
+            response = requests.Response()
+            response.status_code = answer.status_code
+            response.headers.update(dict(answer.items()))
+            response._content = answer.content
+            response.url, response.request, response.encoding = request.url, request, "utf-8"
+            return response
 
-    def close(self) -> None:
-        pass
+        def close(self) -> None:
+            pass
 
+    class SaleorHTTP:
+        def send_request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+            with requests.Session() as session:
+                session.mount("https://example.com/", InProcess())
+                kwargs.pop("stream", None)
+                return session.request(method, url, **kwargs)
 
-class SaleorHTTP:
-    """Stands in for Saleor's HTTPClient (requests_hardened.Manager): same call, our transport for example.com."""
-
-    def send_request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        with requests.Session() as session:
-            session.mount("https://example.com/", InProcess())
-            kwargs.pop("stream", None)
-            return session.request(method, url, **kwargs)
+    return SaleorHTTP()
 
 
 @pytest.fixture
@@ -65,7 +67,7 @@ def saleor_http(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from saleor.app import installation_utils
 
     settings.ALLOWED_HOSTS = ["example.com", "testserver"]
-    monkeypatch.setattr(installation_utils, "HTTPClient", SaleorHTTP())
+    monkeypatch.setattr(installation_utils, "HTTPClient", saleor_http_client())
 
 
 @pytest.fixture
