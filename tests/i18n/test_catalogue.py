@@ -105,3 +105,34 @@ def test_every_message_of_the_source_is_in_the_catalogue(tmp_path: Path) -> None
     assert not extracted - catalogue, f"messages of the source missing from the catalogue: " \
                                       f"{sorted(extracted - catalogue)[:10]}; {HINT}"
     assert not catalogue - extracted, f"messages no longer in the source: {sorted(catalogue - extracted)[:10]}; {HINT}"
+
+
+def test_the_po_reader_reads_context_plurals_escapes_flags_and_skips_obsolete(tmp_path: Path) -> None:
+    po = tmp_path / "django.po"
+    po.write_text(r"""msgid ""
+msgstr "Language: zh_Hans\n"
+
+#, python-format
+msgctxt "status"
+msgid "live"
+msgstr "直播中"
+
+#, fuzzy
+msgid ""
+"say \"hi\"\n"
+"twice"
+msgstr "说\"你好\"\n两次"
+
+msgid "%(n)d event"
+msgid_plural "%(n)d events"
+msgstr[0] "%(n)d 个事件"
+
+#~ msgid "gone"
+#~ msgstr "没了"
+""", encoding="utf-8")
+    header, live, hi, events = read_po(po)
+    assert header.msgid == "" and live.key() == "status\x04live" and "python-format" in live.flags
+    assert hi.msgid == 'say "hi"\ntwice' and hi.fuzzy and hi.msgstr == {0: '说"你好"\n两次'}
+    assert events.msgid_plural == "%(n)d events" and events.msgstr == {0: "%(n)d 个事件"}
+    assert compiled_catalogue([header, live, hi, events]) == {
+        "": "Language: zh_Hans\n", "status\x04live": "直播中", ("%(n)d event", 0): "%(n)d 个事件"}
