@@ -136,8 +136,18 @@ class RuleVersionAdmin(ReadOnlyAdmin):
         return format_html("<pre>{}</pre>", "\n\n".join(obj.problems)) if obj.problems else "-"
 
 
+class ActionsOnlyAdmin(ReadOnlyAdmin):
+    """Read-only rows that staff act on with the list's actions (which go through the services)."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_staff)  # needed for actions; the form itself shows no editable field
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [f.name for f in self.model._meta.fields]
+
+
 @admin.register(m.InboxEvent)
-class InboxEventAdmin(ReadOnlyAdmin):
+class InboxEventAdmin(ActionsOnlyAdmin):
     list_display = ("event_id", "type", "at", "status", "attempts", "short_error", "received_at", "processed_at")
     list_filter = ("status", "type")
     search_fields = ("event_id",)
@@ -146,12 +156,6 @@ class InboxEventAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("error"))
     def short_error(self, obj: m.InboxEvent) -> str:
         return obj.error[:120]
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_staff)  # needed for actions; the form itself shows no editable field
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [f.name for f in self.model._meta.fields]
 
     @admin.action(description=gettext_lazy("Re-run the selected failed events"))
     def rerun(self, request: HttpRequest, queryset: QuerySet[m.InboxEvent]) -> None:
@@ -416,7 +420,7 @@ class ReminderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(m.HeldInvitee)
-class HeldInviteeAdmin(ReadOnlyAdmin):
+class HeldInviteeAdmin(ActionsOnlyAdmin):
     """Invitees held past guards.invitees_per_distributor_per_day: staff approve or reject them (the engine
     applies the decision; docs/rules.md, "guards")."""
 
@@ -426,12 +430,6 @@ class HeldInviteeAdmin(ReadOnlyAdmin):
     actions = ["approve", "reject"]
     invitee_person = person_column("invitee", gettext_lazy("invitee"))
     inviter_person = person_column("inviter", gettext_lazy("distributor"))
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_staff)  # needed for actions; the form itself shows no editable field
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [f.name for f in self.model._meta.fields]
 
     def _review(self, request: HttpRequest, queryset: QuerySet[m.HeldInvitee], decision: str) -> None:
         from .distribution.guards import review_held_invitee
