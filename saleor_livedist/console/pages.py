@@ -32,6 +32,7 @@ NAVIGATION = [
     ("coupons/", _("Live coupons"), MANAGE_ORDERS),
     ("reminders/", _("Reminders"), MANAGE_ORDERS),
     ("questions/", _("Questions"), MANAGE_ORDERS),
+    ("held/", _("Held invitees"), MANAGE_ORDERS),
 ]
 
 

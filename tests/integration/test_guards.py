@@ -137,3 +137,22 @@ def test_staff_approve_a_held_invitee_in_the_admin(rules_with: Callable[..., Non
     assert "1 invitee rejected" in said and any("already approved" in m for m in said), said
     assert points_of(amy) == [("user:90", 5), ("user:91", 5)]
     assert InboxEvent.objects.get(type="invitee.reviewed", payload__decision="approve").payload["by"] == of_user(boss)
+
+
+def test_staff_review_held_invitees_in_the_console(rules_with: Callable[..., None], clock: Clock) -> None:
+    from .test_console import page, post, signed_in
+
+    rules_with(guards="invitees_per_distributor_per_day: 1", tasks=TASK)
+    amy, _ = distributor_with_live_link("amy")
+    _watchers(of_user(amy), 3, clock)
+    manager = signed_in("manager", superuser=True)
+    html = page(manager, "held/")
+    assert html.count('<tr data-key="task:invite-watcher:L1:') == 2 and "amy (a***@example.com)" in html
+    first, second = HeldInvitee.objects.order_by("invitee")
+    done = post(manager, "held/review", {"key": first.key, "decision": "approve"})
+    assert "Approved: user:91 counts for" in done
+    assert "this invitee was already" in post(manager, "held/review", {"key": first.key, "decision": "reject"}, 400)
+    assert "decide with approve or reject" in post(manager, "held/review", {"key": second.key, "decision": "x"}, 400)
+    assert points_of(amy) == [("user:90", 5), ("user:91", 5)]
+    assert 'data-key="' + second.key + '"' in page(manager, "held/")
+    assert 'data-key="' + first.key + '"' in page(manager, "held/", status="approved")
