@@ -43,8 +43,9 @@ FROM generate_series(0, {lives} - 1) k;
 INSERT INTO livedist_order (id, customer, snapshot, lifecycle, paid_at, approve_at, has_pending, rewards,
                             board_orders, board_gmv)
 SELECT 'o' || i, 'c' || (i %% 60000), NULL,
-       jsonb_build_array(jsonb_build_array(to_char(({base} + i * INTERVAL '1 minute') AT TIME ZONE 'UTC',
-                                                   'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'), 0, 'p' || i, 'order.paid', '[]'::jsonb))
+       jsonb_build_array(jsonb_build_array(
+           to_char(({base} + i * INTERVAL '1 minute') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'), 0,
+           'p' || i, 'order.paid', '[]'::jsonb))
        || CASE WHEN i %% 25 = 1 THEN jsonb_build_array(jsonb_build_array(
               to_char(({base} + i * INTERVAL '1 minute' + INTERVAL '2 days') AT TIME ZONE 'UTC',
                       'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'), 2, 'r' || i, 'order.refunded', '[]'::jsonb)) ELSE '[]' END,

@@ -134,8 +134,10 @@ ROUTES = [
     Route("lives/", get=listing),
     Route("lives/schedule", post=schedule, permission=MANAGE_PRODUCTS),
     Route(LIVE, get=detail),
-    Route(LIVE + "start", post=_step(lifecycle.start_live, gettext_lazy("The live is on air.")), permission=MANAGE_PRODUCTS),
-    Route(LIVE + "end", post=_step(lifecycle.end_live, gettext_lazy("The live has ended.")), permission=MANAGE_PRODUCTS),
+    Route(LIVE + "start", post=_step(lifecycle.start_live, gettext_lazy("The live is on air.")),
+          permission=MANAGE_PRODUCTS),
+    Route(LIVE + "end", post=_step(lifecycle.end_live, gettext_lazy("The live has ended.")),
+          permission=MANAGE_PRODUCTS),
     Route(LIVE + "replay", post=replay, permission=MANAGE_PRODUCTS),
     Route(LIVE + "clip", post=clip, permission=MANAGE_PRODUCTS),
 ]

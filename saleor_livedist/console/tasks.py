@@ -36,7 +36,8 @@ def listing(console: Console, outcome: Outcome | None = None) -> HttpResponse:
         "lives": list(LiveSession.objects.exclude(status=LiveSession.ENDED).order_by("scheduled_start")
                       .values_list("id", flat=True)[:200]),
         "can_edit": console.can(MANAGE_PRODUCTS),
-        "publish_url": console.url("tasks/publish", live=live), "withdraw_url": console.url("tasks/withdraw", live=live),
+        "publish_url": console.url("tasks/publish", live=live),
+        "withdraw_url": console.url("tasks/withdraw", live=live),
     }, outcome)
 
 

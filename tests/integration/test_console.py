@@ -79,6 +79,12 @@ def post(client: Client, path: str, data: dict[str, Any], status: int = 200, wit
     return response.content.decode()
 
 
+def section(html: str, pattern: str) -> str:
+    found = re.search(pattern, html, re.S)
+    assert found, f"nothing matches {pattern}"
+    return found.group(1)
+
+
 def row(html: str, identity: str) -> str:
     found = re.search(rf'<tr data-id="{re.escape(identity)}">(.*?)</tr>', html, re.S)
     assert found, f"no row for {identity}"
@@ -107,7 +113,7 @@ def failed_event() -> InboxEvent:
 
 def test_the_forms_carry_the_console_token(manager: Client, people: dict[str, str]) -> None:
     failed_event()
-    carried = re.search(r'name="csrf" value="([^"]+)"', page(manager, "events/")).group(1)  # type: ignore[union-attr]
+    carried = section(page(manager, "events/"), r'name="csrf" value="([^"]+)"')
     response = manager.post("/console/events/rerun", {"event": "late", "csrf": carried})
     assert response.status_code == 200 and InboxEvent.objects.get(event_id="late").status == InboxEvent.DONE
 
@@ -263,7 +269,8 @@ def ledger_rows(html: str) -> list[str]:
     return re.findall(r"<tr data-order=.*?</tr>", html, re.S)
 
 
-def test_the_ledger_shows_each_entry_with_its_provenance(manager: Client, people: dict[str, str], settings: Any) -> None:
+def test_the_ledger_shows_each_entry_with_its_provenance(manager: Client, people: dict[str, str],
+                                                         settings: Any) -> None:
     settings.LIVEDIST = {**settings.LIVEDIST, "DISPLAY_TIME_ZONE": "Asia/Shanghai"}
     version = RuleVersion.objects.get(active=True).version
     rows = ledger_rows(page(manager, "ledger/", order="o-201"))
@@ -281,11 +288,11 @@ def test_the_ledger_shows_each_entry_with_its_provenance(manager: Client, people
 
 def test_the_ledger_is_filtered_by_person_status_and_version(manager: Client, people: dict[str, str]) -> None:
     html = page(manager, "ledger/", q="carol@example.com")
-    assert {re.search(r'data-beneficiary="([^"]+)"', r).group(1) for r in ledger_rows(html)} == {people["carol"]}  # type: ignore[union-attr]
+    assert set(re.findall(r'data-beneficiary="([^"]+)"', html)) == {people["carol"]}
     pending = ledger_rows(page(manager, "ledger/", q="bob", status="pending"))
     assert pending and all("pending" in r for r in pending)
     assert "No entry matches." in page(manager, "ledger/", version="nope")
-    totals = re.search(r'<p id="totals">(.*?)</p>', page(manager, "ledger/", q="bob@example.com"), re.S).group(1)  # type: ignore[union-attr]
+    totals = section(page(manager, "ledger/", q="bob@example.com"), r'<p id="totals">(.*?)</p>')
     # bob's balances, as the demo prints them
     assert "approved: CNY 58.76" in totals and "pending: CNY 49.86" in totals and "reversed: CNY 41.35" in totals
 
@@ -329,9 +336,9 @@ def second_version() -> tuple[RuleVersion, RuleVersion]:
 def test_rule_versions_with_their_problems_and_entries(manager: Client, people: dict[str, str]) -> None:
     older, active = second_version()
     html = page(manager, "rules/")
-    current = re.search(rf'<tr data-version="{active.version}">(.*?)</tr>', html, re.S).group(1)  # type: ignore[union-attr]
+    current = section(html, rf'<tr data-version="{active.version}">(.*?)</tr>')
     assert "active" in current and "commission.yaml" in current and f">{LedgerEntry.objects.count()}<" in current
-    rejected = re.search(r'<tr data-version="rejected-abc">(.*?)</tr>', html, re.S).group(1)  # type: ignore[union-attr]
+    rejected = section(html, r'<tr data-version="rejected-abc">(.*?)</tr>')
     assert "rejected" in rejected and "1 problem" in rejected and "did you mean &#x27;rate&#x27;?" in rejected
     detail = page(manager, f"rules/{active.version}/")
     assert "live-featured" in detail and "published/live-1/live-1-two-buyers.yaml" in detail
@@ -355,7 +362,7 @@ def test_lives_with_their_replay_clips_and_leaderboard(manager: Client, people: 
     assert "Autumn dresses, live" in row(page(manager, "lives/"), "live-1")
     html = page(manager, "lives/live-1/")
     assert "replay-1" in html and "clip-blue-dress" in html and "The blue dress, close up" in html
-    board = re.search(r'<section id="board">(.*?)</section>', html, re.S).group(1)  # type: ignore[union-attr]
+    board = section(html, r'<section id="board">(.*?)</section>')
     assert "bob (b***@example.com)" in board and "CNY " in board
     assert "Start now" not in html and "End now" not in html  # it has ended
     assert "There is no live nope." in page(manager, "lives/nope/", 404)

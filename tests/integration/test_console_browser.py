@@ -11,7 +11,7 @@ import pytest
 from saleor_livedist.inbox import processing
 from saleor_livedist.models import DistributorBan
 from saleor_livedist.sandbox import demo
-from tests.integration.test_widget_browser import CHROMEDRIVER, CHROMIUM, wait_for
+from tests.integration.test_widget_browser import CHROMEDRIVER, CHROMIUM
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -43,6 +43,23 @@ def people() -> Any:
     processing.reset_rules_source()
 
 
+def wait_for(condition: Any, driver: Any, seconds: float = 30) -> None:
+    """Until `condition()` holds; a page still loading (no such element yet, or a stale one) is read again."""
+    import time
+
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except (NoSuchElementException, StaleElementReferenceException):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the page did not get there in time; it shows: {driver.page_source[:2000]}")
+
+
 def shown(driver: Any, css: str) -> str:
     """The text a person sees in the element (hidden text is left out by the browser)."""
     element = driver.find_element("css selector", css)
@@ -58,7 +75,7 @@ def sign_in(driver: Any, url: str) -> None:
     driver.find_element("name", "password").send_keys("demo")  # the demo's staff account
     driver.find_element("css selector", "input[type=submit]").click()
     wait_for(lambda: driver.current_url.endswith("/console/distributors/")
-             and "Distributors" in driver.find_element("css selector", "h2").text)
+             and "Distributors" in driver.find_element("css selector", "h2").text, driver)
 
 
 def test_staff_read_distributors_and_the_ledger_and_ban_one(live_server: Any, browser: Any, people: Any,
@@ -86,7 +103,7 @@ def test_staff_read_distributors_and_the_ledger_and_ban_one(live_server: Any, br
     row = browser.find_element("css selector", f'tr[data-id="{people["bob"]}"]')
     row.find_element("name", "reason").send_keys("fake orders")
     row.find_element("css selector", "form.ban button").click()
-    wait_for(lambda: "is banned." in browser.find_element("css selector", "main").text)
+    wait_for(lambda: "is banned." in browser.find_element("css selector", "main").text, browser)
     assert "Banned" in shown(browser, f'tr[data-id="{people["bob"]}"]')
     assert "fake orders" in shown(browser, f'tr[data-id="{people["bob"]}"]')
     assert DistributorBan.objects.get(distributor=people["bob"]).reason == "fake orders"
