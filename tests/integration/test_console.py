@@ -163,7 +163,10 @@ def test_every_page_answers_staff_and_refuses_everyone_else(manager: Client, peo
 
 def test_the_staff_members_language_is_used(manager: Client, people: dict[str, str]) -> None:
     html = manager.get("/console/distributors/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
-    assert '<html lang="zh-hans">' in html
+    assert '<html lang="zh-hans">' in html and "<h2>分销员</h2>" in html and "已批准" in html
+    assert "CNY 49.86" in row(html, people["bob"])  # money is written the same way in both languages
+    assert "请以工作人员身份登录后使用控制台。" in Client().get("/console/ledger/",
+                                                            HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert '<html lang="en">' in manager.get("/console/distributors/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
 
