@@ -42,7 +42,8 @@ def funnel(stages: Sequence[tuple[str, int]], title: str, chart: str = "funnel")
         parts.append(format_html(
             '<text x="{}" y="{}" class="label">{}</text><rect x="{}" y="{}" width="{}" height="{}" '
             'fill="{}" rx="3"><title>{}: {}</title></rect><text x="{}" y="{}" class="value">{}</text>',
-            0, y + 18, label, f"{x:.1f}", y, f"{width:.1f}", row - 8, COLOURS[0], label, count, WIDTH - 50, y + 18, count))
+            0, y + 18, label, f"{x:.1f}", y, f"{width:.1f}", row - 8, COLOURS[0], label, count, WIDTH - 50, y + 18,
+            count))
     description = "; ".join(f"{label}: {count}" for label, count in stages)
     return _svg(len(stages) * row + 8, title, description, "".join(parts), chart)
 
@@ -91,8 +92,27 @@ def shares(parts: Sequence[tuple[str, Decimal]], title: str, chart: str = "share
             '<rect x="{}" y="0" width="{}" height="34" fill="{}"><title>{}: {}%</title></rect>'
             '<text x="{}" y="22" class="on-bar">{}%</text>'
             '<rect x="{}" y="46" width="12" height="12" fill="{}"/><text x="{}" y="57" class="label">{}</text>',
-            f"{x:.1f}", f"{width:.1f}", colour, label, percent, f"{x + 6:.1f}", percent, i * 260, colour, i * 260 + 18, label))
+            f"{x:.1f}", f"{width:.1f}", colour, label, percent, f"{x + 6:.1f}", percent, i * 260, colour,
+            i * 260 + 18, label))
         x += width
     description = "; ".join(f"{label}: {percent}%" for label, percent in parts)
     return _svg(66, title, description, "".join(drawn), chart)
 
+
+
+def bars(items: Sequence[tuple[str, Decimal, str]], title: str, chart: str = "bars") -> SafeString:
+    """Horizontal bars, one per (label, value, value as shown), as long as the value against the largest."""
+    row, label_width = 26, 200
+    largest = max([value for _label, value, _shown in items] + [Decimal(0)])
+    room = WIDTH - label_width - 120
+    parts = []
+    for i, (label, value, shown) in enumerate(items):
+        width = room * float(value / largest) if largest > 0 else 0.0
+        y = i * row + 4
+        parts.append(format_html(
+            '<text x="0" y="{}" class="label">{}</text><rect x="{}" y="{}" width="{}" height="{}" fill="{}" rx="2">'
+            '<title>{}: {}</title></rect><text x="{}" y="{}" class="value">{}</text>',
+            y + 14, label, label_width, y, f"{width:.1f}", row - 8, COLOURS[2], label, shown,
+            f"{label_width + width + 6:.1f}", y + 14, shown))
+    description = "; ".join(f"{label}: {shown}" for label, _value, shown in items)
+    return _svg(max(len(items), 1) * row + 8, title, description, "".join(parts), chart)

@@ -35,6 +35,8 @@ NAVIGATION = [
     ("held/", _("Held invitees"), MANAGE_ORDERS),
     ("loop/", _("Data loop"), MANAGE_ORDERS),
     ("loop/matrix/", _("Distributors × lives"), MANAGE_ORDERS),
+    ("loop/attribution/", _("Attribution"), MANAGE_ORDERS),
+    ("loop/products/", _("Distribution fit of products"), MANAGE_ORDERS),
 ]
 
 

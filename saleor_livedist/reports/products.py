@@ -36,17 +36,21 @@ class ProductFit:
     featured: bool  # one of the products of a live (of those the filter chooses)
 
 
-def product_fit(f: ReportFilter = ReportFilter()) -> list[ProductFit]:
+def product_fit(f: ReportFilter = ReportFilter(), product: str | None = None) -> list[ProductFit]:
     """One row per product and currency that sold (paid) or had distributors' links clicked; largest GMV first.
-    With a live, only its orders count, and `featured` means featured in it."""
-    return _fit(f, f)
+    With a live, only its orders count, and `featured` means featured in it. With a `product`, its rows only."""
+    return _fit(f, f, product=product)
 
 
-def _fit(f: ReportFilter, lives_of: ReportFilter, unfeatured: bool = False) -> list[ProductFit]:
+def _fit(f: ReportFilter, lives_of: ReportFilter, unfeatured: bool = False,
+         product: str | None = None) -> list[ProductFit]:
     """Sales chosen by `f`; `featured` among the lives chosen by `lives_of`; `unfeatured`: only the products
     none of those lives features (what the recommendations look at, without the cost of the others)."""
     where, params = order_lines(f)
     clicked_in, click_params = time_range("c.at", f)
+    if product is not None:
+        where, params = where + " AND f.product = %s", [*params, product]
+        clicked_in, click_params = clicked_in + " AND c.target = %s", [*click_params, product]
     live_sql, live_params = lives(lives_of)
     if unfeatured:
         where += " AND f.product NOT IN (SELECT product FROM featured)"

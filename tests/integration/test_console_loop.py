@@ -39,7 +39,8 @@ def csv_of(client: Client, path: str, **query: str) -> list[str]:
     return response.content.decode("utf-8-sig").splitlines()
 
 
-PAGES = ["loop/", "loop/lives/L1/", "loop/matrix/"]
+PAGES = ["loop/", "loop/lives/L1/", "loop/matrix/", "loop/attribution/", "loop/products/", "customers/v1/",
+         "orders/o1/", "products/p-plain/"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -56,7 +57,9 @@ def test_the_live_funnel_in_total_and_per_distributor(manager: Client) -> None:
     assert total == ["4", "3", "2", "3", "2", "1"]
     assert cells(html, 'data-id="d1"')[1:] == ["3", "3", "2", "2", "1", "1"]
     assert cells(html, 'data-id="d2"')[1:] == ["2", "1", "1", "2", "1", "0"]
-    svg = re.search(r'<svg class="chart" data-chart="funnel".*?</svg>', html, re.S).group(0)  # type: ignore[union-attr]
+    found = re.search(r'<svg class="chart" data-chart="funnel".*?</svg>', html, re.S)
+    assert found is not None
+    svg = found.group(0)
     assert "<title" in svg and "Clicked a link: 4" in svg and svg.count("<rect") == 6
     assert "Watched 5 min or more" in html
 
@@ -109,7 +112,8 @@ def test_a_bad_filter_says_what_is_wrong(manager: Client, query: dict[str, str],
 def test_a_bad_filter_in_zh_hans(manager: Client) -> None:
     manager.cookies["django_language"] = "zh-hans"
     html = page(manager, "loop/matrix/", 400, since="2026-13-01")
-    assert "2026-13-01" in html and "not a date" not in html
+    assert "“2026-13-01”不是日期：请输入如 2026-12-05 的日期。" in html and "not a date" not in html
+    assert "直播的份额" in page(manager, "loop/attribution/") and "成为分销员" in page(manager, "customers/v1/")
 
 
 def test_an_unknown_live(manager: Client) -> None:
@@ -133,3 +137,75 @@ def test_the_distributor_by_live_matrix_and_the_viewers_turned_distributors(mana
     assert csv_of(manager, "loop/matrix/", csv="converted")[1:] == [
         "v1,L1,d1,2026-11-20T21:40:00+08:00,1,50.00,2.50,CNY"]
     assert 'data-id="v1"' not in page(manager, "loop/matrix/", since="2026-11-21")
+
+
+def test_the_attribution_report_and_the_shares(manager: Client) -> None:
+    html = page(manager, "loop/attribution/")
+    # paid: o1 200.00 and o4 100.00 on air through d1 and d2 (both), o3 50.00 through v1 with no live:
+    # the live 300 / 2 = 150.00, the distributors 50 + 150 = 200.00: 42.9% to 57.1%
+    for key, value in (("orders", "3"), ("gmv", "CNY 350.00"), ("live_only", "CNY 0.00"),
+                       ("distributors_only", "CNY 50.00"), ("both", "CNY 300.00"), ("neither", "CNY 0.00"),
+                       ("live_share", "CNY 150.00 (42.9%)"), ("distributor_share", "CNY 200.00 (57.1%)"),
+                       ("last_click", "3 / 0 / 0")):
+        assert cells(html, f'data-key="{key}"')[1] == value, key
+    found = re.search(r'<svg class="chart" data-chart="shares-CNY".*?</svg>', html, re.S)
+    assert found is not None
+    svg = found.group(0)
+    assert ">42.9%<" in svg and ">57.1%<" in svg and "docs/reports.md" in html
+    assert cells(html, 'data-id="d1"')[1:] == ["1", "CNY 200.00", "1", "CNY 200.00", "0", "CNY 0.00", "CNY 24.00"]
+    assert cells(html, 'data-id="v1"')[1:] == ["1", "CNY 50.00", "1", "CNY 50.00", "0", "CNY 0.00", "CNY 2.50"]
+    shares = csv_of(manager, "loop/attribution/", csv="shares")
+    assert shares[1] == "CNY,3,350.00,0.00,50.00,300.00,0.00,150.00,200.00,42.9,57.1,3,0,0"
+    assert csv_of(manager, "loop/attribution/", csv="distributors")[1] == "d1,CNY,1,200.00,1,200.00,0,0.00,24.00"
+    assert "No paid order in these days." in page(manager, "loop/attribution/", since="2026-11-21")
+
+
+def test_the_distribution_fit_of_products_and_the_recommendations(manager: Client) -> None:
+    html = page(manager, "loop/products/")
+    # p-feat: o1 200 + o4 100, both through distributors on air, 24.00 + 12.00 commission: ROI 300 / 36 = 8.33;
+    # nobody clicked a link to the product itself. p-plain: c1 clicked v1's link and bought (100%), 50.00, 2.50
+    assert cells(html, 'data-id="p-feat"')[1:] == ["0", "0", "-", "2", "CNY 300.00", "CNY 300.00", "CNY 36.00",
+                                                   "8.33", "CNY 300.00", "CNY 0.00", "yes"]
+    assert cells(html, 'data-id="p-plain"')[1:] == ["1", "1", "100.0%", "1", "CNY 50.00", "CNY 50.00", "CNY 2.50",
+                                                    "20.00", "CNY 0.00", "CNY 50.00", "no"]
+    assert 'data-chart="fit"' in html
+    reason = re.search(r'<li data-kind="feature_product">(.*?)</li>', html, re.S)
+    assert reason is not None and reason.group(1) == (
+        "p-plain sells through distributors (1 of 1 people who clicked a distributor&#x27;s link bought it; 50.00 CNY) "
+        "but no live features it.")
+    assert csv_of(manager, "loop/products/", csv="fit")[0].startswith("product,currency,clickers,link_buyers")
+    recommended = csv_of(manager, "loop/products/", csv="recommendations")
+    assert recommended[1].startswith("feature_product,p-plain,,,50.00,CNY,")
+
+
+def test_a_persons_journey_unmasked_for_staff(manager: Client) -> None:
+    html = page(manager, "customers/v1/")
+    # v1: d1's link at minute -30 (and bound to d1), L1 from minute 0 for 10 minutes, o1 at minute 20, paid,
+    # a distributor at minute 100 (c1's click on v1's link later is c1's, not v1's)
+    steps = re.findall(r'<tr data-step="(\w+)">', html)
+    assert steps == ["clicked", "bound", "entered", "watched", "ordered", "paid", "became_distributor"]
+    assert cells(html, 'data-step="clicked"')[:4] == ["2026-11-20 19:30 +08:00", "clicked a link", "L1", "d1"]
+    assert cells(html, 'data-step="ordered"') == ["2026-11-20 20:20 +08:00", "ordered", "L1", "d1", "o1",
+                                                  "CNY 200.00", "-", "-"]
+    assert cells(html, 'data-step="watched"')[-1] == "600"
+    journey = csv_of(manager, "customers/v1/", csv="journey")
+    assert journey[0] == "at,step,live,distributor,order,amount,currency,link,watched_seconds" and len(journey) == 8
+    assert "Nothing recorded for this person in these days." in page(manager, "customers/v1/", since="2026-11-21")
+
+
+def test_an_orders_attribution_and_its_commissions_with_provenance(manager: Client) -> None:
+    html = page(manager, "orders/o1/")
+    assert cells(html, 'data-key="paid_to"')[1] == "d1" and cells(html, 'data-key="last_click"')[1] == "d1"
+    assert cells(html, 'data-key="live"')[1] == "L1 (on air)"
+    assert cells(html, 'data-key="commission"')[1] == "CNY 24.00"
+    # 10% featured on air + 2% in the live's first hour of 200.00, booked when the order was created
+    entry = cells(html, 'data-beneficiary="d1" data-kind="commission"')
+    assert entry[2:8] == ["d1", "commission", "1", "12%", "CNY 24.00", "pending"] and entry[-1] == "order.created"
+    assert "There is no order o9." in page(manager, "orders/o9/", 404)
+
+
+def test_a_products_distribution_figures(manager: Client) -> None:
+    html = page(manager, "products/p-plain")  # as the Dashboard's action opens it, without the slash
+    assert cells(html, 'data-currency="CNY"')[1:5] == ["1", "1", "100.0%", "1"]
+    assert 'data-id="p-feat"' not in html and "p-feat" not in html.split("<main>")[1]
+    assert csv_of(manager, "products/p-plain/", csv="fit")[1].startswith("p-plain,CNY,1,1,1.0000,1,50.00,50.00,2.50")
