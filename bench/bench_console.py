@@ -3,7 +3,11 @@ inbox of about 300,000 events (1,000 failed), written straight into the tables w
 p50/p95 of each page, served through the console's router to a superuser, over repeated requests. Prints
 figures; it is not a test.
 
-    python bench/bench_console.py [--orders N] [--distributors N] [--repeat N]
+    python bench/bench_console.py [--orders N] [--distributors N] [--repeat N] [--loop]
+
+With --loop it times the data loop's pages instead, on the data of bench/bench_reports.py at the same sizes
+(orders with their snapshots, clicks, watches, bindings: what the reports read), after the first report has
+computed the report lines of every order.
 
 Uses DATABASE_URL if set, else the embedded PostgreSQL; creates (and drops first) its own database."""
 from __future__ import annotations
@@ -93,6 +97,13 @@ PAGES = [
     "lives/", "lives/L7/", "tasks/", "coupons/", "reminders/", "questions/",
 ]
 
+LOOP_PAGES = [
+    "loop/", "loop/lives/L7/", "loop/lives/L7/?since=2026-10-08&until=2026-10-08", "loop/lives/L7/?csv=funnel",
+    "loop/matrix/", "loop/matrix/?live=L7", "loop/matrix/?csv=matrix", "loop/attribution/",
+    "loop/attribution/?live=L7", "loop/products/", "loop/products/?live=L7", "customers/c35/", "orders/o5000/",
+    "products/p7/",
+]
+
 
 def setup(orders: int, distributors: int) -> float:
     from django.db import connection
@@ -103,6 +114,25 @@ def setup(orders: int, distributors: int) -> float:
         for statement in [s for s in sql.split(";\n") if s.strip()]:
             cursor.execute(statement)
         cursor.execute("VACUUM ANALYZE")
+    return time.perf_counter() - start
+
+
+def loop_setup(orders: int, distributors: int) -> float:
+    """bench_reports.py's data (60,000 customers), and the first report's computing of every order's report
+    lines, so that the pages are timed as they run afterwards (that one-off cost is in docs/performance.md)."""
+    from bench_reports import setup as reports_setup  # bench/ is on the path when this script runs
+    from django.db import connection
+
+    from saleor_livedist.reports.facts import refresh
+
+    start = time.perf_counter()
+    built = reports_setup(orders, distributors, 60_000)
+    refresh()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('auth_user', 'id'), (SELECT max(id) FROM auth_user))")
+        cursor.execute("VACUUM ANALYZE")
+    print(f"data loop: written in {built:.1f} s, with every order's report lines in "
+          f"{time.perf_counter() - start:.1f} s")
     return time.perf_counter() - start
 
 
@@ -139,10 +169,11 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--distributors", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--loop", action="store_true", help="the data loop's pages, on bench_reports.py's data")
     args = parser.parse_args()
     from saleor_livedist.sandbox.demo import setup_django
 
-    setup_django(DATABASE)
+    setup_django(DATABASE + ("_loop" if args.loop else ""))
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
@@ -150,7 +181,7 @@ def main() -> None:
     from saleor_livedist.models import InboxEvent, LedgerEntry
 
     call_command("migrate", verbosity=0)
-    built = setup(args.orders, args.distributors)
+    built = loop_setup(args.orders, args.distributors) if args.loop else setup(args.orders, args.distributors)
     get_user_model().objects.create_superuser("bench-boss", "boss@example.com", "x")
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -160,7 +191,7 @@ def main() -> None:
     print(f"data: {args.orders:,} orders, {args.distributors:,} distributors, {LedgerEntry.objects.count():,} "
           f"ledger entries, {InboxEvent.objects.count():,} inbox events; written in {built:.1f} s")
     print(f"{'page':45} {'p50 ms':>8} {'p95 ms':>8} {'bytes':>8}")
-    for path in PAGES:
+    for path in LOOP_PAGES if args.loop else PAGES:
         p50, p95, size = timed(path, args.repeat)
         print(f"{path:45} {p50:8.1f} {p95:8.1f} {size:8,}", flush=True)
 
