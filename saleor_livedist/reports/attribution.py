@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ..core.money import round_money
 from .facts import rows
-from .filters import ReportFilter, order_lines
+from .filters import EVERYTHING, ReportFilter, order_lines
 
 HALF = Decimal("0.5")
 
@@ -28,7 +28,7 @@ class AttributionRow:
     commission: Decimal  # what they earned at level 1 on their bound orders
 
 
-def attribution_by_distributor(f: ReportFilter = ReportFilter(), first: int | None = 500) -> list[AttributionRow]:
+def attribution_by_distributor(f: ReportFilter = EVERYTHING, first: int | None = 500) -> list[AttributionRow]:
     """Paid orders only, GMV as kept; a distributor appears if any of the three counts them. Largest bound GMV
     first, the `first` of them (None: all)."""
     where, params = order_lines(f)
@@ -82,7 +82,7 @@ class GmvShares:
     unclicked: int  # paying a distributor with no click at all (a coupon code, a ref)
 
 
-def gmv_shares(f: ReportFilter = ReportFilter(), joint_live_share: Decimal = HALF) -> list[GmvShares]:
+def gmv_shares(f: ReportFilter = EVERYTHING, joint_live_share: Decimal = HALF) -> list[GmvShares]:
     """One row per currency. `joint_live_share` (0 to 1) is the live's part of an order both brought."""
     if not Decimal(0) <= joint_live_share <= Decimal(1):
         raise ValueError(f"joint_live_share must be between 0 and 1, got {joint_live_share}")

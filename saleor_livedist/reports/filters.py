@@ -29,6 +29,9 @@ class ReportFilter:
         return self.live
 
 
+EVERYTHING = ReportFilter()  # no filter: the default of every report (frozen, so one shared value is safe)
+
+
 def time_range(column: str, f: ReportFilter) -> tuple[str, list[Any]]:
     """`column` within [since, until): SQL conditions joined by AND (always true when neither is set)."""
     parts, params = ["TRUE"], []

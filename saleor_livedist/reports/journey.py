@@ -9,7 +9,7 @@ from decimal import Decimal
 from ..core.money import round_money
 from ..identity import display_names, staff_label
 from .facts import rows
-from .filters import ReportFilter, time_range
+from .filters import EVERYTHING, ReportFilter, time_range
 
 STEPS = ("clicked", "bound", "entered", "watched", "ordered", "paid", "became_distributor")
 
@@ -27,7 +27,7 @@ class JourneyStep:
     watched_seconds: int | None
 
 
-def journey(person: str, f: ReportFilter = ReportFilter(), masked: bool = True) -> list[JourneyStep]:
+def journey(person: str, f: ReportFilter = EVERYTHING, masked: bool = True) -> list[JourneyStep]:
     """The person's steps (a visitor id stitched to a customer is the customer, with the visitor's clicks and
     watch time), oldest first; each step within the filter's dates, lives and channel (for orders)."""
     when, params = time_range("s.at", f)

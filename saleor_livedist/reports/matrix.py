@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from ..core.money import round_money
 from .facts import rows
-from .filters import ReportFilter, lives, order_lines
+from .filters import EVERYTHING, ReportFilter, lives, order_lines
 
 PAID_SALES = """count(*) FILTER (WHERE f.paid_at IS NOT NULL) AS orders,
                 COALESCE(SUM(f.kept) FILTER (WHERE f.paid_at IS NOT NULL), 0) AS gmv"""
@@ -41,7 +41,7 @@ class MatrixRow:
     currency: str  # '' when the pair sold nothing
 
 
-def distributor_live_matrix(f: ReportFilter = ReportFilter(), first: int | None = 500) -> list[MatrixRow]:
+def distributor_live_matrix(f: ReportFilter = EVERYTHING, first: int | None = 500) -> list[MatrixRow]:
     """One row per (distributor, live, currency) with viewers, sales or recruits; largest GMV first, the `first`
     of them (None: all, for an export)."""
     live_sql, live_params = lives(f)
@@ -88,7 +88,7 @@ class ConvertedRow:
     currency: str  # '' when they sold nothing
 
 
-def converted_viewers(f: ReportFilter = ReportFilter(), first: int | None = 500) -> list[ConvertedRow]:
+def converted_viewers(f: ReportFilter = EVERYTHING, first: int | None = 500) -> list[ConvertedRow]:
     """Lives are chosen by the filter (id, channel, started in the range); every sale since joining counts.
     Largest GMV first, the `first` of them (None: all)."""
     live_sql, live_params = lives(f)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from ..core.money import round_money
 from ..identity import display_names
 from .facts import rows
-from .filters import ReportFilter, lives, order_lines, time_range
+from .filters import EVERYTHING, ReportFilter, lives, order_lines, time_range
 
 RATIO = Decimal("0.0001")
 
@@ -36,7 +36,7 @@ class ProductFit:
     featured: bool  # one of the products of a live (of those the filter chooses)
 
 
-def product_fit(f: ReportFilter = ReportFilter(), product: str | None = None) -> list[ProductFit]:
+def product_fit(f: ReportFilter = EVERYTHING, product: str | None = None) -> list[ProductFit]:
     """One row per product and currency that sold (paid) or had distributors' links clicked; largest GMV first.
     With a live, only its orders count, and `featured` means featured in it. With a `product`, its rows only."""
     return _fit(f, f, product=product)
@@ -102,7 +102,7 @@ class Recommendation:
     reason: str  # a sentence in the active language
 
 
-def recommendations(f: ReportFilter = ReportFilter(), min_conversion: Decimal = Decimal("0.1"),
+def recommendations(f: ReportFilter = EVERYTHING, min_conversion: Decimal = Decimal("0.1"),
                     first: int = 50) -> list[Recommendation]:
     """Products to feature in a live, then lives to share, most GMV first within each kind."""
     return _feature_products(f, min_conversion, first) + _lives_to_share(f, first)

@@ -156,7 +156,7 @@ def test_the_matrix_filters() -> None:
     # Orders placed before minute 30 only: d2's sale drops out, d2's viewers stay.
     early = distributor_live_matrix(ReportFilter(until=minute(30)))
     assert [(r.distributor, r.orders, r.gmv, r.viewers) for r in early] == [("d1", 1, Decimal("200.00"), 3),
-                                                                           ("d2", 0, Decimal("0"), 2)]
+                                                                           ("d2", 0, Decimal(0), 2)]
 
 
 def test_viewers_turned_distributors_and_what_they_sold() -> None:
