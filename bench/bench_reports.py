@@ -87,9 +87,9 @@ INSERT INTO livedist_watch (live, viewer, open_count, active_since, seconds, las
 SELECT 'L' || (n / 288 - 1), 'user:' || n, 0, NULL, 900, NULL, NULL, '[]'
 FROM generate_series(576, %(d)s) n WHERE n / 288 - 1 < {lives};
 
--- Orders: customers of each live in turn; six in ten on air during the customer's home live, one from its replay the next day, three with no
--- live; nine in ten pay the customer's bound distributor; 1-3 lines; 95%% paid, 1 in 25 partly refunded, 1 in
--- 50 cancelled.
+-- Orders: customers of each live in turn; six in ten on air during the customer's home live, one from its replay
+-- the next day, three with no live; nine in ten pay the customer's bound distributor; 1-3 lines; 95%% paid, 1 in
+-- 25 partly refunded, 1 in 50 cancelled.
 CREATE TEMP TABLE bench_order AS
 SELECT i, c, c %% {lives} AS k,
        CASE WHEN i %% 10 < 6 THEN 'live' WHEN i %% 10 = 6 THEN 'replay' ELSE 'none' END AS context,
@@ -211,6 +211,9 @@ def main() -> None:
     from saleor_livedist.sandbox.demo import setup_django, use_demo_database
 
     (use_demo_database if args.reuse else setup_django)(DATABASE)
+    import django
+
+    django.setup()
     from django.core.management import call_command
     from django.db import connection
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from ..core.money import round_money
 from .facts import rows
@@ -58,7 +59,8 @@ def attribution_by_distributor(f: ReportFilter = EVERYTHING, first: int | None =
     return [
         AttributionRow(who, cur, bound, round_money(bound_gmv, cur), last, round_money(last_gmv, cur), assisted,
                        round_money(assisted_gmv, cur), round_money(earned, cur))
-        for who, cur, bound, bound_gmv, last, last_gmv, assisted, assisted_gmv, earned in rows(sql, [*params, *params, first])
+        for who, cur, bound, bound_gmv, last, last_gmv, assisted, assisted_gmv, earned
+        in rows(sql, [*params, *params, first])
     ]
 
 
@@ -105,7 +107,8 @@ def gmv_shares(f: ReportFilter = EVERYTHING, joint_live_share: Decimal = HALF) -
     return [_shares(row, joint_live_share) for row in rows(sql, params)]
 
 
-def _shares(row: tuple, joint: Decimal) -> GmvShares:
+def _shares(row: tuple[Any, ...], joint: Decimal) -> GmvShares:
+    """The four groups rounded, the live's share rounded, the distributors' the rest: the two add up exactly."""
     cur, orders, gmv, live_only, sold_only, both, neither, agrees, differs, unclicked = row
     money = [round_money(v, cur) for v in (gmv, live_only, sold_only, both, neither)]
     live = round_money(money[1] + money[3] * joint, cur)

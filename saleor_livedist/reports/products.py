@@ -111,8 +111,8 @@ def recommendations(f: ReportFilter = EVERYTHING, min_conversion: Decimal = Deci
 def _feature_products(f: ReportFilter, min_conversion: Decimal, first: int) -> list[Recommendation]:
     """Products whose distributors' links convert at least `min_conversion` and that sold through distributors
     (in any live or none), but that no live of those chosen features."""
-    fits = [p for p in _fit(replace(f, live=None), f, unfeatured=True) if not p.featured and p.distributed_gmv > 0 and p.conversion is not None
-            and p.conversion >= min_conversion]
+    fits = [p for p in _fit(replace(f, live=None), f, unfeatured=True)
+            if p.distributed_gmv > 0 and p.conversion is not None and p.conversion >= min_conversion]
     fits.sort(key=lambda p: (-p.distributed_gmv, p.product))
     return [
         Recommendation(
