@@ -82,10 +82,10 @@ def _fit(f: ReportFilter, lives_of: ReportFilter, unfeatured: bool = False,
         LEFT JOIN link_buyers b ON b.product = COALESCE(s.product, c.product)
         ORDER BY s.gmv DESC NULLS LAST, 1, 2"""
     out = []
-    for product, cur, clickers, buyers, lines, gmv, spread, cost, live_gmv, featured in rows(
+    for name, cur, clickers, buyers, lines, gmv, spread, cost, live_gmv, featured in rows(
             sql, [*live_params, *params, *params, *click_params]):
         money = [round_money(v or Decimal(0), cur) if cur else Decimal(0) for v in (gmv, spread, cost, live_gmv)]
-        out.append(ProductFit(product, cur or "", clickers, buyers, _ratio(buyers, clickers), lines, money[0],
+        out.append(ProductFit(name, cur or "", clickers, buyers, _ratio(buyers, clickers), lines, money[0],
                               money[1], money[2], _ratio(money[1], money[2]), money[3], money[0] - money[3],
                               featured))
     return out
