@@ -9,6 +9,7 @@ from django.core.cache import cache
 
 from saleor_livedist.inbox import processing
 from saleor_livedist.rules.loader import default_rules_dir
+from tests.browser import chromium
 
 
 @pytest.fixture(autouse=True)
@@ -32,3 +33,10 @@ def rules_with(settings: Any, tmp_path: Path) -> Iterator[Callable[..., None]]:
 
     yield use
     processing.reset_rules_source()
+
+
+@pytest.fixture
+def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A headless Chromium (tests/browser.py), its window sized by the test's `window(width, height)` mark."""
+    window = request.node.get_closest_marker("window")
+    yield from chromium(*(window.args if window else ()))

@@ -11,29 +11,12 @@ import pytest
 from saleor_livedist.inbox import processing
 from saleor_livedist.models import DistributorBan
 from saleor_livedist.sandbox import demo
-from tests.integration.test_widget_browser import CHROMEDRIVER, CHROMIUM
+from tests.browser import needs_chromium, shown, wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                       reason="Chromium is not installed: apt-get install chromium chromium-driver (.ci/run does)"),
+    needs_chromium,
 ]
-
-
-@pytest.fixture
-def browser() -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,1000", "--lang=en-US"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture
@@ -41,30 +24,6 @@ def people() -> Any:
     processing.reset_rules_source()
     yield demo.play()[0]
     processing.reset_rules_source()
-
-
-def wait_for(condition: Any, driver: Any, seconds: float = 30) -> None:
-    """Until `condition()` holds; a page still loading (no such element yet, or a stale one) is read again."""
-    import time
-
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except (NoSuchElementException, StaleElementReferenceException):
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"the page did not get there in time; it shows: {driver.page_source[:2000]}")
-
-
-def shown(driver: Any, css: str) -> str:
-    """The text a person sees in the element (hidden text is left out by the browser)."""
-    element = driver.find_element("css selector", css)
-    assert element.is_displayed()
-    return str(element.text)
 
 
 def sign_in(driver: Any, url: str) -> None:

@@ -10,19 +10,18 @@ import pytest
 
 from saleor_livedist.reports.filters import ReportFilter
 from saleor_livedist.reports.funnel import live_funnel
-from tests.integration.test_console_browser import browser, people, shown, sign_in, wait_for  # noqa: F401
-from tests.integration.test_widget_browser import CHROMEDRIVER, CHROMIUM
+from tests.browser import needs_chromium, shown, wait_for
+from tests.integration.test_console_browser import people, sign_in  # noqa: F401 (a fixture)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                       reason="Chromium is not installed: apt-get install chromium chromium-driver (.ci/run does)"),
+    needs_chromium,
 ]
 
 STAGES = ("clicked", "entered", "watched", "ordered", "paid", "became_distributors")
 
 
-def test_staff_open_a_lives_funnel_from_the_navigation(live_server: Any, browser: Any, people: Any,  # noqa: F811
+def test_staff_open_a_lives_funnel_from_the_navigation(live_server: Any, browser: Any, people: Any,  # noqa: F811 (the fixture)
                                                        tmp_path: Path) -> None:
     total = live_funnel(ReportFilter(live="live-1"))[0]
     assert total.clicked >= 3 and total.paid >= 1  # the sample session: several people came through links and paid

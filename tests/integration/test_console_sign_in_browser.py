@@ -15,13 +15,13 @@ from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 
 from saleor_livedist.web.endpoints import handle, sandbox_authenticate
+from tests.browser import needs_chromium
 from tests.integration.test_console_tokens import HOST, OTHER_KEY, token
-from tests.integration.test_widget_browser import CHROMEDRIVER, CHROMIUM, browser  # noqa: F401 (a fixture)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                       reason="Chromium is not installed: apt-get install chromium chromium-driver (.ci/run does)"),
+    needs_chromium,
+    pytest.mark.window(360, 420),
 ]
 
 DASHBOARD = """<!doctype html><title>Dashboard</title>
@@ -64,7 +64,7 @@ def frame_text(driver: Any, wanted: str, seconds: float = 20) -> str:
 
 
 def test_the_dashboards_handshake_signs_the_staff_member_in_to_the_console(
-        live_server: Any, browser: Any, settings: Any, tmp_path: Path) -> None:  # noqa: F811
+        live_server: Any, browser: Any, settings: Any, tmp_path: Path) -> None:
     from urllib.parse import quote
 
     settings.ROOT_URLCONF = __name__

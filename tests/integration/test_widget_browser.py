@@ -2,8 +2,6 @@
 redraws itself with the ranks changed (checked in the page and on screenshots)."""
 from __future__ import annotations
 
-import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -11,50 +9,19 @@ import pytest
 from django.utils import timezone
 
 from saleor_livedist.inbox import processing
+from tests.browser import needs_chromium, wait_for
 from tests.integration.test_api import join, user
 from tests.integration.test_lives import order
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                       reason="Chromium is not installed: apt-get install chromium chromium-driver (.ci/run does)"),
+    needs_chromium,
+    pytest.mark.window(360, 420),
 ]
-
-
-@pytest.fixture
-def browser() -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=360,420"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 def names(driver: Any) -> list[str]:
     return [li.get_attribute("data-name") for li in driver.find_elements("css selector", "#rows li[data-name]")]
-
-
-def wait_for(condition: Any, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    from selenium.common.exceptions import StaleElementReferenceException
-
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except StaleElementReferenceException:  # the widget redrew its rows while they were read: read again
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the widget did not update in time")
 
 
 def test_the_widget_redraws_with_new_ranks_after_orders(live_server: Any, browser: Any, tmp_path: Path) -> None:
