@@ -79,7 +79,7 @@ def test_the_dashboards_handshake_signs_the_staff_member_in_to_the_console(
 
 
 def test_a_forged_token_leaves_the_page_refusing_with_the_reason(
-        live_server: Any, browser: Any, settings: Any) -> None:  # noqa: F811
+        live_server: Any, browser: Any, settings: Any) -> None:
     from urllib.parse import quote
 
     settings.ROOT_URLCONF = __name__
