@@ -35,7 +35,7 @@ class Problem:
         return "\n".join(out)
 
 
-class ServiceError(Exception):
+class ServiceError(LiveDistError):
     """What an API call, an admin action or an endpoint refuses: the input field at fault (if any), a stable
     code and a message for the person who made the request; nothing was changed."""
 
