@@ -123,6 +123,20 @@ class DistributorBan(models.Model):
         db_table = "livedist_distributor_ban"
 
 
+class BanMark(models.Model):
+    """The engine's record of a ban or unban (a distributor.banned / distributor.unbanned event): whether a
+    distributor was banned at a given time, for the ledger (docs/rules.md, "Banned distributors")."""
+
+    event = models.CharField(max_length=ID, primary_key=True)
+    distributor = models.CharField(max_length=ID, db_index=True)
+    at = models.DateTimeField()
+    banned = models.BooleanField()
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "livedist_ban_mark"
+
+
 class Live(models.Model):
     id = models.CharField(max_length=ID, primary_key=True)
     starts_at = models.DateTimeField(null=True, blank=True)

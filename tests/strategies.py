@@ -126,7 +126,7 @@ def streams(draw: st.DrawFn, orders: int = 6) -> list[dict[str, Any]]:
             st.lists(st.sampled_from(PRODUCTS), max_size=3)), host="h")
     steps = draw(st.lists(st.sampled_from(
         ["click", "click", "click", "join", "leave", "heartbeat", "start", "end", "replay", "register", "order",
-         "order", "order"]), min_size=5, max_size=30))
+         "order", "order", "ban", "unban"]), min_size=5, max_size=30))
     replays: list[str] = []
     made = 0
     for step in steps:
@@ -150,6 +150,9 @@ def streams(draw: st.DrawFn, orders: int = 6) -> list[dict[str, Any]]:
         elif step == "register":
             add("customer.registered", customer=draw(st.sampled_from(CUSTOMERS)),
                 visitor=draw(st.sampled_from(["vis0", "vis1"])))
+        elif step in ("ban", "unban"):
+            add(f"distributor.{step}ned", distributor=draw(st.sampled_from(DISTRIBUTORS)),
+                **({"reason": "fake orders"} if step == "ban" else {}))
         elif step == "order" and made < orders:
             made += 1
             _order(draw, add, f"o{made}", draw(st.sampled_from(CUSTOMERS + DISTRIBUTORS)))

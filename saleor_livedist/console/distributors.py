@@ -72,7 +72,7 @@ def ban(console: Console) -> HttpResponse:
 def unban(console: Console) -> HttpResponse:
     who = console.request.POST.get("distributor", "")
     try:
-        services.unban_distributor(who)
+        services.unban_distributor(who, unbanned_by=console.staff.id)
     except ServiceError as exc:
         return listing(console, Outcome.of(exc))
     return listing(console, Outcome(notice=_("%(name)s is no longer banned.") % {"name": staff_labels([who])[who]}))

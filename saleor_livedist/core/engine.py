@@ -19,7 +19,9 @@ from .events import Event
 from .ledger import LIFECYCLE_RANK, Projection, project
 from .live_room import LiveRoom
 from .pricing import Beneficiary, OrderContext, price_lines
-from .records import ActionContext, Click, DistributorRecord, OrderRecord, OrderSnapshot, PaidOrder, WatchRecord
+from .records import (
+    ActionContext, BanMark, Click, DistributorRecord, OrderRecord, OrderSnapshot, PaidOrder, WatchRecord, banned_at,
+)
 from .store import Store
 
 GUEST_PREFIX = "guest:"  # how identities name a guest checkout's e-mail (identity.of_guest)
@@ -75,6 +77,8 @@ class Engine(LiveRoom):
         distributor = d["distributor"]
         if self.store.get_distributor(distributor) is None:
             return self._notice(event, f"{distributor} is not a distributor")
+        if self._banned(distributor, event.at):
+            return self._notice(event, f"{distributor} is banned: their links record no clicks")
         visitor = self.store.resolve(d["visitor"])
         if visitor == distributor:
             return self._notice(event, "a distributor's click on their own link is not recorded")
@@ -176,6 +180,29 @@ class Engine(LiveRoom):
             id=customer, upline=upline, joined_at=event.at, ranks=[(event.at, DEFAULT_RANK)],
         ))
 
+    # ------------------------------------------------------------------ bans
+
+    def _banned(self, distributor: str, at: datetime) -> bool:
+        marks = self.store.ban_marks().get(distributor)
+        return marks is not None and banned_at(marks, at)
+
+    def _on_distributor_banned(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        self._mark_ban(event, d, active, banned=True)
+
+    def _on_distributor_unbanned(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
+        self._mark_ban(event, d, active, banned=False)
+
+    def _mark_ban(self, event: Event, d: dict[str, Any], active: ActiveRules, banned: bool) -> None:
+        """Keep the mark, then recompute the orders it can change: those paid since `at` with a share of the
+        distributor's (none, unless payments dated after the ban were processed before it: their ledger comes
+        out as if the events had arrived in order)."""
+        distributor = d["distributor"]
+        self.store.add_ban_mark(BanMark(distributor, event.at, event.id, banned, d["reason"]))
+        for order_id in self.store.orders_paying(distributor, event.at):
+            record = self.store.get_order(order_id)
+            if record is not None and record.snapshot is not None and record.lifecycle:
+                self._project(record, active, event.at)
+
     # ------------------------------------------------------------------ orders
 
     def _on_order_created(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
@@ -231,6 +258,8 @@ class Engine(LiveRoom):
             ref["distributor"], ref["target"])
         if self.store.get_distributor(distributor) is None:
             return self._notice(event, f"ref {distributor} is not a distributor")
+        if self._banned(distributor, event.at):
+            return self._notice(event, f"ref {distributor} is banned: it binds nobody")
         if distributor == customer:
             return
         self.store.add_click(customer, Click(at=event.at, distributor=distributor, kind=target["kind"],
@@ -290,7 +319,9 @@ class Engine(LiveRoom):
         if not record.lifecycle:
             self.store.put_order(record)  # created, nothing booked until it is paid
             return
-        result = project(record, active.ruleset.settlement.approve_after_days, now)
+        marks = self.store.ban_marks()
+        banned = (lambda who, at: who in marks and banned_at(marks[who], at)) if marks else None
+        result = project(record, active.ruleset.settlement.approve_after_days, now, banned)
         first_payment = record.paid_at is None and result.paid_at is not None
         record.paid_at, record.approve_at = result.paid_at, result.approve_at
         record.has_pending = any(e.status == "pending" for e in result.entries)
@@ -342,6 +373,8 @@ class Engine(LiveRoom):
             self._qualify(active, None, customer, paid_at)  # tasks over all lives, for a buyer who watched none
         for priced in snapshot.lines:
             for share in priced.shares:
+                if share.actions and self._banned(share.beneficiary, paid_at):
+                    continue  # a banned distributor's share earns nothing, custom rewards included
                 for name, params in share.actions:
                     booked = sum(
                         (e.amount for e in self.store.entries(snapshot.id)

@@ -40,6 +40,7 @@ MAX_KEY = 255  # the longest object key
 MAX_ITEMS = 1000  # lines of an order, products of a live, collections of a line
 MAX_INT_DIGITS = 100
 MAX_QUANTITY = 1_000_000
+MAX_REASON = 500  # a ban's reason, as staff wrote it (the console and the API take as much)
 _HASH_CHARS = 40
 _BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 
@@ -163,6 +164,16 @@ def _str(raw: dict[str, Any], key: str, where: str, optional: bool = False) -> s
     return _id(value, where, key)
 
 
+def _text(raw: dict[str, Any], key: str, where: str, optional: bool = False) -> str:
+    """Free text staff wrote (a reason): kept as it is, never compacted; "" when optional and absent."""
+    value = raw.get(key)
+    if value is None and optional:
+        return ""
+    if not isinstance(value, str) or not value or len(value) > MAX_REASON:
+        raise EventError(f"{where}: '{key}' must be a string of 1 to {MAX_REASON} characters, got {_short(value)}")
+    return value
+
+
 def _id(value: str, where: str, key: str) -> str:
     if len(value) > MAX_ID_INPUT:
         raise EventError(f"{where}: '{key}' is {len(value)} characters long; identifiers are at most {MAX_ID_INPUT}")
@@ -275,6 +286,10 @@ def _check(etype: str, raw: dict[str, Any], where: str) -> dict[str, Any]:
         return {"customer": _str(raw, "customer", where), "visitor": _str(raw, "visitor", where, optional=True)}
     if etype == "distributor.joined":
         return {"customer": _str(raw, "customer", where), "live": _str(raw, "live", where, optional=True)}
+    if etype in ("distributor.banned", "distributor.unbanned"):
+        return {"distributor": _str(raw, "distributor", where),
+                "reason": _text(raw, "reason", where, optional=etype == "distributor.unbanned"),
+                "by": _str(raw, "by", where, optional=True)}
     if etype == "order.created":
         currency = _currency(raw, where)
         ref = raw.get("ref")
@@ -307,7 +322,8 @@ def _check(etype: str, raw: dict[str, Any], where: str) -> dict[str, Any]:
 
 EVENT_TYPES = (
     "live.scheduled", "live.started", "live.ended", "replay.published", "clip.published", "link.clicked", "live.joined",
-    "live.left", "live.heartbeat", "customer.registered", "distributor.joined", "invitee.reviewed", "order.created",
+    "live.left", "live.heartbeat", "customer.registered", "distributor.joined", "distributor.banned",
+    "distributor.unbanned", "invitee.reviewed", "order.created",
     *ORDER_LIFECYCLE,
 )
 

@@ -8,12 +8,17 @@ window); reversed on cancel or full refund before approval; a partial refund bef
 pending adjustment so the line's entries add up to the commission on what the customer kept; any refund or
 cancel after approval books a negative clawback, approved at once.
 
+A share of a distributor banned when the order is paid (`banned(beneficiary, at)`, from their ban marks) is
+withheld: no entry for that level, now or on a later refund; the other levels keep theirs. A task cash reward
+dated while its beneficiary was banned is withheld too. Entries booked before a ban stay and settle as usual.
+
 A task's cash reward booked on the order (`OrderRecord.rewards`, kind `task_cash`) follows the order as a
 whole: pending, approved with the order's commissions, reversed if the order is cancelled or wholly refunded
 before approval, clawed back after it. A partial refund keeps it: the invitee still bought.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,6 +27,7 @@ from .money import percent_of
 from .records import LedgerEntry, OrderRecord, OrderSnapshot, PricedLine, Share, TaskCash
 
 ZERO = Decimal(0)
+Banned = Callable[[str, datetime], bool]  # (beneficiary, at) -> whether they were banned then
 LIFECYCLE_RANK = {"order.paid": 1, "order.fulfilled": 2, "order.refunded": 3, "order.cancelled": 4}
 
 
@@ -38,12 +44,13 @@ class Projection:
 class _Book:
     """Entries of one order under construction, grouped by (line, level)."""
 
-    __slots__ = ("snapshot", "by_key", "order")
+    __slots__ = ("snapshot", "by_key", "order", "withheld")
 
     def __init__(self, snapshot: OrderSnapshot):
         self.snapshot = snapshot
         self.by_key: dict[tuple[str, int], list[LedgerEntry]] = {}
         self.order: list[tuple[str, int]] = []
+        self.withheld: set[tuple[str, int]] = set()  # (line, level) of a beneficiary banned when it was paid
 
     def add(self, line: str, share: Share, kind: str, amount: Decimal, status: str, at: datetime) -> None:
         level = share.level
@@ -82,6 +89,8 @@ def _rebook(book: _Book, priced: PricedLine, refunded: Decimal, cancelled: bool,
     currency = book.snapshot.currency
     net = ZERO if cancelled else max(priced.line.amount - refunded, ZERO)
     for share in priced.shares:
+        if (line_id, share.level) in book.withheld:
+            continue
         target = percent_of(net, share.percent, currency)
         delta = target - book.booked(line_id, share.level)
         if delta == ZERO:
@@ -94,7 +103,8 @@ def _rebook(book: _Book, priced: PricedLine, refunded: Decimal, cancelled: bool,
             book.add(line_id, share, "adjustment", delta, "pending", at)
 
 
-def project(record: OrderRecord, approve_after_days: int, now: datetime | None = None) -> Projection:
+def project(record: OrderRecord, approve_after_days: int, now: datetime | None = None,
+            banned: Banned | None = None) -> Projection:
     snapshot = record.snapshot
     assert snapshot is not None, "an order is projected only once order.created has arrived"
     book = _Book(snapshot)
@@ -116,6 +126,9 @@ def project(record: OrderRecord, approve_after_days: int, now: datetime | None =
                 for line_id, priced in lines.items():
                     net = max(priced.line.amount - refunded.get(line_id, ZERO), ZERO)
                     for share in priced.shares:
+                        if banned is not None and banned(share.beneficiary, at):
+                            book.withheld.add((line_id, share.level))
+                            continue
                         amount = percent_of(net, share.percent, currency)
                         if amount > ZERO:
                             book.add(line_id, share, "commission" if share.level == 1 else "team", amount,
@@ -151,7 +164,8 @@ def project(record: OrderRecord, approve_after_days: int, now: datetime | None =
     if record.rewards and paid_at is not None:
         approved_at = approve_at if approved else None
         for n, reward in enumerate(record.rewards, 1):
-            entries += _task_cash(snapshot, n, reward, approved_at, void_at)
+            if banned is None or not banned(reward.beneficiary, reward.at):
+                entries += _task_cash(snapshot, n, reward, approved_at, void_at)
     kept = ZERO if cancelled else sum(
         (max(p.line.amount - refunded.get(line_id, ZERO), ZERO) for line_id, p in lines.items()), ZERO)
     return Projection(entries=entries, paid_at=paid_at, approve_at=approve_at, approved=approved, kept=kept,

@@ -48,6 +48,9 @@ class LiveRoom:
     def _project(self, record: OrderRecord, active: ActiveRules, now: datetime | None = None) -> None:
         raise NotImplementedError  # Engine's
 
+    def _banned(self, distributor: str, at: datetime) -> bool:
+        raise NotImplementedError  # Engine's
+
     # ------------------------------------------------------------------ lives and viewers
 
     def _on_live_scheduled(self, event: Event, d: dict[str, Any], active: ActiveRules) -> None:
@@ -191,6 +194,8 @@ class LiveRoom:
             if not self.store.add_qualified(task.id, scope_key, viewer):
                 continue
             order = paid.order if q.ordered and paid is not None else None
+            if self._banned(inviter, at):
+                continue  # qualified while their inviter was banned: counts for nobody, held for nobody
             if not self._held(ruleset.guards, task, inviter, scope_key, viewer, live_id, at, order):
                 self._count_invitee(active, task, inviter, scope_key, viewer, live_id, at, order)
 
@@ -209,6 +214,10 @@ class LiveRoom:
 
     def _count_invitee(self, active: ActiveRules, task: Task, inviter: str, scope_key: str, invitee: str,
                        live_id: str | None, at: datetime, order: str | None) -> None:
+        """The invitee counts for the inviter: the leaderboard, task progress and rewards; for nothing while the
+        inviter is banned (a banned distributor earns no task rewards or points)."""
+        if self._banned(inviter, at):
+            return
         if task.scope == "live" and live_id is not None and self.store.add_live_qualified(live_id, invitee):
             self.store.bump_live_stat(live_id, inviter, qualified=1)
         self._task_progress(active, task, inviter, scope_key, invitee, live_id, at, order)

@@ -346,6 +346,28 @@ class HeldInvitee:
     reviewed_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class BanMark:
+    """Staff banned (banned=True) or unbanned a distributor at `at`, with the event that said so. A distributor's
+    marks sorted by (at, event) say, for any moment, whether they were banned then (`banned_at`)."""
+
+    distributor: str
+    at: datetime
+    event: str  # the distributor.banned / distributor.unbanned event's id: one mark per ban action
+    banned: bool
+    reason: str = ""
+
+
+def banned_at(marks: tuple[BanMark, ...], at: datetime) -> bool:
+    """Whether the marks (sorted by at, then event) say banned at `at`: the latest mark at or before it does."""
+    banned = False
+    for mark in marks:
+        if mark.at > at:
+            break
+        banned = mark.banned
+    return banned
+
+
 @dataclass(slots=True)
 class LiveStat:
     """One distributor's standing in one live, for the leaderboard."""

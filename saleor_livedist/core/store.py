@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from .events import Line
 from .records import (
-    Attribution, BindingRecord, Click, DistributorRecord, HeldInvitee, LedgerEntry, LiveRecord, LiveStat,
+    Attribution, BanMark, BindingRecord, Click, DistributorRecord, HeldInvitee, LedgerEntry, LiveRecord, LiveStat,
     OrderRecord, OrderSnapshot, PaidOrder, PointsGrant, PricedLine, ReplayRecord, Share, TaskCash, TaskProgress, WatchRecord,
 )
 
@@ -41,6 +41,16 @@ class Store(Protocol):
     def get_distributor(self, distributor_id: str) -> DistributorRecord | None: ...
     def put_distributor(self, record: DistributorRecord) -> None: ...
     def distributors(self) -> Iterable[DistributorRecord]: ...
+
+    def add_ban_mark(self, mark: BanMark) -> None:
+        """Keep a ban or unban (once per event id)."""
+
+    def ban_marks(self) -> dict[str, tuple[BanMark, ...]]:
+        """Every distributor's ban marks, sorted by (at, event); distributors never banned are absent."""
+
+    def orders_paying(self, distributor: str, since: datetime) -> list[str]:
+        """Ids of orders paid at or after `since` with a share for the distributor, and of orders carrying a task
+        reward of theirs: the orders a ban or unban dated `since` can change."""
 
     def get_live(self, live_id: str) -> LiveRecord | None: ...
     def put_live(self, record: LiveRecord) -> None: ...
@@ -142,6 +152,7 @@ class MemoryStore:
         self._customers: dict[str, None] = {}
         self._invitee_days: dict[tuple[str, date], int] = {}
         self._held: dict[str, HeldInvitee] = {}
+        self._bans: dict[str, tuple[BanMark, ...]] = {}
 
     def mark_processed(self, event_id: str) -> bool:
         if event_id in self._processed:
@@ -191,6 +202,30 @@ class MemoryStore:
 
     def distributors(self) -> Iterable[DistributorRecord]:
         return [_Rows.to_distributor(row) for row in self._distributors.values()]
+
+    def add_ban_mark(self, mark: BanMark) -> None:
+        marks = self._bans.get(mark.distributor, ())
+        if all(m.event != mark.event for m in marks):
+            self._bans[mark.distributor] = tuple(sorted((*marks, mark), key=ban_order))
+
+    def ban_marks(self) -> dict[str, tuple[BanMark, ...]]:
+        return self._bans
+
+    def orders_paying(self, distributor: str, since: datetime) -> list[str]:
+        found = []
+        for order_id, row in self._orders.items():
+            snapshot = self._snapshots.get(order_id)
+            if snapshot is None or distributor not in snapshot and distributor not in self._rewards.get(order_id, ()):
+                continue  # the id is nowhere in the flat rows: no share and no reward of theirs (the fast path)
+            paid_at = row[1]
+            shares = paid_at is not None and paid_at >= since and any(
+                share.beneficiary == distributor for priced in _Rows.to_snapshot(snapshot).lines
+                for share in priced.shares)
+            rewards = any(r.beneficiary == distributor
+                          for r in _records(TaskCash, self._rewards.get(order_id, ()), _TASK_CASH))
+            if shares or rewards:
+                found.append(order_id)
+        return found
 
     def get_live(self, live_id: str) -> LiveRecord | None:
         row = self._lives.get(live_id)
@@ -358,6 +393,10 @@ class MemoryStore:
 
     def held_invitees(self) -> list[HeldInvitee]:
         return sorted(self._held.values(), key=attrgetter("at", "key"))
+
+
+def ban_order(mark: BanMark) -> tuple[datetime, str]:
+    return mark.at, mark.event
 
 
 def _click_time(click: Click) -> datetime:

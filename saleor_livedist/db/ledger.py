@@ -5,6 +5,8 @@ from __future__ import annotations
 from copy import copy
 from datetime import datetime
 
+from django.db.models import Q
+
 from .. import models as m
 from ..core.records import LedgerEntry, OrderRecord, PaidOrder, PointsGrant
 from .rows import (
@@ -53,6 +55,12 @@ class LedgerTables:
         self._flush_orders()
         return list(m.Order.objects.filter(has_pending=True, approve_at__lte=now).order_by("approve_at", "id")
                     .values_list("id", flat=True))
+
+    def orders_paying(self, distributor: str, since: datetime) -> list[str]:
+        self._flush_orders()
+        shares = Q(paid_at__gte=since, snapshot__contains={"lines": [{"shares": [{"beneficiary": distributor}]}]})
+        rewards = Q(rewards__contains=[{"beneficiary": distributor}])
+        return list(m.Order.objects.filter(shares | rewards).order_by("id").values_list("id", flat=True))
 
     def replace_entries(self, order_id: str, entries: list[LedgerEntry]) -> None:
         self._entries[order_id] = list(entries)

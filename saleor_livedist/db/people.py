@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from copy import copy
 
 from .. import models as m
-from ..core.records import BindingRecord, Click, DistributorRecord
+from ..core.records import BanMark, BindingRecord, Click, DistributorRecord
+from ..core.store import ban_order
 from .rows import MISSING, binding_of, click_time, distributor_of, ranks_to_json, upsert
 
 
@@ -121,3 +122,26 @@ class PeopleTables:
                 for i in self._dirty_distributors if (d := self._distributors[i]) is not None],
                conflict=["id"], json_columns=("ranks",))
         self._dirty_distributors = {}
+
+    def ban_marks(self) -> dict[str, tuple[BanMark, ...]]:
+        """All marks, read once per unit of work: a small table (one row per ban or unban staff made)."""
+        if self._bans is None:
+            marks: dict[str, list[BanMark]] = {}
+            for r in m.BanMark.objects.order_by("at", "event"):
+                marks.setdefault(r.distributor, []).append(
+                    BanMark(distributor=r.distributor, at=r.at, event=r.event, banned=r.banned, reason=r.reason))
+            self._bans = {who: tuple(found) for who, found in marks.items()}
+        return self._bans
+
+    def add_ban_mark(self, mark: BanMark) -> None:
+        marks = self.ban_marks().get(mark.distributor, ())
+        if any(known.event == mark.event for known in marks):
+            return
+        self._bans[mark.distributor] = tuple(sorted((*marks, mark), key=ban_order))  # type: ignore[index]
+        self._new_bans.append(mark)
+
+    def _flush_bans(self) -> None:
+        if self._new_bans:
+            upsert(m.BanMark, ["event", "distributor", "at", "banned", "reason"],
+                   [(b.event, b.distributor, b.at, b.banned, b.reason) for b in self._new_bans], conflict=["event"])
+            self._new_bans = []

@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import models as m
 from ..core.events import Event
-from ..core.records import Click, LedgerEntry, PaidOrder, PointsGrant, TaskProgress, WatchRecord
+from ..core.records import BanMark, Click, LedgerEntry, PaidOrder, PointsGrant, TaskProgress, WatchRecord
 from .guards import GuardTables
 from .ledger import LedgerTables
 from .live_room import LiveRoomTables
@@ -70,6 +70,8 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables, GuardTables):
         self._stat_deltas: dict[tuple[str, str], list[Any]] = {}  # (live, distributor) -> [invited, qualified,
         # orders, gmv, currency], added to the rows at flush
         self._new_points: list[PointsGrant] = []
+        self._bans: dict[str, tuple[BanMark, ...]] | None = None  # all ban marks, once read
+        self._new_bans: list[BanMark] = []
         self._init_guards()
 
     def prefetch(self, events: Iterable[Event]) -> None:
@@ -182,6 +184,7 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables, GuardTables):
         self._flush_clicks()
         self._flush_bindings()
         self._flush_distributors()
+        self._flush_bans()
         self._flush_lives()
         self._flush_watches()
         self._flush_progress()

@@ -178,8 +178,9 @@ def bound_to(identity: str) -> str | None:
 
 
 def ban_distributor(distributor: str, reason: str, banned_by: str = "") -> DistributorBan:
-    """Stop a distributor: no new share links, and clicks on their links no longer bind anyone (links already
-    in checkouts and commissions already booked are left to the rules). The reason is kept for the record."""
+    """Stop a distributor: no new share links, clicks on their links refused, and (through a distributor.banned
+    event the engine applies) nothing earned on orders paid while banned; their uplines keep their own shares.
+    Commissions booked before the ban stay and settle as usual. The reason is kept for the record."""
     reason = reason.strip()
     if not Distributor.objects.filter(id=distributor).exists():
         raise ServiceError("distributor", "NOT_FOUND", _("there is no distributor %(id)s") % {"id": distributor})
@@ -187,14 +188,26 @@ def ban_distributor(distributor: str, reason: str, banned_by: str = "") -> Distr
         raise ServiceError("reason", "REQUIRED", _("say why the distributor is banned (1 to 500 characters)"))
     with transaction.atomic():
         ban, created = DistributorBan.objects.get_or_create(
-            distributor=distributor, defaults={"reason": reason, "banned_by": banned_by})
+            distributor=distributor, defaults={"reason": reason, "banned_by": banned_by, "banned_at": _now()})
+        if created:  # the engine hears of it in the same transaction: both or neither
+            processing.submit(_ban_event("distributor.banned", distributor, ban.banned_at, reason, banned_by))
     if not created:
         raise ServiceError("distributor", "ALREADY_BANNED", _("this distributor is banned already"))
     return ban
 
 
-def unban_distributor(distributor: str) -> Distributor:
-    """Lift a ban: share links work again from now on (clicks refused meanwhile stay unrecorded)."""
-    if not DistributorBan.objects.filter(distributor=distributor).delete()[0]:
-        raise ServiceError("distributor", "NOT_BANNED", _("this distributor is not banned"))
+def unban_distributor(distributor: str, unbanned_by: str = "") -> Distributor:
+    """Lift a ban: share links work again from now on (clicks refused meanwhile stay unrecorded), and orders paid
+    from now on pay the distributor again (a distributor.unbanned event)."""
+    with transaction.atomic():
+        if not DistributorBan.objects.filter(distributor=distributor).delete()[0]:
+            raise ServiceError("distributor", "NOT_BANNED", _("this distributor is not banned"))
+        processing.submit(_ban_event("distributor.unbanned", distributor, _now(), "", unbanned_by))
     return Distributor.objects.get(id=distributor)
+
+
+def _ban_event(etype: str, distributor: str, at: datetime, reason: str, by: str) -> dict[str, Any]:
+    """A new id for every ban action, so a ban, its unban and a second ban are three events."""
+    return {"id": _event_id("ban" if etype == "distributor.banned" else "unban"), "type": etype,
+            "at": at.isoformat(), "distributor": distributor, **({"reason": reason} if reason else {}),
+            **({"by": by} if by else {})}

@@ -336,7 +336,9 @@ BanDistributor = payload_mutation(
     "distributor", DistributorType, _ban, staff=True)
 UnbanDistributor = payload_mutation(
     "DistributorUnban", {"distributor": graphene.String(required=True, description="The distributor's id.")},
-    "distributor", DistributorType, lambda context, distributor: services.unban_distributor(distributor), staff=True)
+    "distributor", DistributorType,
+    lambda context, distributor: services.unban_distributor(distributor, unbanned_by=context.identity or ""),
+    staff=True)
 
 
 class Mutation(live_mutations(), graphene.ObjectType):  # type: ignore[misc]

@@ -12,7 +12,7 @@ import pytest
 
 from saleor_livedist.core.events import Line
 from saleor_livedist.core.records import (
-    Attribution, BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, OrderRecord, OrderSnapshot,
+    Attribution, BanMark, BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, OrderRecord, OrderSnapshot,
     PaidOrder, PointsGrant, PricedLine, ReplayRecord, Share, TaskCash, TaskProgress, WatchRecord,
 )
 from saleor_livedist.core.store import MemoryStore
@@ -154,6 +154,45 @@ def test_orders_and_entries(stores) -> None:
     if isinstance(writer, DbStore):
         writer.flush()
     assert reopen().entries() == []
+
+
+def test_ban_marks(stores) -> None:
+    store, reopen = stores
+    assert store.ban_marks() == {}
+    later = BanMark("d1", T0 + timedelta(hours=2), "ban:2", True, "again")
+    store.add_ban_mark(later)
+    store.add_ban_mark(BanMark("d1", T0, "ban:1", True, "spam"))  # older, arriving later: kept by time
+    store.add_ban_mark(BanMark("d1", T0 + timedelta(hours=1), "unban:1", False))
+    store.add_ban_mark(BanMark("d1", T0, "ban:1", True, "spam"))  # the same event again: kept once
+    store.add_ban_mark(BanMark("d2", T0, "ban:3", True, "fake"))
+    for s in both(store, reopen):
+        assert s.ban_marks() == {
+            "d1": (BanMark("d1", T0, "ban:1", True, "spam"), BanMark("d1", T0 + timedelta(hours=1), "unban:1", False),
+                   later),
+            "d2": (BanMark("d2", T0, "ban:3", True, "fake"),),
+        }
+    again = reopen()
+    again.add_ban_mark(later)  # known from the database: not written twice
+    if isinstance(again, DbStore):
+        again.flush()
+    assert [m.event for m in reopen().ban_marks()["d1"]] == ["ban:1", "unban:1", "ban:2"]
+
+
+def test_orders_paying_a_distributor(stores) -> None:
+    store, reopen = stores
+    paid = [(T0, 1, "e2", "order.paid", ())]
+    store.put_order(OrderRecord("o1", snapshot=_snapshot(), lifecycle=paid, paid_at=T0))  # d1 has a share
+    store.put_order(OrderRecord("o2", snapshot=_snapshot(), lifecycle=[], paid_at=None))  # not paid
+    rewarded = OrderRecord("o3", snapshot=OrderSnapshot("o3", "c2", "default", "CNY", T0, (), _snapshot().attribution,
+                                                        "v1"), lifecycle=paid, paid_at=T0 - timedelta(days=1),
+                           rewards=[TaskCash("task:buyers::c2", "d9", "buyers", Decimal("5.00"), "v1", T0)])
+    store.put_order(rewarded)  # no share of d9's, but their task cash
+    for s in both(store, reopen):
+        assert s.orders_paying("d1", T0) == ["o1"]
+        assert s.orders_paying("d1", T0 + timedelta(seconds=1)) == []  # paid before
+        assert s.orders_paying("d0", T0) == []  # an assist, not a share
+        assert s.orders_paying("c1", T0) == []  # the customer
+        assert s.orders_paying("d9", T0 + timedelta(days=9)) == ["o3"]
 
 
 def test_points(stores) -> None:
