@@ -14,6 +14,7 @@ class LiveDistConfig(AppConfig):
         # saleor_livedist.tasks, and the tasks live with what they run.
         from .inbox import tasks as inbox_tasks  # noqa: F401
         from .live_room import tasks as live_room_tasks  # noqa: F401
+        from .payouts import tasks as payout_tasks  # noqa: F401
 
         add_periodic_tasks()
         if apps.is_installed("saleor.discount"):  # inside Saleor: live coupons are Saleor vouchers

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.checks import Error, register
+from django.core.checks import CheckMessage, Error, Warning, register
+
+from .conf import ImproperlyConfigured, get_setting
 
 
 @register()
@@ -59,3 +61,32 @@ def check_rules(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             id="saleor_livedist.E003",
         ))
     return errors
+
+
+@register()
+def check_payouts(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Payout settings: the minimum, the methods, the key account details are encrypted with."""
+    problems: list[CheckMessage] = []
+    try:
+        get_setting("WITHDRAWAL_MINIMUM")
+        get_setting("PAYOUT_METHODS")
+        from .payouts.accounts import _fernet
+
+        _fernet()
+    except ImproperlyConfigured as exc:
+        return [Error(str(exc), hint="Fix settings.LIVEDIST.", id="saleor_livedist.E005")]
+    if not str(get_setting("PAYOUT_KEY")).strip():
+        problems.append(Warning(
+            "LIVEDIST['PAYOUT_KEY'] is not set: distributors' payout accounts are encrypted with a key derived from "
+            "SECRET_KEY, and become unreadable if SECRET_KEY changes",
+            hint="Set PAYOUT_KEY to a key from `python -c \"from cryptography.fernet import Fernet; "
+                 "print(Fernet.generate_key().decode())\"` (docs/payouts.md, \"Keys\").",
+            id="saleor_livedist.W005",
+        ))
+    if get_setting("PAYOUT_WEBHOOK_URL") and not get_setting("PAYOUT_WEBHOOK_SECRET"):
+        problems.append(Error(
+            "LIVEDIST['PAYOUT_WEBHOOK_URL'] is set but PAYOUT_WEBHOOK_SECRET is not: the gateway could not verify "
+            "the batches, nor could we verify its callbacks",
+            hint="Set PAYOUT_WEBHOOK_SECRET to a long random string shared with the gateway.", id="saleor_livedist.E006",
+        ))
+    return problems

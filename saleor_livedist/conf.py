@@ -23,6 +23,11 @@ environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists t
 | CLICK_RATE_PER_ADDRESS | 30                       | share-link clicks per client address per minute; more get 429 |
 | CLICK_RATE_PER_LINK_ADDRESS | 10                  | clicks on one share link per client address per minute; more get 429 |
 | DISPLAY_TIME_ZONE | the project's TIME_ZONE (else UTC) | the zone times are shown and typed in: admin, API messages, CLI output |
+| WITHDRAWAL_MINIMUM | "10"                          | the smallest withdrawal; a {currency: amount} dict for several currencies |
+| PAYOUT_METHODS  | bank, alipay, wechat, paypal    | the payout methods distributors may choose from     |
+| PAYOUT_KEY      | "" (derived from SECRET_KEY, with a warning) | Fernet key(s) for account details at rest; first one encrypts |
+| PAYOUT_WEBHOOK_URL | ""                           | the payment gateway that receives payout batches (signed) |
+| PAYOUT_WEBHOOK_SECRET | ""                        | the HMAC-SHA256 key batches and the gateway's callbacks are signed with |
 
 Inside Saleor, the plugin's configuration (dashboard) overrides these through `set_overrides`.
 """
@@ -56,6 +61,12 @@ DEFAULTS: dict[str, Any] = {
     "CLICK_RATE_PER_LINK_ADDRESS": 10,
     # The zone people read and type times in (display.py); stored times stay UTC. None: settings.TIME_ZONE.
     "DISPLAY_TIME_ZONE": None,
+    # Payouts (payouts/; docs/payouts.md).
+    "WITHDRAWAL_MINIMUM": "10",  # or {"CNY": "10", "USD": "5"}; a currency not listed has no minimum beyond 0
+    "PAYOUT_METHODS": ["bank", "alipay", "wechat", "paypal"],
+    "PAYOUT_KEY": "",  # Fernet key(s), comma-separated (the first encrypts); "": derived from SECRET_KEY
+    "PAYOUT_WEBHOOK_URL": "",
+    "PAYOUT_WEBHOOK_SECRET": "",
 }
 POSITIVE_INTS = ("GRAPHQL_MAX_BODY_BYTES", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_ALIASES", "GRAPHQL_MAX_FIELDS",
                  "GRAPHQL_MAX_COST", "GRAPHQL_MAX_PAGE", "CLICK_RATE_PER_ADDRESS", "CLICK_RATE_PER_LINK_ADDRESS")
@@ -121,6 +132,15 @@ def get_setting(name: str) -> Any:
         return value
     if name == "VIEWER_ALLOWED_ORIGINS":
         return _origins(value)
+    if name == "WITHDRAWAL_MINIMUM":
+        return _minimums(value)
+    if name == "PAYOUT_METHODS":
+        methods = [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else list(value)
+        unknown = sorted(set(methods) - set(DEFAULTS["PAYOUT_METHODS"]))
+        if not methods or unknown:
+            raise ImproperlyConfigured(f"LIVEDIST PAYOUT_METHODS must list some of {', '.join(DEFAULTS['PAYOUT_METHODS'])}"
+                                       f", got {value!r}")
+        return methods
     if name == "REMINDER_NOTIFIERS":
         value = [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else list(value)
     if name == "STOREFRONT_URL" and "{token}" not in str(value):
@@ -149,3 +169,21 @@ def _origins(value: Any) -> list[str]:
                 f"endpoint is called with cookies), got {item!r}")
         origins.append(f"{parts.scheme}://{parts.netloc}".lower())
     return origins
+
+
+def _minimums(value: Any) -> dict[str, Any]:
+    """WITHDRAWAL_MINIMUM as {currency: Decimal}, with "*" for every currency not named."""
+    from decimal import Decimal, InvalidOperation
+
+    items = value.items() if isinstance(value, dict) else [("*", value)]
+    out = {}
+    for currency, amount in items:
+        try:
+            minimum = Decimal(str(amount))
+        except InvalidOperation:
+            minimum = Decimal(-1)
+        if isinstance(amount, float) or not minimum.is_finite() or minimum < 0:
+            raise ImproperlyConfigured(f"LIVEDIST WITHDRAWAL_MINIMUM must be an amount such as \"10\" (or a dict "
+                                       f"{{currency: amount}}), got {value!r}")
+        out[str(currency).upper() if currency != "*" else "*"] = minimum
+    return out

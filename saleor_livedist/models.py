@@ -704,3 +704,110 @@ class AppRegistration(models.Model):
 
     def __str__(self) -> str:
         return self.saleor_api_url
+
+
+# ---------------------------------------------------------------------- payouts (saleor_livedist/payouts)
+
+
+class Payee(models.Model):
+    """A distributor who has asked for a payout: the row every change of their withdrawals locks first (SELECT
+    ... FOR UPDATE), so two requests at once cannot both spend the same balance."""
+
+    distributor = models.CharField(_("distributor"), max_length=ID, primary_key=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        db_table = "livedist_payee"
+
+
+class PayoutBatch(models.Model):
+    """Approved withdrawals of one currency exported together (CSV and a signed webhook to the payment
+    gateway); its id is the webhook's idempotency key. Paid as a whole."""
+
+    EXPORTED, PAID = "exported", "paid"
+    DELIVERY = [("none", _("no webhook")), ("pending", _("sending")), ("sent", _("delivered")),
+                ("failed", _("failed"))]
+
+    id = models.CharField(_("ID"), max_length=64, primary_key=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    total = models.DecimalField(_("total"), max_digits=20, decimal_places=4)
+    count = models.PositiveIntegerField(_("withdrawals"))
+    status = models.CharField(_("status"), max_length=16, default=EXPORTED,
+                              choices=[(EXPORTED, _("exported")), (PAID, _("paid"))])
+    created_by = models.CharField(_("created by"), max_length=ID, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    paid_by = models.CharField(_("paid by"), max_length=ID, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    delivery = models.CharField(_("webhook"), max_length=16, default="none", choices=DELIVERY)
+    delivery_attempts = models.PositiveIntegerField(_("webhook attempts"), default=0)
+    delivery_error = models.TextField(_("webhook error"), blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payout batch")
+        verbose_name_plural = _("payout batches")
+        db_table = "livedist_payout_batch"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class Withdrawal(models.Model):
+    """A distributor's request to be paid part of their approved commission. `account` is the encrypted
+    account details (payouts/secrets.py); `account_masked` is all anyone is shown of them."""
+
+    REQUESTED, APPROVED, REFUSED, EXPORTED, PAID = "requested", "approved", "refused", "exported", "paid"
+    STATUSES = [(REQUESTED, _("requested")), (APPROVED, _("approved")), (REFUSED, _("refused")),
+                (EXPORTED, _("in a payout batch")), (PAID, _("paid"))]
+    OPEN = (REQUESTED, APPROVED, EXPORTED)  # counted as pending against the balance
+
+    distributor = models.CharField(_("distributor"), max_length=ID, db_index=True)
+    request_id = models.CharField(_("request ID"), max_length=100)
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=4)
+    currency = models.CharField(_("currency"), max_length=3)
+    method = models.CharField(_("method"), max_length=16)
+    account = models.TextField(_("account (encrypted)"))
+    account_masked = models.CharField(_("account"), max_length=255)
+    status = models.CharField(_("status"), max_length=16, choices=STATUSES, default=REQUESTED)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)  # why staff refused it
+    batch = models.ForeignKey(PayoutBatch, verbose_name=_("payout batch"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="withdrawals")
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    decided_by = models.CharField(_("decided by"), max_length=ID, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("withdrawal")
+        verbose_name_plural = _("withdrawals")
+        db_table = "livedist_withdrawal"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["distributor", "request_id"], name="livedist_withdrawal_once"),
+        ]
+        indexes = [models.Index(fields=["status", "currency", "created_at"], name="livedist_withdrawal_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.status})"
+
+
+class PayoutChange(models.Model):
+    """One state change of a withdrawal or a batch, with who made it and when. `request_id` is unique: the same
+    request sent twice changes nothing the second time."""
+
+    request_id = models.CharField(_("request ID"), max_length=200, unique=True)
+    action = models.CharField(_("action"), max_length=16)  # requested, approved, refused, exported, paid
+    withdrawal = models.ForeignKey(Withdrawal, verbose_name=_("withdrawal"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="changes")
+    batch = models.ForeignKey(PayoutBatch, verbose_name=_("payout batch"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="changes")
+    by = models.CharField(_("by"), max_length=ID, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("payout change")
+        verbose_name_plural = _("payout changes")
+        db_table = "livedist_payout_change"
+        ordering = ["at", "id"]

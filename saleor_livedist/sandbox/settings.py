@@ -62,6 +62,9 @@ LIVEDIST = {
     "RULES_DIR": os.environ.get("LIVEDIST_RULES_DIR") or None,
     "ENGINE": os.environ.get("LIVEDIST_ENGINE") or None,
     "DISPLAY_TIME_ZONE": os.environ.get("LIVEDIST_DISPLAY_TIME_ZONE") or None,
+    "PAYOUT_KEY": os.environ.get("LIVEDIST_PAYOUT_KEY", ""),
+    "PAYOUT_WEBHOOK_URL": os.environ.get("LIVEDIST_PAYOUT_WEBHOOK_URL", ""),
+    "PAYOUT_WEBHOOK_SECRET": os.environ.get("LIVEDIST_PAYOUT_WEBHOOK_SECRET", ""),
 }
 LOGGING = {
     "version": 1,
