@@ -593,6 +593,41 @@ class LiveCouponIssue(models.Model):
         indexes = [models.Index(fields=["person"], name="livedist_coupon_issue_person")]
 
 
+class PointsRedemption(models.Model):
+    """Points a distributor spent on a store voucher or gift card, once per (distributor, request). Its points
+    are held from the moment it is written: `pending` (the store has not made the voucher yet) and `issued`
+    count against the balance, `failed` gives them back (distribution/redemption.py)."""
+
+    PENDING, ISSUED, FAILED = "pending", "issued", "failed"
+    VOUCHER, GIFT_CARD = "voucher", "gift_card"
+
+    distributor = models.CharField(_("distributor"), max_length=ID)
+    request = models.CharField(_("request ID"), max_length=100)
+    points = models.PositiveIntegerField(_("points"))
+    kind = models.CharField(_("kind"), max_length=16, choices=[(VOUCHER, _("voucher")), (GIFT_CARD, _("gift card"))])
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
+    currency = models.CharField(_("currency"), max_length=3)
+    channel = models.CharField(_("channel"), max_length=ID, blank=True)
+    status = models.CharField(_("status"), max_length=16, default=PENDING, choices=[
+        (PENDING, _("pending")), (ISSUED, _("issued")), (FAILED, _("failed"))])
+    store_id = models.CharField(_("store ID"), max_length=ID, blank=True,
+                                help_text=_("The voucher's or gift card's id in the store."))
+    code = models.CharField(_("code"), max_length=64, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    rules_version = models.CharField(_("rules version"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("points redemption")
+        verbose_name_plural = _("points redemptions")
+        db_table = "livedist_points_redemption"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["distributor", "request"], name="livedist_redemption_once")]
+        indexes = [models.Index(fields=["distributor", "status"], name="livedist_redemption_held")]
+
+
 class SandboxVoucher(models.Model):
     """The sandbox's stand-in for a store's voucher (the sandbox has no Saleor): what the sandbox
     implementation of the voucher port writes and checks. Inside Saleor, Saleor's own vouchers are used."""
@@ -606,9 +641,26 @@ class SandboxVoucher(models.Model):
     codes = models.JSONField(default=list)
     start_date = models.DateTimeField(null=True, blank=True)  # null: not valid yet
     end_date = models.DateTimeField(null=True, blank=True)
+    grant = models.CharField(max_length=ID, null=True, blank=True, unique=True)  # a one-person voucher's key
 
     class Meta:
         db_table = "livedist_sandbox_voucher"
+
+
+class SandboxGiftCard(models.Model):
+    """The sandbox's stand-in for a store's gift card (Saleor's GiftCard inside Saleor)."""
+
+    grant = models.CharField(max_length=ID, unique=True)
+    code = models.CharField(max_length=64, unique=True)
+    person = models.CharField(max_length=ID)
+    initial_balance = models.DecimalField(max_digits=20, decimal_places=4)
+    current_balance = models.DecimalField(max_digits=20, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    expiry_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "livedist_sandbox_gift_card"
 
 
 # ---------------------------------------------------------------------- the reports (saleor_livedist/reports)

@@ -21,6 +21,7 @@ from ..models import Binding, Distributor, LedgerEntry, Order, PointsGrant, Rule
 from .coupons import CouponCodeType, CouponQueries, CreateLiveCoupon, IssueLiveCoupon, distributor_codes
 from .live import LiveQueries, live_mutations
 from .payload import PermissionDenied, payload_mutation
+from .redemption import RedeemPoints, RedemptionFields
 
 MAX_PAGE = 200
 
@@ -184,7 +185,7 @@ def _task_description(task: Any) -> str:
     return _(" and ").join(n for n in needs if n) or _("join")
 
 
-class DistributorType(graphene.ObjectType):
+class DistributorType(RedemptionFields, graphene.ObjectType):
     """A distributor as they see themselves (through `me`) or as staff see them."""
 
     class Meta:
@@ -349,6 +350,7 @@ class Mutation(live_mutations(), graphene.ObjectType):  # type: ignore[misc]
     live_coupon_issue = IssueLiveCoupon.Field()
     distributor_ban = BanDistributor.Field()
     distributor_unban = UnbanDistributor.Field()
+    redeem_points = RedeemPoints.Field()
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation)

@@ -22,7 +22,9 @@ from django.utils.translation import gettext as _
 
 from ..core.money import quantum
 from ..exceptions import ServiceError
-from ..models import LiveCoupon, LiveCouponCode, LiveCouponIssue, LiveInvitation, LiveSession, SandboxVoucher
+from ..models import (
+    LiveCoupon, LiveCouponCode, LiveCouponIssue, LiveInvitation, LiveSession, SandboxGiftCard, SandboxVoucher,
+)
 from .lives import locked_before_end
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud on a live
@@ -31,8 +33,36 @@ CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{2,31}")
 KINDS = (LiveCoupon.FIXED, LiveCoupon.PERCENT)
 
 
+@dataclass(frozen=True)
+class StoreGrant:
+    """A voucher or gift card for one person (points redeemed, an invited customer's first-order coupon), made
+    once per `key`: asking again with the same key returns the one made before."""
+
+    key: str
+    person: str
+    title: str
+    value: Decimal  # the amount (or, for a percent voucher, the percent) off; a gift card's balance
+    currency: str
+    channel: str = ""  # where a voucher is listed (gift cards are not per channel)
+    percent: bool = False
+    min_spent: Decimal | None = None
+    valid_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Granted:
+    store_id: str
+    code: str
+
+
 class VoucherPort(Protocol):
-    """The store's vouchers, as far as live coupons need them."""
+    """The store's vouchers and gift cards, as far as live coupons and rewards need them."""
+
+    def grant_voucher(self, grant: StoreGrant) -> Granted:
+        """A single-use voucher with one code for the whole order, valid now until `valid_until`."""
+
+    def grant_gift_card(self, grant: StoreGrant) -> Granted:
+        """An active gift card with `value` as its balance, for `person` only where the store can say so."""
 
     def create(self, coupon: LiveCoupon, channel: str) -> str:
         """A voucher for the coupon, not valid yet; returns its id in the store."""
@@ -60,6 +90,23 @@ class SandboxVouchers:
 
     def set_window(self, coupon: LiveCoupon, start: datetime | None, end: datetime | None) -> None:
         SandboxVoucher.objects.filter(pk=int(coupon.voucher)).update(start_date=start, end_date=end)
+
+    def grant_voucher(self, grant: StoreGrant) -> Granted:
+        voucher = SandboxVoucher.objects.filter(grant=grant.key).first()
+        if voucher is None:
+            code = _grant_code()
+            voucher = SandboxVoucher.objects.create(
+                name=grant.title, kind=LiveCoupon.PERCENT if grant.percent else LiveCoupon.FIXED, value=grant.value,
+                currency=grant.currency, channel=grant.channel, min_spent=grant.min_spent, codes=[code],
+                start_date=timezone.now(), end_date=grant.valid_until, grant=grant.key)
+        return Granted(str(voucher.pk), voucher.codes[0])
+
+    def grant_gift_card(self, grant: StoreGrant) -> Granted:
+        card, _created = SandboxGiftCard.objects.get_or_create(grant=grant.key, defaults={
+            "code": _grant_code(), "person": grant.person, "initial_balance": grant.value,
+            "current_balance": grant.value, "currency": grant.currency,
+            "expiry_date": grant.valid_until.date() if grant.valid_until else None})
+        return Granted(str(card.pk), card.code)
 
     @staticmethod
     def redeem(code: str, subtotal: Decimal, currency: str, at: datetime | None = None) -> Decimal:
@@ -175,6 +222,12 @@ def code_for(coupon: LiveCoupon, distributor: str, port: VoucherPort | None = No
                 raise ServiceError("code", "UNIQUE", _("the code %(code)s is taken") % {"code": wanted}) from None
             code = None
     raise ServiceError("code", "UNAVAILABLE", _("could not make a unique code; try again"))
+
+
+def _grant_code() -> str:
+    """A code for one person's voucher or gift card: 12 characters, hard to guess, easy to read."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _i in range(12))
+    return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
 
 
 def _new_code(coupon: LiveCoupon) -> str:

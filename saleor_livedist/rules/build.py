@@ -13,8 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .model import (
-    MAX_LEVELS_HARD_LIMIT, Binding, Compliance, Guards, Promotion, Qualify, RateRule, Reward, Settlement, Source,
-    Task, Join, Viewing, When,
+    MAX_LEVELS_HARD_LIMIT, Binding, Compliance, Guards, InviteCoupon, Promotion, Qualify, RateRule, Redemption, Reward,
+    Settlement, Source, Task, Join, Viewing, When,
 )
 from .structure import clip, owner_label
 from .yamldoc import Document, Path
@@ -23,7 +23,7 @@ Extensions = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
 
 LEVELS_MESSAGE = f"at most {MAX_LEVELS_HARD_LIMIT} commission levels counting the selling distributor"
 RULE_KINDS = {("commission", "rates"): "rate", ("commission", "bonuses"): "bonus", ("commission", "team"): "team"}
-SECTIONS = ("binding", "settlement", "viewing", "compliance", "join", "guards")
+SECTIONS = ("binding", "settlement", "viewing", "compliance", "join", "guards", "redemption", "invite_coupon")
 KIND_NAMES = {
     "rate": "commission rate rule", "bonus": "commission bonus rule", "team": "commission team rule",
     "task": "task", "promotion": "promotion",
@@ -217,7 +217,7 @@ def _promotion(entry: Entry) -> Promotion | None:
     )
 
 
-def build_section(doc: Document, name: str) -> Binding | Settlement | Viewing | Compliance | Join | Guards | None:
+def build_section(doc: Document, name: str) -> Any:
     """The typed policy section `name` of `doc`, None when invalid; compliance and the join fee checked here."""
     raw, path = doc.data[name], (name,)
     if not doc.is_clean(path):
@@ -235,6 +235,10 @@ def build_section(doc: Document, name: str) -> Binding | Settlement | Viewing | 
         return _compliance(doc, raw)
     if name == "guards":
         return _guards(doc, raw)
+    if name in ("redemption", "invite_coupon"):
+        from .rewards import build_invite_coupon, build_redemption
+
+        return build_redemption(doc, raw) if name == "redemption" else build_invite_coupon(doc, raw)
     fee = Decimal(str(raw["fee"]))
     if fee > 0:
         doc.report(path + ("fee",), "LD304", f"join.fee is {raw['fee']}: no fee to become a distributor",

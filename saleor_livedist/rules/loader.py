@@ -212,6 +212,7 @@ def _rule_set(docs: list[Document], entries: list[Entry], sections: dict[str, An
         viewing=sections.get("viewing") or Viewing(),
         join=sections.get("join") or Join(),
         guards=sections.get("guards") or Guards(),
+        redemption=sections.get("redemption"), invite_coupon=sections.get("invite_coupon"),
         files=tuple(doc.path for doc in docs),
     )
 

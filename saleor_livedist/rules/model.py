@@ -181,6 +181,37 @@ class Guards:
 
 
 @dataclass(frozen=True)
+class Redemption:
+    """What points buy (docs/rules.md, "redemption"): `points` points are worth `value` in `currency`; one
+    redemption spends a whole multiple of `points`, at least `minimum`."""
+
+    points: int
+    value: Decimal
+    currency: str
+    minimum: int
+    kinds: tuple[str, ...] = ("voucher", "gift_card")
+    valid_days: int = 90
+    channel: str = "default-channel"
+
+    def worth(self, points: int) -> Decimal:
+        """The value of `points` points (a whole multiple of `self.points`)."""
+        return self.value * (points // self.points)
+
+
+@dataclass(frozen=True)
+class InviteCoupon:
+    """The first-order coupon of a new customer who arrived through a distributor's link (docs/rules.md,
+    "invite_coupon")."""
+
+    kind: Literal["fixed", "percent"]
+    value: Decimal
+    currency: str
+    min_spent: Decimal | None = None
+    valid_days: int = 14
+    channel: str = "default-channel"
+
+
+@dataclass(frozen=True)
 class Compliance:
     max_levels: int = 2  # counting the selling distributor as level 1; hard limit 3
     # Cap on the sum of all levels' percents for one line. Files that leave it out must stay within 100% (LD305);
@@ -202,6 +233,8 @@ class RuleSet:
     join: Join = field(default_factory=Join)
     compliance: Compliance = field(default_factory=Compliance)
     guards: Guards = field(default_factory=Guards)
+    redemption: Redemption | None = None  # None: points cannot be redeemed
+    invite_coupon: InviteCoupon | None = None  # None: no first-order coupon for invited customers
     files: tuple[str, ...] = ()
 
     def rate_rules(self) -> tuple[RateRule, ...]:

@@ -34,6 +34,7 @@ _EXPECTED = {  # by $anchor: what a value of that kind looks like
     "params": "a mapping of parameters",
     "validDays": "a number of days or 'permanent'",
     "dailyLimit": "a whole number or 'unlimited'",
+    "currency": "a 3-letter currency code in capitals",
     "id": "an id",
 }
 _TYPE_HINTS = {
@@ -45,6 +46,7 @@ _TYPE_HINTS = {
     "params": "e.g. {min_amount: 100}, or leave it empty",
     "validDays": "write a number of days such as 30, or permanent",
     "dailyLimit": "write a whole number such as 20, or unlimited",
+    "currency": "write an ISO 4217 code such as CNY or USD",
     "integer": "write a whole number such as 7",
     "number": "write a number such as 2.5",
     "boolean": "write true or false",
