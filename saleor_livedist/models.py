@@ -112,7 +112,8 @@ class Distributor(models.Model):
 
 class DistributorBan(models.Model):
     """A distributor staff banned: they create no share links and their links record no clicks until unbanned.
-    Commissions already booked are left as they are (reverse them with the order, as for any order)."""
+    The engine hears of it as an event (BanMark): orders paid meanwhile pay them nothing. Commissions already
+    booked are left as they are (reverse them with the order, as for any order)."""
 
     distributor = models.CharField(max_length=ID, primary_key=True)
     reason = models.CharField(max_length=500)

@@ -360,7 +360,7 @@ class Engine(LiveRoom):
             if record is not None:
                 if record.last_sale_at is None or record.last_sale_at < paid_at:
                     record.last_sale_at = paid_at
-                if previous is None:
+                if previous is None and not self._banned(seller, paid_at):  # no promotion earned while banned
                     record.paying_invitees += 1
                     self._promote(record, paid_at, active.ruleset)
                 self.store.put_distributor(record)

@@ -83,6 +83,30 @@ def test_an_order_paid_while_banned_pays_the_uplines_their_own_levels_only(backe
     assert snapshot.attribution.paid_to == "carol"  # still her customer: the ban withholds, it does not re-attribute
 
 
+def test_a_banned_upline_loses_their_level_and_the_levels_around_it_keep_theirs(backend: str) -> None:
+    s = network()
+    ban(s, "bob", 0)
+    s.order("o1", "cust", minute=10, lines=[("p-plain", "200.00")])
+    engine = run(s, backend, rules())
+    assert shares(engine, "o1") == [("ann", 3, "team", Decimal("2.00"), "pending"),
+                                    ("carol", 1, "commission", Decimal("10.00"), "pending")]
+
+
+def test_paying_invitees_of_a_banned_seller_do_not_promote_them(backend: str) -> None:
+    s = Stream()
+    s.distributor("bob")
+    for n in range(3):
+        s.click("bob", f"c{n}", minute=-30, product="p-plain")
+    s.order("o0", "c0", minute=-20)  # before the ban: one paying invitee
+    ban(s, "bob", 0)
+    s.order("o1", "c1", minute=10)  # the second, while banned: not counted (default promotion: 2 make a leader)
+    unban(s, "bob", 20)
+    engine = run(s, backend)
+    assert engine.store.get_distributor("bob").rank == "distributor"
+    s.order("o2", "c2", minute=30)
+    assert run(s, backend).store.get_distributor("bob").rank == "leader"
+
+
 def test_booked_before_the_ban_stays_and_settles(backend: str) -> None:
     s = network()
     s.order("o0", "cust", minute=-60, lines=[("p-plain", "100.00")])

@@ -164,3 +164,25 @@ def test_the_ban_form_says_what_a_ban_does_in_both_languages(network: datetime) 
 
     text = manager.get("/console/distributors/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
     assert zh(HELP) in text and HELP not in text
+
+
+def test_the_migration_marks_the_bans_made_before_it_from_now_on() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    app = "saleor_livedist"
+    executor = MigrationExecutor(connection)
+    leaf = executor.loader.graph.leaf_nodes(app)
+    try:
+        executor.migrate([(app, "0023_payouts")])
+        old = executor.loader.project_state([(app, "0023_payouts")]).apps
+        long_ago = timezone.now() - timedelta(days=30)
+        old.get_model(app, "DistributorBan").objects.create(distributor="carol", reason="spam", banned_at=long_ago)
+        before = timezone.now()
+        executor = MigrationExecutor(connection)
+        executor.migrate([(app, "0024_mark_earlier_bans")])
+        [mark] = executor.loader.project_state([(app, "0024_mark_earlier_bans")]).apps.get_model(app, "BanMark").objects.all()
+        assert (mark.distributor, mark.banned, mark.reason) == ("carol", True, "spam")
+        assert mark.at >= before  # from the upgrade on: what was booked meanwhile is not taken back
+    finally:
+        MigrationExecutor(connection).migrate(leaf)
