@@ -174,14 +174,15 @@ def test_the_migration_marks_the_bans_made_before_it_from_now_on() -> None:
     executor = MigrationExecutor(connection)
     leaf = executor.loader.graph.leaf_nodes(app)
     try:
-        executor.migrate([(app, "0023_payouts")])
-        old = executor.loader.project_state([(app, "0023_payouts")]).apps
+        executor.migrate([(app, "0024_points_redemption")])
+        old = executor.loader.project_state([(app, "0024_points_redemption")]).apps
         long_ago = timezone.now() - timedelta(days=30)
         old.get_model(app, "DistributorBan").objects.create(distributor="carol", reason="spam", banned_at=long_ago)
         before = timezone.now()
         executor = MigrationExecutor(connection)
-        executor.migrate([(app, "0024_mark_earlier_bans")])
-        [mark] = executor.loader.project_state([(app, "0024_mark_earlier_bans")]).apps.get_model(app, "BanMark").objects.all()
+        executor.migrate([(app, "0025_mark_earlier_bans")])
+        marks = executor.loader.project_state([(app, "0025_mark_earlier_bans")]).apps.get_model(app, "BanMark")
+        [mark] = marks.objects.all()
         assert (mark.distributor, mark.banned, mark.reason) == ("carol", True, "spam")
         assert mark.at >= before  # from the upgrade on: what was booked meanwhile is not taken back
     finally:

@@ -9,7 +9,7 @@ def mark_current_bans(apps, schema_editor):
     BanMark = apps.get_model("saleor_livedist", "BanMark")
     now = timezone.now()
     BanMark.objects.bulk_create([
-        BanMark(event=f"ban:before-0024:{ban.distributor}"[:255], distributor=ban.distributor, at=now, banned=True,
+        BanMark(event=f"ban:before-0025:{ban.distributor}"[:255], distributor=ban.distributor, at=now, banned=True,
                 reason=ban.reason)
         for ban in DistributorBan.objects.exclude(distributor__in=BanMark.objects.values("distributor"))
     ], ignore_conflicts=True)
@@ -18,7 +18,7 @@ def mark_current_bans(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('saleor_livedist', '0023_payouts'),
+        ('saleor_livedist', '0024_points_redemption'),
     ]
 
     operations = [
