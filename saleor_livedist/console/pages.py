@@ -33,6 +33,7 @@ NAVIGATION = [
     ("reminders/", _("Reminders"), MANAGE_ORDERS),
     ("questions/", _("Questions"), MANAGE_ORDERS),
     ("held/", _("Held invitees"), MANAGE_ORDERS),
+    ("payouts/", _("Payouts"), MANAGE_ORDERS),
     ("loop/", _("Data loop"), MANAGE_ORDERS),
     ("loop/matrix/", _("Distributors × lives"), MANAGE_ORDERS),
     ("loop/attribution/", _("Attribution"), MANAGE_ORDERS),

@@ -14,8 +14,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ..display import zone
 from ..i18n import request_language
-from . import (coupons, csrf, distributors, events, held, insights, ledger, lives, loop, questions, records, reminders,
-               rules, tasks)
+from . import (coupons, csrf, distributors, events, held, insights, ledger, lives, loop, payouts, questions, records,
+               reminders, rules, tasks)
 from .access import PERMISSION_NAMES, VIEW, Staff, StaffAuthenticator, console_language, sandbox_staff
 from .pages import TEMPLATES, Console, Route
 
@@ -24,6 +24,7 @@ def _table() -> list[tuple[re.Pattern[str], Route]]:
     table = [Route("", get=lambda console: HttpResponseRedirect(console.url("distributors/"))),
              *distributors.ROUTES, *ledger.ROUTES, *events.ROUTES, *rules.ROUTES,
              *lives.ROUTES, *tasks.ROUTES, *coupons.ROUTES, *reminders.ROUTES, *questions.ROUTES, *held.ROUTES,
+             *payouts.ROUTES,
              *loop.ROUTES, *insights.ROUTES, *records.ROUTES]
     return [(re.compile(route.pattern + r"\Z"), route) for route in table]
 

@@ -130,3 +130,35 @@ def _record(batch_id: str, delivery: str, error: str) -> None:
         if delivery == "sent":
             batch.delivered_at = timezone.now()
         batch.save(update_fields=["delivery", "delivery_error", "delivery_attempts", "delivered_at"])
+
+
+def callback(request: Any) -> Any:
+    """POST payouts/callback from the gateway: `{"type": "payout.paid", "batch": "<id>", "request_id": "..."}`,
+    signed like the batches. Answers 200 (also for a batch marked paid already), 401 for a bad signature, 400 for
+    a body it cannot use; the same callback twice changes nothing."""
+    from django.http import JsonResponse
+    from django.utils.translation import gettext as _
+
+    from ..exceptions import ServiceError
+    from .services import mark_batch_paid
+
+    if request.method != "POST":
+        return JsonResponse({"error": {"code": "METHOD", "message": _("send the callback as a POST")}}, status=405)
+    body = request.body
+    if not verify(body, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER)):
+        return JsonResponse({"error": {"code": "BAD_SIGNATURE", "message": _(
+            "the signature or its timestamp is missing, wrong or older than five minutes")}}, status=401)
+    try:
+        data = json.loads(body)
+        assert isinstance(data, dict) and data.get("type") == "payout.paid" and isinstance(data.get("batch"), str)
+    except (ValueError, AssertionError):
+        return JsonResponse({"error": {"code": "INVALID", "message": _(
+            "expected {\"type\": \"payout.paid\", \"batch\": \"<batch id>\"}")}}, status=400)
+    request_id = str(data.get("request_id") or f"gateway:{data['batch']}")
+    try:
+        batch = mark_batch_paid(data["batch"], request_id, by="gateway")
+    except ServiceError as exc:
+        if exc.code != "ALREADY_PAID":
+            return JsonResponse({"error": {"code": exc.code, "message": exc.message}}, status=400)
+        batch = PayoutBatch.objects.get(id=data["batch"])
+    return JsonResponse({"batch": batch.id, "status": batch.status})

@@ -75,6 +75,10 @@ def _route(request: HttpRequest, path: str, authenticate: Authenticator, authent
         return click(request, path[len("click/"):].strip("/"), authenticate)
     if path.rstrip("/") == "viewer":
         return viewer_endpoint(request, authenticate)
+    if path.rstrip("/") == "payouts/callback":
+        from ..payouts.webhook import callback
+
+        return callback(request)
     if path.startswith("widget/leaderboard/"):
         return leaderboard_widget(request, path[len("widget/leaderboard/"):].strip("/"))
     return JsonResponse({"errors": [{"message": _("no endpoint at %(path)r") % {"path": path}}]}, status=404)
