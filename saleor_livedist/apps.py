@@ -15,6 +15,7 @@ class LiveDistConfig(AppConfig):
         from .inbox import tasks as inbox_tasks  # noqa: F401
         from .live_room import tasks as live_room_tasks  # noqa: F401
         from .payouts import tasks as payout_tasks  # noqa: F401
+        from .reports import tasks as reports_tasks  # noqa: F401
 
         add_periodic_tasks()
         if apps.is_installed("saleor.discount"):  # inside Saleor: live coupons are Saleor vouchers
@@ -24,7 +25,7 @@ class LiveDistConfig(AppConfig):
 
 
 def add_periodic_tasks() -> None:
-    """Merge our periodic tasks (inbox sweep, settlement) into the host's Celery beat schedule, keeping any
+    """Merge our periodic tasks (inbox sweep, settlement, the reports' refresh) into the host's Celery beat schedule, keeping any
     entry the host already defines under the same name."""
     import logging
 

@@ -722,6 +722,7 @@ class ReportOrder(models.Model):
     kept = models.DecimalField(max_digits=20, decimal_places=4)
     commission = models.DecimalField(max_digits=20, decimal_places=4, default=0)
     seller_commission = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    after_joining = models.BooleanField(default=False)  # placed once the paid distributor had joined
 
     class Meta:
         db_table = "livedist_report_order"
@@ -741,6 +742,100 @@ class ReportPending(models.Model):
 
     class Meta:
         db_table = "livedist_report_pending"
+
+
+# The whole-store totals below are kept by the same refresh as the report lines, from what it changed in them
+# (saleor_livedist.reports.totals); the clickers by triggers on the clicks and aliases. The reports read them when
+# no date range or channel narrows the orders. Money columns hold sums of the lines' (4 decimals, unrounded).
+MONEY = {"max_digits": 24, "decimal_places": 4, "default": 0}
+
+
+class ReportSellerLive(models.Model):
+    """Per distributor paid at level 1, live and currency: the orders attributed to the live."""
+
+    distributor = models.CharField(max_length=ID)
+    live = models.CharField(max_length=ID)
+    currency = models.CharField(max_length=3)
+    orders = models.BigIntegerField(default=0)  # every order, paid or not: the row counts while this is > 0
+    paid_orders = models.BigIntegerField(default=0)
+    paid_gmv = models.DecimalField(**MONEY)  # what the customers kept of the paid orders
+    commission = models.DecimalField(**MONEY)  # level 1, on every order
+    team_commission = models.DecimalField(**MONEY)  # levels 2-3, on every order
+
+    class Meta:
+        db_table = "livedist_report_seller_live"
+        constraints = [models.UniqueConstraint(fields=["distributor", "live", "currency"],
+                                               name="livedist_report_seller_live_key")]
+
+
+class ReportSeller(models.Model):
+    """Per distributor and currency: paid orders bound to them, last clicked to them, assisted by them; and the
+    orders paying them placed once they had joined (what a viewer turned distributor sold)."""
+
+    distributor = models.CharField(max_length=ID)
+    currency = models.CharField(max_length=3)
+    bound_orders = models.BigIntegerField(default=0)
+    bound_gmv = models.DecimalField(**MONEY)
+    bound_commission = models.DecimalField(**MONEY)  # level 1
+    last_click_orders = models.BigIntegerField(default=0)
+    last_click_gmv = models.DecimalField(**MONEY)
+    assisted_orders = models.BigIntegerField(default=0)
+    assisted_gmv = models.DecimalField(**MONEY)
+    joined_orders = models.BigIntegerField(default=0)  # placed after joining, paid or not
+    joined_paid_orders = models.BigIntegerField(default=0)
+    joined_paid_gmv = models.DecimalField(**MONEY)
+    joined_commission = models.DecimalField(**MONEY)  # level 1, on every order placed after joining
+
+    class Meta:
+        db_table = "livedist_report_seller"
+        constraints = [models.UniqueConstraint(fields=["distributor", "currency"], name="livedist_report_seller_key")]
+
+
+class ReportShare(models.Model):
+    """Paid orders per currency, from a live or not, paying a distributor or not (the shares' four groups)."""
+
+    currency = models.CharField(max_length=3)
+    from_live = models.BooleanField()
+    sold = models.BooleanField()  # paying a distributor
+    orders = models.BigIntegerField(default=0)
+    gmv = models.DecimalField(**MONEY)
+    last_click_agrees = models.BigIntegerField(default=0)
+    last_click_differs = models.BigIntegerField(default=0)
+    unclicked = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "livedist_report_share"
+        constraints = [models.UniqueConstraint(fields=["currency", "from_live", "sold"],
+                                               name="livedist_report_share_key")]
+
+
+class ReportProduct(models.Model):
+    """Paid order lines per product and currency."""
+
+    product = models.CharField(max_length=ID)
+    currency = models.CharField(max_length=3)
+    lines = models.BigIntegerField(default=0)
+    gmv = models.DecimalField(**MONEY)
+    distributed_gmv = models.DecimalField(**MONEY)  # in orders paying a distributor
+    commission = models.DecimalField(**MONEY)  # every level
+    live_gmv = models.DecimalField(**MONEY)  # from a live, its replay or a clip
+
+    class Meta:
+        db_table = "livedist_report_product"
+        constraints = [models.UniqueConstraint(fields=["product", "currency"], name="livedist_report_product_key")]
+
+
+class ReportClicker(models.Model):
+    """A person (a visitor stitched to a customer is the customer) who clicked distributors' links to a product,
+    and how many times: kept by triggers on livedist_click and livedist_alias."""
+
+    product = models.CharField(max_length=ID)
+    person = models.CharField(max_length=ID)
+    clicks = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "livedist_report_clicker"
+        constraints = [models.UniqueConstraint(fields=["product", "person"], name="livedist_report_clicker_key")]
 
 
 class AppRegistration(models.Model):

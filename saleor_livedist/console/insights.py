@@ -71,7 +71,7 @@ def products_page(console: Console) -> HttpResponse:
         return exported
     fits = product_fit(f)
     return render_report(console, "loop_products.html", "loop/products/", form, tables, {
-        "fits": fit_items(fits[:SHOWN]), "chart": fit_chart(fits), "recommendations": recommendations(f),
+        "fits": fit_items(fits[:SHOWN]), "chart": fit_chart(fits), "recommendations": recommendations(f, fits=fits),
         "shown": SHOWN,
     })
 

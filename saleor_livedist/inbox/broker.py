@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 PROCESS_EVENTS = "saleor_livedist.process_events"
 SETTLE = "saleor_livedist.settle"
 SEND_LIVE_REMINDERS = "saleor_livedist.send_live_reminders"
+REFRESH_REPORTS = "saleor_livedist.refresh_reports"
 
 
 def broker_configured() -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 from ..core.money import round_money
 from .facts import rows
 from .filters import EVERYTHING, ReportFilter, order_lines
+from .totals import whole_store
 
 HALF = Decimal("0.5")
 
@@ -32,6 +33,26 @@ class AttributionRow:
 def attribution_by_distributor(f: ReportFilter = EVERYTHING, first: int | None = 500) -> list[AttributionRow]:
     """Paid orders only, GMV as kept; a distributor appears if any of the three counts them. Largest bound GMV
     first, the `first` of them (None: all)."""
+    if whole_store(f):
+        sql, params = BY_DISTRIBUTOR_TOTALS, []
+    else:
+        sql, params = _by_distributor(f)
+    return [
+        AttributionRow(who, cur, bound, round_money(bound_gmv, cur), last, round_money(last_gmv, cur), assisted,
+                       round_money(assisted_gmv, cur), round_money(earned, cur))
+        for who, cur, bound, bound_gmv, last, last_gmv, assisted, assisted_gmv, earned
+        in rows(sql, [*params, first])
+    ]
+
+
+BY_DISTRIBUTOR_TOTALS = """
+    SELECT distributor, currency, bound_orders, bound_gmv, last_click_orders, last_click_gmv, assisted_orders,
+           assisted_gmv, bound_commission
+    FROM livedist_report_seller WHERE bound_orders > 0 OR last_click_orders > 0 OR assisted_orders > 0
+    ORDER BY 4 DESC, 6 DESC, 1, 2 LIMIT %s"""
+
+
+def _by_distributor(f: ReportFilter) -> tuple[str, list[Any]]:
     where, params = order_lines(f)
     sql = f"""
         WITH twoways AS (  -- one scan: grouped by the paid distributor, and by the last click
@@ -56,12 +77,7 @@ def attribution_by_distributor(f: ReportFilter = EVERYTHING, first: int | None =
                COALESCE(SUM(earned) FILTER (WHERE way = 1), 0)
         FROM credited GROUP BY who, currency
         ORDER BY 4 DESC, 6 DESC, 1, 2 LIMIT %s"""
-    return [
-        AttributionRow(who, cur, bound, round_money(bound_gmv, cur), last, round_money(last_gmv, cur), assisted,
-                       round_money(assisted_gmv, cur), round_money(earned, cur))
-        for who, cur, bound, bound_gmv, last, last_gmv, assisted, assisted_gmv, earned
-        in rows(sql, [*params, *params, first])
-    ]
+    return sql, [*params, *params]
 
 
 @dataclass(frozen=True)
@@ -88,6 +104,8 @@ def gmv_shares(f: ReportFilter = EVERYTHING, joint_live_share: Decimal = HALF) -
     """One row per currency. `joint_live_share` (0 to 1) is the live's part of an order both brought."""
     if not Decimal(0) <= joint_live_share <= Decimal(1):
         raise ValueError(f"joint_live_share must be between 0 and 1, got {joint_live_share}")
+    if whole_store(f):
+        return [_shares(row, joint_live_share) for row in rows(SHARES_TOTALS, [])]
     where, params = order_lines(f)
     sql = f"""
         WITH paid AS (
@@ -105,6 +123,16 @@ def gmv_shares(f: ReportFilter = EVERYTHING, joint_live_share: Decimal = HALF) -
                count(*) FILTER (WHERE sold AND last_click IS NULL)
         FROM paid GROUP BY currency ORDER BY currency"""
     return [_shares(row, joint_live_share) for row in rows(sql, params)]
+
+
+SHARES_TOTALS = """
+    SELECT currency, SUM(orders)::bigint, SUM(gmv),
+           COALESCE(SUM(gmv) FILTER (WHERE from_live AND NOT sold), 0),
+           COALESCE(SUM(gmv) FILTER (WHERE sold AND NOT from_live), 0),
+           COALESCE(SUM(gmv) FILTER (WHERE from_live AND sold), 0),
+           COALESCE(SUM(gmv) FILTER (WHERE NOT from_live AND NOT sold), 0),
+           SUM(last_click_agrees)::bigint, SUM(last_click_differs)::bigint, SUM(unclicked)::bigint
+    FROM livedist_report_share GROUP BY currency HAVING SUM(orders) > 0 ORDER BY currency"""
 
 
 def _shares(row: tuple[Any, ...], joint: Decimal) -> GmvShares:

@@ -4,17 +4,20 @@ before a report reads them.
 A trigger marks every order row the engine writes (livedist_report_pending); `refresh` recomputes the lines of
 the marked orders in one statement per batch: the snapshot's lines and attribution, what the customer kept
 (refunds off, nothing after a cancel: as the engine's ledger reads the lifecycle) and the commission booked on
-each line, and whether the buyer had clicked a distributor's link to the product; and each order's lines added
-up. Reports never loop over orders in Python; this keeps them from parsing every order's JSON each time."""
+each line, and whether the buyer had clicked a distributor's link to the product; each order's lines added up;
+and, from what changed in them, the whole-store totals (reports.totals). Reports never loop over orders in
+Python; this keeps them from parsing every order's JSON each time. Beat runs it every 30 s (reports.tasks)."""
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import connection, transaction
 
+from .totals import DELTA_COUNTS, DELTAS
+
 BATCH = 20_000  # orders per statement: a report waits for at most one large batch after a busy spell
 
-_REFRESH = """
+_REFRESH_TEMPLATE = """
 WITH claimed AS (
     DELETE FROM livedist_report_pending
     WHERE "order" IN (SELECT "order" FROM livedist_report_pending LIMIT %s FOR UPDATE SKIP LOCKED)
@@ -72,28 +75,37 @@ ON CONFLICT ("order", line) DO UPDATE SET
     from_link = EXCLUDED.from_link, amount = EXCLUDED.amount,
     kept = EXCLUDED.kept, commission = EXCLUDED.commission, seller_commission = EXCLUDED.seller_commission
 RETURNING 1
+), orders AS (
+    SELECT c.*, EXISTS (SELECT 1 FROM livedist_distributor d WHERE d.id = c.paid_to AND d.joined_at <= c.placed_at)
+               AS after_joining
+    FROM (SELECT "order", customer, channel, currency, placed_at, paid_at, live, context, paid_to, last_click,
+                 assists, SUM(amount) AS amount, SUM(kept) AS kept, SUM(commission) AS commission,
+                 SUM(seller_commission) AS seller_commission
+          FROM computed GROUP BY "order", customer, channel, currency, placed_at, paid_at, live, context, paid_to,
+                                 last_click, assists) c
 ), totals AS (
 INSERT INTO livedist_report_order ("order", customer, channel, currency, placed_at, paid_at, live, context, paid_to,
-                                   last_click, assists, amount, kept, commission, seller_commission)
-SELECT "order", customer, channel, currency, placed_at, paid_at, live, context, paid_to, last_click, assists,
-       SUM(amount), SUM(kept), SUM(commission), SUM(seller_commission)
-FROM computed GROUP BY "order", customer, channel, currency, placed_at, paid_at, live, context, paid_to, last_click,
-                       assists
+                                   last_click, assists, amount, kept, commission, seller_commission, after_joining)
+SELECT * FROM orders
 ON CONFLICT ("order") DO UPDATE SET
     customer = EXCLUDED.customer, channel = EXCLUDED.channel, currency = EXCLUDED.currency,
     placed_at = EXCLUDED.placed_at, paid_at = EXCLUDED.paid_at, live = EXCLUDED.live, context = EXCLUDED.context,
     paid_to = EXCLUDED.paid_to, last_click = EXCLUDED.last_click, assists = EXCLUDED.assists,
     amount = EXCLUDED.amount, kept = EXCLUDED.kept, commission = EXCLUDED.commission,
-    seller_commission = EXCLUDED.seller_commission
+    seller_commission = EXCLUDED.seller_commission, after_joining = EXCLUDED.after_joining
 RETURNING 1
-)
-SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM written), (SELECT count(*) FROM totals)
+), {deltas}
+SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM written), (SELECT count(*) FROM totals),
+       {delta_counts}
 """
 
 
+_REFRESH = _REFRESH_TEMPLATE.format(deltas=DELTAS, delta_counts=DELTA_COUNTS)
+
+
 def refresh() -> int:
-    """Recompute the lines of every order marked changed; the number of lines written. Cheap when nothing is
-    marked (one index probe), so every report calls it first."""
+    """Recompute the lines and totals of every order marked changed; the number of lines written. Cheap when
+    nothing is marked (one index probe), so every report calls it first."""
     written = 0
     with connection.cursor() as cursor:
         while True:
@@ -103,7 +115,7 @@ def refresh() -> int:
             with transaction.atomic():
                 cursor.execute("SET LOCAL jit = off")
                 cursor.execute(_REFRESH, [BATCH])
-                claimed, lines, _ = cursor.fetchone()
+                claimed, lines, *_ = cursor.fetchone()
             written += lines
             if not claimed:
                 return written  # what is left is being refreshed by another process

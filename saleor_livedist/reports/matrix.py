@@ -9,6 +9,7 @@ from decimal import Decimal
 from ..core.money import round_money
 from .facts import rows
 from .filters import EVERYTHING, ReportFilter, lives, order_lines
+from .totals import whole_store
 
 PAID_SALES = """count(*) FILTER (WHERE f.paid_at IS NOT NULL) AS orders,
                 COALESCE(SUM(f.kept) FILTER (WHERE f.paid_at IS NOT NULL), 0) AS gmv"""
@@ -45,15 +46,22 @@ def distributor_live_matrix(f: ReportFilter = EVERYTHING, first: int | None = 50
     """One row per (distributor, live, currency) with viewers, sales or recruits; largest GMV first, the `first`
     of them (None: all, for an export)."""
     live_sql, live_params = lives(f)
-    orders_in, order_params = order_lines(f, live=False)
     turned = TURNED.format(lives=live_sql, joined="TRUE")
-    sql = f"""
-        WITH chosen AS (SELECT lv.id FROM livedist_live lv WHERE {live_sql}),
-        sales AS (
+    if whole_store(f, live=False):  # the lives alone are chosen: the totals per distributor and live answer
+        sales, order_params = """
+            SELECT t.distributor, t.live, t.currency, t.paid_orders AS orders, t.paid_gmv AS gmv,
+                   t.commission AS seller, t.team_commission AS team
+            FROM livedist_report_seller_live t JOIN chosen ON chosen.id = t.live WHERE t.orders > 0""", []
+    else:
+        orders_in, order_params = order_lines(f, live=False)
+        sales = f"""
             SELECT f.paid_to AS distributor, f.live, f.currency, {PAID_SALES},
                    SUM(f.seller_commission) AS seller, SUM(f.commission - f.seller_commission) AS team
             FROM livedist_report_order f JOIN chosen ON chosen.id = f.live
-            WHERE f.paid_to IS NOT NULL AND {orders_in} GROUP BY 1, 2, 3
+            WHERE f.paid_to IS NOT NULL AND {orders_in} GROUP BY 1, 2, 3"""
+    sql = f"""
+        WITH chosen AS (SELECT lv.id FROM livedist_live lv WHERE {live_sql}),
+        sales AS ({sales}
         ),
         viewers AS (
             SELECT s.distributor, s.live, s.invited, s.qualified FROM livedist_live_stat s
@@ -92,13 +100,19 @@ def converted_viewers(f: ReportFilter = EVERYTHING, first: int | None = 500) -> 
     """Lives are chosen by the filter (id, channel, started in the range); every sale since joining counts.
     Largest GMV first, the `first` of them (None: all)."""
     live_sql, live_params = lives(f)
-    channel, channel_params = ("f.channel = %s", [f.channel]) if f.channel else ("TRUE", [])
-    sql = f"""
-        WITH turned AS ({TURNED.format(lives=live_sql, joined="TRUE")}),
-        sold AS (
+    if f.channel:
+        sold, channel_params = f"""
             SELECT t.distributor, f.currency, {PAID_SALES}, SUM(f.seller_commission) AS earned
             FROM turned t JOIN livedist_report_order f ON f.paid_to = t.distributor AND f.placed_at >= t.joined_at
-            WHERE {channel} GROUP BY 1, 2
+            WHERE f.channel = %s GROUP BY 1, 2""", [f.channel]
+    else:  # every sale since joining: the totals per distributor (joining is kept on each order's row) answer
+        sold, channel_params = """
+            SELECT t.distributor, s.currency, s.joined_paid_orders AS orders, s.joined_paid_gmv AS gmv,
+                   s.joined_commission AS earned
+            FROM turned t JOIN livedist_report_seller s ON s.distributor = t.distributor WHERE s.joined_orders > 0""", []
+    sql = f"""
+        WITH turned AS ({TURNED.format(lives=live_sql, joined="TRUE")}),
+        sold AS ({sold}
         )
         SELECT t.distributor, t.live, t.upline, t.joined_at, COALESCE(s.orders, 0), s.gmv, s.earned, s.currency
         FROM turned t LEFT JOIN sold s ON s.distributor = t.distributor

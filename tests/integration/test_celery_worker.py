@@ -401,3 +401,24 @@ def test_a_task_killed_mid_flight_is_redelivered_to_another_worker(
             second.stop()
         holder.close()
         _purge(queue, delete=True)
+
+
+def test_the_worker_refreshes_the_reports_when_beat_sends_the_task(worker: Worker) -> None:
+    """What beat sends every 30 s (saleor_livedist.refresh_reports): the worker computes the report lines and
+    totals of the orders marked changed, so the next page finds nothing to do."""
+    from saleor_livedist.inbox.broker import REFRESH_REPORTS
+    from saleor_livedist.inbox.tasks import BEAT_SCHEDULE
+    from saleor_livedist.models import ReportLine, ReportPending, ReportSeller
+
+    assert BEAT_SCHEDULE["livedist-refresh-reports"]["task"] == REFRESH_REPORTS
+    for event in scenario():
+        processing.submit(event, process=False)
+    processing.process_pending()
+    assert ReportPending.objects.filter(order="o1").exists() and not ReportLine.objects.exists()
+    with publishing_to(worker.queue) as app:
+        task_id = app.send_task(REFRESH_REPORTS).id
+    wait_until(lambda: worker.succeeded(task_id), "the worker to refresh the reports", worker)
+    assert not ReportPending.objects.exists()
+    assert list(ReportLine.objects.values_list("order", "kept")) == [("o1", Decimal("100.00"))]
+    seller = ReportSeller.objects.get(distributor="alice")
+    assert (seller.bound_orders, seller.bound_gmv, seller.bound_commission) == (1, Decimal("100.00"), Decimal("5.00"))

@@ -61,6 +61,7 @@ def test_periodic_tasks_are_in_the_beat_schedule() -> None:
     schedule = current_app.conf.beat_schedule
     assert schedule["livedist-sweep-inbox"]["task"] == "saleor_livedist.process_events"
     assert schedule["livedist-settle"]["task"] == "saleor_livedist.settle"
+    assert schedule["livedist-refresh-reports"]["task"] == "saleor_livedist.refresh_reports"
 
 
 def test_extensions_load_from_an_entry_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
