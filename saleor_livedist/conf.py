@@ -20,6 +20,7 @@ environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists t
 | GRAPHQL_MAX_COST | 5000                           | estimated cost: a list counts as its page size times its selections |
 | GRAPHQL_MAX_PAGE | 200                            | the largest `first`/`last` a list field accepts     |
 | VIEWER_ALLOWED_ORIGINS | []                       | origins (https://shop.example.com) whose pages may call viewer/ (CORS) |
+| CENTER_FRAME_ANCESTORS | []                       | origins (https://shop.example.com) whose pages may embed the distributor's center (frame-ancestors) |
 | CLICK_RATE_PER_ADDRESS | 30                       | share-link clicks per client address per minute; more get 429 |
 | CLICK_RATE_PER_LINK_ADDRESS | 10                  | clicks on one share link per client address per minute; more get 429 |
 | DISPLAY_TIME_ZONE | the project's TIME_ZONE (else UTC) | the zone times are shown and typed in: admin, API messages, CLI output |
@@ -56,6 +57,8 @@ DEFAULTS: dict[str, Any] = {
     "GRAPHQL_MAX_PAGE": 200,
     # Origins whose pages may call the viewer endpoint from the browser (CORS, with credentials); never "*".
     "VIEWER_ALLOWED_ORIGINS": [],
+    # Origins whose pages may show the distributor's center in a frame (CSP frame-ancestors); never "*".
+    "CENTER_FRAME_ANCESTORS": [],
     # The share-link endpoint's rate limits (distribution/guards.py); the daily limits are the rules' guards.
     "CLICK_RATE_PER_ADDRESS": 30,
     "CLICK_RATE_PER_LINK_ADDRESS": 10,
@@ -130,8 +133,8 @@ def get_setting(name: str) -> Any:
         if value < 1:
             raise ImproperlyConfigured(f"LIVEDIST {name} must be at least 1, got {value!r}")
         return value
-    if name == "VIEWER_ALLOWED_ORIGINS":
-        return _origins(value)
+    if name in ("VIEWER_ALLOWED_ORIGINS", "CENTER_FRAME_ANCESTORS"):
+        return parse_origins(value, name)
     if name == "WITHDRAWAL_MINIMUM":
         return _minimums(value)
     if name == "PAYOUT_METHODS":
@@ -154,7 +157,7 @@ def get_setting(name: str) -> Any:
     return value or DEFAULTS[name]
 
 
-def _origins(value: Any) -> list[str]:
+def parse_origins(value: Any, name: str) -> list[str]:
     """Allowed origins as browsers send them (scheme://host[:port]: no path, no slash at the end)."""
     from urllib.parse import urlsplit
 
@@ -165,8 +168,8 @@ def _origins(value: Any) -> list[str]:
         if item == "*" or parts is None or parts.scheme not in ("http", "https") or not parts.netloc \
                 or parts.path not in ("", "/") or parts.query or parts.fragment:
             raise ImproperlyConfigured(
-                f"LIVEDIST VIEWER_ALLOWED_ORIGINS must list origins such as https://shop.example.com (no '*': the "
-                f"endpoint is called with cookies), got {item!r}")
+                f"LIVEDIST {name} must list origins such as https://shop.example.com (no '*': the "
+                f"endpoint is used with cookies), got {item!r}")
         origins.append(f"{parts.scheme}://{parts.netloc}".lower())
     return origins
 

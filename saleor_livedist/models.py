@@ -664,6 +664,40 @@ class SandboxGiftCard(models.Model):
         db_table = "livedist_sandbox_gift_card"
 
 
+# ---------------------------------------------------------------------- the distributor's center (saleor_livedist/center)
+
+
+class CustomerTag(models.Model):
+    """A tag a distributor puts on one of their own customers or prospects: only that distributor ever sees it."""
+
+    distributor = models.CharField(_("distributor"), max_length=ID)
+    customer = models.CharField(_("customer"), max_length=ID)
+    tag = models.CharField(_("tag"), max_length=32)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer tag")
+        verbose_name_plural = _("customer tags")
+        db_table = "livedist_customer_tag"
+        constraints = [models.UniqueConstraint(fields=["distributor", "customer", "tag"],
+                                               name="livedist_customer_tag_once")]
+
+
+class CustomerNote(models.Model):
+    """A distributor's own note on one of their customers or prospects (one per customer); nobody else sees it."""
+
+    distributor = models.CharField(_("distributor"), max_length=ID)
+    customer = models.CharField(_("customer"), max_length=ID)
+    text = models.TextField(_("text"))
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer note")
+        verbose_name_plural = _("customer notes")
+        db_table = "livedist_customer_note"
+        constraints = [models.UniqueConstraint(fields=["distributor", "customer"], name="livedist_customer_note_once")]
+
+
 # ---------------------------------------------------------------------- the reports (saleor_livedist/reports)
 
 

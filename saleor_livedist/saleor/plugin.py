@@ -21,6 +21,7 @@ CONFIG_FIELDS = {  # dashboard field -> LIVEDIST setting
     "rules_dir": "RULES_DIR",
     "engine": "ENGINE",
     "storefront_url": "STOREFRONT_URL",
+    "center_frame_ancestors": "CENTER_FRAME_ANCESTORS",
 }
 
 
@@ -66,6 +67,7 @@ class LiveDistPlugin(BasePlugin):
         {"name": "rules_dir", "value": ""},
         {"name": "engine", "value": ""},
         {"name": "storefront_url", "value": conf.DEFAULTS["STOREFRONT_URL"]},
+        {"name": "center_frame_ancestors", "value": ""},
     ]
     CONFIG_STRUCTURE = {
         "rules_dir": {
@@ -83,6 +85,12 @@ class LiveDistPlugin(BasePlugin):
             "label": "Storefront URL template",
             "help_text": "Where a share link lands; {kind}, {target} and {token} are filled in. The storefront "
                          "keeps {token} in checkout metadata under livedist_ref.",
+        },
+        "center_frame_ancestors": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Storefronts that embed the distributor's center",
+            "help_text": "Origins, comma-separated (https://shop.example.com), whose pages may show the center in a "
+                         "frame. Empty: none but the plugin's own pages.",
         },
     }
 
@@ -117,6 +125,10 @@ class LiveDistPlugin(BasePlugin):
         url = values.get("storefront_url") or ""
         if url and "{token}" not in url:
             errors["storefront_url"] = ValidationError("the template must contain {token}", code="invalid")
+        try:
+            conf.parse_origins(values.get("center_frame_ancestors") or "", "CENTER_FRAME_ANCESTORS")
+        except conf.ImproperlyConfigured as exc:
+            errors["center_frame_ancestors"] = ValidationError(str(exc), code="invalid")
         if errors:
             raise ValidationError(errors)
 

@@ -248,6 +248,7 @@ def _serve(out: TextIO, address: str, mapping: dict[str, str]) -> int:
         f"\nThe sandbox is serving on http://{address}/\n"
         f"  GraphQL:  http://{address}/graphql/   (POST {{\"query\": \"{{ me {{ rank balances {{ currency pending approved }} }} }}\"}})\n"
         f"  as alice: Authorization: Bearer {sandbox_token(alice)}\n"
+        f"  alice's distributor center: http://{address}/center/#token={sandbox_token(alice)}\n"
         f"  admin:    http://{address}/admin/   (user boss, password demo)\n"
         f"  console:  http://{address}/console/   (the merchant's pages; sign in as boss)\n"
         "Press Ctrl+C to stop.\n"

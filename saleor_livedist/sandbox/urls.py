@@ -12,6 +12,6 @@ urlpatterns = [
     # The admin's styles and scripts, from the installed apps (also with DEBUG off: this is a sandbox, not a
     # production server, which serves collected static files itself).
     re_path(r"^static/(?P<path>.*)$", serve, {"insecure": True}),
-    re_path(r"^(?P<path>(graphql|click|viewer|widget|payouts)/.*)$", dispatch),
+    re_path(r"^(?P<path>(graphql|click|viewer|widget|payouts|center)/.*)$", dispatch),
     re_path(r"^console/(?P<path>.*)$", sandbox_console),  # the merchant's console, for the sandbox's staff
 ]

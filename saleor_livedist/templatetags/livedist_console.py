@@ -39,6 +39,7 @@ def percent(value: Any) -> str:
 
 CODES = {  # stored codes shown to staff in their language (the stored value stays the code)
     "pending": gettext_lazy("pending"), "approved": gettext_lazy("approved"), "reversed": gettext_lazy("reversed"),
+    "paid": gettext_lazy("paid"),
     "commission": gettext_lazy("commission"), "team": gettext_lazy("team commission"),
     "adjustment": gettext_lazy("adjustment"), "clawback": gettext_lazy("clawback"),
     "task_cash": gettext_lazy("task cash"), "sent": gettext_lazy("sent"), "partial": gettext_lazy("partly sent"),
@@ -50,3 +51,20 @@ CODES = {  # stored codes shown to staff in their language (the stored value sta
 def label(code: str) -> str:
     """A stored status or kind in the staff member's language; an unknown code as it is."""
     return str(CODES.get(code, code))
+
+
+@register.filter
+def kind_name(kind: str) -> str:
+    """What a share link points at (live, replay, clip, product) in the reader's language."""
+    from ..distribution.services import KIND_NAMES
+
+    return str(KIND_NAMES.get(kind, kind))
+
+
+BOARD_ORDERS = {"gmv": gettext_lazy("by GMV"), "orders": gettext_lazy("by orders"),
+                "invited": gettext_lazy("by invited"), "qualified": gettext_lazy("by qualified")}
+
+
+@register.filter
+def board_order(key: str) -> str:
+    return str(BOARD_ORDERS.get(key, key))

@@ -1,7 +1,7 @@
 """The plugin's HTTP endpoints, served by Saleor under /plugins/global/saleor_livedist/<path> and by the
 sandbox at /<path>: graphql/ (the API), click/<token> (share links), viewer/ (join, heartbeat, leave) and
-console/ (the merchant's pages, for staff signed in by `authenticate_staff`; inside Saleor by the Dashboard's
-token) and app/ (the console as a Saleor App: its manifest, install token, sign-in)."""
+center/ (the distributor's center, signed in with the customer's own token), console/ (the merchant's pages,
+for staff signed in by `authenticate_staff`; inside Saleor by the Dashboard's token) and app/ (the console as a Saleor App: its manifest, install token, sign-in)."""
 from __future__ import annotations
 
 from typing import Any
@@ -71,6 +71,10 @@ def _route(request: HttpRequest, path: str, authenticate: Authenticator, authent
         return console(request, path[len("console/"):], authenticate_staff)
     if path.rstrip("/") == "graphql":
         return execute(request, authenticate)
+    if path.startswith("center/") or path == "center":
+        from ..center.views import handle as center
+
+        return center(request, path[len("center/"):], authenticate)
     if path.startswith("click/"):
         return click(request, path[len("click/"):].strip("/"), authenticate)
     if path.rstrip("/") == "viewer":
