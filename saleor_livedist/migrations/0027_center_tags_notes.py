@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('saleor_livedist', '0025_mark_earlier_bans'),
+        ('saleor_livedist', '0026_report_totals'),
     ]
 
     operations = [
