@@ -21,6 +21,7 @@ from ..models import Binding, Distributor, LedgerEntry, Order, PointsGrant, Rule
 from .coupons import CouponCodeType, CouponQueries, CreateLiveCoupon, IssueLiveCoupon, distributor_codes
 from .live import LiveQueries, live_mutations
 from .payload import PermissionDenied, payload_mutation
+from .payouts import PayoutFields, PayoutMutations, PayoutQueries
 from .redemption import RedeemPoints, RedemptionFields
 
 MAX_PAGE = 200
@@ -185,7 +186,7 @@ def _task_description(task: Any) -> str:
     return _(" and ").join(n for n in needs if n) or _("join")
 
 
-class DistributorType(RedemptionFields, graphene.ObjectType):
+class DistributorType(PayoutFields, RedemptionFields, graphene.ObjectType):
     """A distributor as they see themselves (through `me`) or as staff see them."""
 
     class Meta:
@@ -273,7 +274,7 @@ class RuleVersionType(graphene.ObjectType):
         return sorted(root.files)
 
 
-class Query(LiveQueries, CouponQueries, graphene.ObjectType):
+class Query(PayoutQueries, LiveQueries, CouponQueries, graphene.ObjectType):
     me = graphene.Field(DistributorType, description="The signed-in distributor; null if not a distributor.")
     distributors = graphene.List(graphene.NonNull(DistributorType), required=True, rank=graphene.String(),
                                  first=graphene.Int(), offset=graphene.Int(), description="Staff only.")
@@ -342,7 +343,7 @@ UnbanDistributor = payload_mutation(
     staff=True)
 
 
-class Mutation(live_mutations(), graphene.ObjectType):  # type: ignore[misc]
+class Mutation(PayoutMutations, live_mutations(), graphene.ObjectType):  # type: ignore[misc]
     create_share_link = CreateShareLink.Field()
     become_distributor = BecomeDistributor.Field()
     reminder_opt_out = ReminderOptOut.Field()
