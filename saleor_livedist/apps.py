@@ -13,6 +13,7 @@ class LiveDistConfig(AppConfig):
         # Registers the shared tasks with the host's Celery app: its autodiscovery looks only at
         # saleor_livedist.tasks, and the tasks live with what they run.
         from .inbox import tasks as inbox_tasks  # noqa: F401
+        from .distribution import tasks as distribution_tasks  # noqa: F401
         from .live_room import tasks as live_room_tasks  # noqa: F401
         from .payouts import tasks as payout_tasks  # noqa: F401
         from .reports import tasks as reports_tasks  # noqa: F401

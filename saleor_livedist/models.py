@@ -629,6 +629,37 @@ class PointsRedemption(models.Model):
         indexes = [models.Index(fields=["distributor", "status"], name="livedist_redemption_held")]
 
 
+class FirstOrderCoupon(models.Model):
+    """Two-sided invites: the first-order coupon of a new customer who arrived through a distributor's link
+    (rules: invite_coupon), one per person; written `pending` at the click, `issued` once the store made the
+    voucher (distribution/invite_coupons.py)."""
+
+    PENDING, ISSUED, FAILED = "pending", "issued", "failed"
+
+    person = models.CharField(_("customer"), max_length=ID, primary_key=True)
+    distributor = models.CharField(_("distributor"), max_length=ID, db_index=True)
+    kind = models.CharField(_("kind"), max_length=16,
+                            choices=[("fixed", _("fixed amount off")), ("percent", _("percent off"))])
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
+    currency = models.CharField(_("currency"), max_length=3)
+    min_spent = models.DecimalField(_("minimum spend"), max_digits=20, decimal_places=4, null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=ID, blank=True)
+    valid_until = models.DateTimeField(_("valid until"))
+    status = models.CharField(_("status"), max_length=16, default=PENDING, choices=[
+        (PENDING, _("pending")), (ISSUED, _("issued")), (FAILED, _("failed"))])
+    store_id = models.CharField(_("store ID"), max_length=ID, blank=True)
+    code = models.CharField(_("code"), max_length=64, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    rules_version = models.CharField(_("rules version"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("first-order coupon")
+        verbose_name_plural = _("first-order coupons")
+        db_table = "livedist_first_order_coupon"
+
+
 class SandboxVoucher(models.Model):
     """The sandbox's stand-in for a store's voucher (the sandbox has no Saleor): what the sandbox
     implementation of the voucher port writes and checks. Inside Saleor, Saleor's own vouchers are used."""

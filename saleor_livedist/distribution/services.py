@@ -23,6 +23,7 @@ from ..inbox import processing
 from ..models import (
     ID, Binding, Distributor, DistributorBan, Live, LiveClip, LiveReplay, LiveSession, Replay, ShareLink,
 )
+from . import invite_coupons
 from .guards import admit_click
 from .links import (
     LinkError, ShareTarget, make_share_token, new_visitor_id, read_share_token, read_visitor, sign_visitor,
@@ -143,6 +144,7 @@ def record_click(token: str, signed_visitor: str | None, viewer: str | None = No
             if admission.first_from_address:  # the public count: one per address and link a day
                 ShareLink.objects.filter(token=token).update(clicks=F("clicks") + 1)
             processing.submit(_click_event(share, visitor))
+            invite_coupons.note_arrival(visitor, share.distributor)
     return ClickResult(redirect_url=landing_url(token, share.kind, share.target, visitor), visitor=visitor)
 
 

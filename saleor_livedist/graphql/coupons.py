@@ -2,14 +2,18 @@
 they were issued, and anyone can ask whether a code can be used now (and if not, why)."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import graphene
 from django.utils.translation import gettext as _
 
+from ..core.money import round_money
+from ..db.rows import plain
+from ..distribution import invite_coupons
 from ..distribution.links import VISITOR_COOKIE
 from ..live_room import coupons
-from ..models import LiveCoupon
+from ..models import FirstOrderCoupon, LiveCoupon
 from ..viewers.contract import VISITOR_HEADER, ViewerError, verified_visitor
 from .payload import payload_mutation
 
@@ -49,6 +53,33 @@ class CodeCheckType(graphene.ObjectType):
     coupon = graphene.Field(LiveCouponType)
 
 
+class FirstOrderCouponType(graphene.ObjectType):
+    class Meta:
+        name = "FirstOrderCoupon"
+        description = "The coupon for your first order, for arriving through a distributor's link."
+
+    code = graphene.String(description="The voucher's code; null until the store has made it.")
+    title = graphene.String(required=True, description="What it gives, in words.")
+    kind = graphene.String(required=True, description="fixed (amount off) or percent (percent off)")
+    value = graphene.Decimal(required=True)
+    currency = graphene.String(required=True)
+    min_spent = graphene.Decimal()
+    valid_until = graphene.DateTime(required=True)
+    status = graphene.String(required=True, description="issued, or pending / failed while the store makes it")
+
+    def resolve_code(root: FirstOrderCoupon, info: Any) -> str | None:
+        return root.code or None
+
+    def resolve_value(root: FirstOrderCoupon, info: Any) -> Decimal:
+        return round_money(root.value, root.currency) if root.kind == "fixed" else plain(root.value)
+
+    def resolve_min_spent(root: FirstOrderCoupon, info: Any) -> Decimal | None:
+        return None if root.min_spent is None else round_money(root.min_spent, root.currency)
+
+    def resolve_title(root: FirstOrderCoupon, info: Any) -> str:
+        return coupons.first_order_title(root)
+
+
 def viewer_identity(context: Any) -> str | None:
     """The signed-in customer, else the signed visitor id (header or cookie) of an anonymous viewer."""
     if context.identity:
@@ -69,6 +100,14 @@ class CouponQueries(graphene.ObjectType):
     my_live_coupons = graphene.List(
         graphene.NonNull(CouponCodeType), required=True, live=graphene.String(required=True),
         description="The live coupons you were issued as an invited viewer (signed in, or by your visitor id).")
+
+    my_first_order_coupon = graphene.Field(
+        FirstOrderCouponType, description="Your first-order coupon, if you arrived through a distributor's link "
+                                          "as a new customer (signed in, or by your visitor id).")
+
+    def resolve_my_first_order_coupon(root: Any, info: Any) -> FirstOrderCoupon | None:
+        person = viewer_identity(info.context)
+        return invite_coupons.first_order_coupon_of(person) if person else None
 
     def resolve_live_coupon_check(root: Any, info: Any, code: str, subtotal: Any = None,
                                   currency: str | None = None) -> CodeCheckType:

@@ -17,6 +17,8 @@ PROCESS_EVENTS = "saleor_livedist.process_events"
 SETTLE = "saleor_livedist.settle"
 SEND_LIVE_REMINDERS = "saleor_livedist.send_live_reminders"
 REFRESH_REPORTS = "saleor_livedist.refresh_reports"
+ISSUE_FIRST_ORDER_COUPON = "saleor_livedist.issue_first_order_coupon"
+FINISH_REWARDS = "saleor_livedist.finish_rewards"
 
 
 def broker_configured() -> bool:

@@ -7,13 +7,14 @@ from typing import Any
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
-from .broker import PROCESS_EVENTS, REFRESH_REPORTS, SETTLE
+from .broker import FINISH_REWARDS, PROCESS_EVENTS, REFRESH_REPORTS, SETTLE
 
 # Merged into the host's beat schedule by AppConfig.ready, if the host runs celery beat.
 BEAT_SCHEDULE = {
     "livedist-sweep-inbox": {"task": PROCESS_EVENTS, "schedule": 60.0},
     "livedist-settle": {"task": SETTLE, "schedule": 3600.0},
     "livedist-refresh-reports": {"task": REFRESH_REPORTS, "schedule": 30.0},  # saleor_livedist.reports.tasks
+    "livedist-finish-rewards": {"task": FINISH_REWARDS, "schedule": 300.0},
 }
 
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from ..core.money import quantum
 from ..exceptions import ServiceError
 from ..models import (
-    LiveCoupon, LiveCouponCode, LiveCouponIssue, LiveInvitation, LiveSession, SandboxGiftCard, SandboxVoucher,
+    FirstOrderCoupon, LiveCoupon, LiveCouponCode, LiveCouponIssue, LiveInvitation, LiveSession, SandboxGiftCard, SandboxVoucher,
 )
 from .lives import locked_before_end
 
@@ -222,6 +222,17 @@ def code_for(coupon: LiveCoupon, distributor: str, port: VoucherPort | None = No
                 raise ServiceError("code", "UNIQUE", _("the code %(code)s is taken") % {"code": wanted}) from None
             code = None
     raise ServiceError("code", "UNAVAILABLE", _("could not make a unique code; try again"))
+
+
+def first_order_title(row: FirstOrderCoupon) -> str:
+    """What a first-order coupon (two-sided invites) gives, in words."""
+    off = (_("%(value)s%% off") % {"value": f"{row.value.normalize():f}"} if row.kind == "percent" else
+           _("%(value)s %(currency)s off") % {"value": f"{row.value.quantize(quantum(row.currency)):f}",
+                                             "currency": row.currency})
+    if row.min_spent is None:
+        return _("%(off)s your first order") % {"off": off}
+    return _("%(off)s your first order of %(floor)s %(currency)s or more") % {
+        "off": off, "floor": f"{row.min_spent.quantize(quantum(row.currency)):f}", "currency": row.currency}
 
 
 def _grant_code() -> str:

@@ -23,8 +23,10 @@ from ..conf import get_setting
 from ..i18n import DEFAULT_LANGUAGE, package_language
 from ..identity import GUEST_PREFIX, user_pk
 from ..inbox import broker
-from ..models import Alias, Click, LiveCouponIssue, LiveSession, Reminder, ReminderOptOut, Watch
-from .coupons import issue_for_live
+from ..models import (
+    Alias, Click, FirstOrderCoupon, LiveCouponIssue, LiveSession, Reminder, ReminderOptOut, Watch,
+)
+from .coupons import first_order_title, issue_for_live
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,23 @@ def coupons_for(live: LiveSession, person: str) -> list[dict[str, str]]:
         coupon__live=live, person=person).order_by("coupon_id").values_list("code_id", "coupon__title")]
 
 
+def first_order_coupon_for(person: str) -> FirstOrderCoupon | None:
+    """The person's first-order coupon (two-sided invites), once the store made it and while it is valid."""
+    people = [person, *Alias.objects.filter(customer=person).values_list("visitor", flat=True)]
+    return FirstOrderCoupon.objects.filter(person__in=people, status=FirstOrderCoupon.ISSUED,
+                                           valid_until__gt=timezone.now()).first()
+
+
+def _first_order_line(person: str) -> str:
+    from ..display import show
+
+    coupon = first_order_coupon_for(person)
+    if coupon is None:
+        return ""
+    return "\n\n" + _("Your first-order coupon: %(code)s (%(title)s), valid until %(until)s.") % {
+        "code": coupon.code, "title": first_order_title(coupon), "until": show(coupon.valid_until)}
+
+
 def by_email(live: LiveSession, person: str, email: str | None) -> bool:
     """Django's mail backend, to the person's address, in their language; False (not sent) for an anonymous
     visitor."""
@@ -80,6 +99,7 @@ def by_email(live: LiveSession, person: str, email: str | None) -> bool:
                                                                 "url": live.stream_url or live.id}
         for coupon in coupons_for(live, person):
             text += "\n\n" + _("Your live coupon: %(code)s (%(title)s), valid while the live is on air.") % coupon
+        text += _first_order_line(person)
         send_mail(_("%(title)s is live now") % {"title": live.title}, text, None, [email])
     return True
 
@@ -90,7 +110,8 @@ def by_webhook(live: LiveSession, person: str, email: str | None) -> bool:
     if not url:
         return False
     body = json.dumps({"type": "live.reminder", "live": live.id, "title": live.title, "person": person,
-                       "email": email, "stream_url": live.stream_url, "coupons": coupons_for(live, person)},
+                       "email": email, "stream_url": live.stream_url, "coupons": coupons_for(live, person),
+                       **_first_order_field(person)},
                       sort_keys=True).encode()
     secret = str(get_setting("REMINDER_WEBHOOK_SECRET")).encode()
     signature = hmac.new(secret, body, hashlib.sha256).hexdigest()
@@ -100,6 +121,13 @@ def by_webhook(live: LiveSession, person: str, email: str | None) -> bool:
         if response.status >= 300:
             raise OSError(f"the gateway answered {response.status}")
     return True
+
+
+def _first_order_field(person: str) -> dict[str, Any]:
+    coupon = first_order_coupon_for(person)
+    if coupon is None:
+        return {}
+    return {"first_order_coupon": {"code": coupon.code, "valid_until": coupon.valid_until.isoformat()}}
 
 
 # Where the built-in notifiers were before the live room had a package of its own: settings that name them there
