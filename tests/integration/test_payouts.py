@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -209,3 +208,37 @@ def test_withdrawals_of_lists_newest_first_without_the_account(alice: Stream) ->
     assert [(w.amount, w.method, w.account_masked) for w in rows] == [
         (Decimal("12.00"), "wechat", "w*** Z***"), (Decimal("10.00"), "alipay", "z***@example.com Z***")]
     assert Distributor.objects.filter(id="alice").exists() and list(services.withdrawals_of("bob")) == []
+
+
+def test_the_payout_settings_are_checked(settings: Any) -> None:
+    from saleor_livedist.checks import check_payouts
+    from saleor_livedist.conf import get_setting
+
+    settings.LIVEDIST = {}
+    assert [m.id for m in check_payouts()] == ["saleor_livedist.W005"]  # no key of its own: derived, with a warning
+    settings.LIVEDIST = {"PAYOUT_KEY": "not-a-fernet-key"}
+    assert [m.id for m in check_payouts()] == ["saleor_livedist.E005"]
+    settings.LIVEDIST = {"PAYOUT_KEY": "A" * 43 + "=", "PAYOUT_WEBHOOK_URL": "https://gw.example/payouts"}
+    assert [m.id for m in check_payouts()] == ["saleor_livedist.E006"]
+    settings.LIVEDIST = {"WITHDRAWAL_MINIMUM": 10.5}
+    assert [m.id for m in check_payouts()] == ["saleor_livedist.E005"]  # a float is never money
+    settings.LIVEDIST = {"WITHDRAWAL_MINIMUM": {"cny": "20", "*": 5}, "PAYOUT_METHODS": "alipay, bank"}
+    assert get_setting("WITHDRAWAL_MINIMUM") == {"CNY": Decimal("20"), "*": Decimal("5")}
+    assert services.minimum_for("USD") == Decimal("5") and get_setting("PAYOUT_METHODS") == ["alipay", "bank"]
+    settings.LIVEDIST = {"PAYOUT_METHODS": ["alipay", "cash"]}
+    assert [m.id for m in check_payouts()] == ["saleor_livedist.E005"]
+
+
+def test_a_new_key_first_still_reads_accounts_sealed_with_the_old(alice: Stream, settings: Any) -> None:
+    from cryptography.fernet import Fernet
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.LIVEDIST = {"PAYOUT_KEY": old}
+    w = services.request_withdrawal("alice", "20", "alipay", ALIPAY, "r1")
+    settings.LIVEDIST = {"PAYOUT_KEY": f"{new},{old}"}
+    assert unseal(Withdrawal.objects.get(pk=w.pk).account).number == "zhangsan@example.com"
+    settings.LIVEDIST = {"PAYOUT_KEY": new}
+    from cryptography.fernet import InvalidToken
+
+    with pytest.raises(InvalidToken):
+        unseal(Withdrawal.objects.get(pk=w.pk).account)
