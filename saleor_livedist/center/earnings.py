@@ -1,5 +1,6 @@
-"""Earnings: a distributor's ledger added up by status and currency, each entry with the rules that booked it
-(rule ids, rules version, percent), and their points."""
+"""Earnings: a distributor's ledger added up by status and currency (what was paid out coming from their
+withdrawals: payouts/), each entry with the rules that booked it (rule ids, rules version, percent), and their
+points."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -24,10 +25,19 @@ class Totals:
 
 
 def totals(distributor: str) -> list[Totals]:
+    """Per currency: pending, approved (not paid out yet), paid (withdrawals paid), reversed: they add up to the
+    ledger's total."""
+    from ..payouts.services import balance
+
     sums: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for row in (LedgerEntry.objects.filter(beneficiary=distributor).values("currency", "status")
                 .annotate(total=Sum("amount"))):
         sums[row["currency"]][row["status"]] = row["total"]
+    for currency, money in balance(distributor).items():
+        if money.withdrawn:
+            by = sums[currency]
+            by["paid"] = by.get("paid", Decimal(0)) + money.withdrawn
+            by["approved"] = by.get("approved", Decimal(0)) - money.withdrawn
     out = []
     for currency, by in sorted(sums.items()):
         known = list(STATUSES) + sorted(set(by) - set(STATUSES))
@@ -43,7 +53,10 @@ def entries(distributor: str, status: str = "", first: int = ENTRIES_SHOWN) -> l
 
 
 def points(distributor: str) -> int:
-    return int(PointsGrant.objects.filter(beneficiary=distributor).aggregate(n=Sum("points"))["n"] or 0)
+    """Points granted, less points spent or held by redemptions."""
+    from ..distribution.redemption import points_balance
+
+    return int(points_balance(distributor))
 
 
 def points_grants(distributor: str, first: int = 20) -> list[PointsGrant]:

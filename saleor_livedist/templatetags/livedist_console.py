@@ -39,7 +39,8 @@ def percent(value: Any) -> str:
 
 CODES = {  # stored codes shown to staff in their language (the stored value stays the code)
     "pending": gettext_lazy("pending"), "approved": gettext_lazy("approved"), "reversed": gettext_lazy("reversed"),
-    "paid": gettext_lazy("paid"),
+    "paid": gettext_lazy("paid"), "voucher": gettext_lazy("voucher"), "gift_card": gettext_lazy("gift card"),
+    "issued": gettext_lazy("issued"),
     "commission": gettext_lazy("commission"), "team": gettext_lazy("team commission"),
     "adjustment": gettext_lazy("adjustment"), "clawback": gettext_lazy("clawback"),
     "task_cash": gettext_lazy("task cash"), "sent": gettext_lazy("sent"), "partial": gettext_lazy("partly sent"),

@@ -5,6 +5,7 @@ distributor can read or write, and cutting a clip of a replay."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
 
@@ -337,3 +338,58 @@ def test_a_distributor_cuts_a_clip_of_a_replay_and_gets_its_link() -> None:
     assert again["Location"] == made["Location"] and LiveClip.objects.count() == 1  # the same clip, the same link
     links_page = client.get("/center/links/").content.decode()
     assert "The blue dress" in card(links_page, f"link-{link.id}")
+
+
+def test_a_distributor_withdraws_approved_commission_and_spends_points(settings: Any) -> None:
+    from saleor_livedist.payouts import services as payouts
+
+    settings.LIVEDIST = {"WITHDRAWAL_MINIMUM": {"USD": "5"}}
+    amy, ben = user("amy"), user("ben")
+    join(Client(), amy)
+    bought_through(amy, ben, "product", "p1", "o1", "200.00")  # 5% = 10.00 pending
+    processing.submit({"id": "f-o1", "type": "order.fulfilled", "at": timezone.now().isoformat(), "order": "o1"})
+    processing.settle(timezone.now() + timedelta(days=8))  # 7 days after fulfilment: approved
+    live_room("L5")
+    for n in range(10):  # ten invitees watch: 10 x 5 points + 50 for the target = 100 points
+        clicked(amy, f"visitor:l5-{n}", "L5", n)
+        watched(f"visitor:l5-{n}", "L5", n)
+    client = signed_in(amy)
+    page = client.get("/center/earnings/").content.decode()
+    assert '<b class="available">USD 10.00</b>' in page and "The smallest withdrawal is USD 5.00." in page
+    assert '<b class="points">100</b>' in page and "10 points buy CNY 1.00, from 50 points." in page
+    token = csrf(client, "/center/earnings/")
+    request = page.split('name="request" value="', 1)[1].split('"', 1)[0]
+    form = {"csrf": token, "request": request, "currency": "USD", "method": "alipay", "name": "Amy Li",
+            "number": "amy.alipay.account"}
+    over = client.post("/center/earnings/withdraw", {**form, "amount": "20.00"})
+    assert over.status_code == 400 and "at most 10.00 USD" in over.content.decode()
+    no_bank = client.post("/center/earnings/withdraw", {**form, "amount": "10.00", "method": "bank",
+                                                        "number": "6222 0000 1111 2222"})
+    assert no_bank.status_code == 400 and "name the bank" in no_bank.content.decode()
+    assert client.post("/center/earnings/withdraw", {**form, "amount": "10.00"}).status_code == 303
+    assert client.post("/center/earnings/withdraw", {**form, "amount": "10.00"}).status_code == 303  # sent twice
+    withdrawal = payouts.withdrawals_of(of_user(amy)).get()
+    assert (withdrawal.amount, withdrawal.status) == (Decimal("10.00"), "requested")
+    after = client.get("/center/earnings/?done=withdrawal").content.decode()
+    assert "Your withdrawal is requested" in after and '<b class="being-paid">USD 10.00</b>' in after
+    assert "amy.alipay.account" not in after and withdrawal.account_masked in after
+    payouts.approve_withdrawal(withdrawal.id, "approve-1", "user:staff")
+    batch = payouts.create_payout_batch("USD", "batch-1", "user:staff")
+    payouts.mark_batch_paid(batch.id, "paid-1", "user:staff")
+    paid = client.get("/center/earnings/").content.decode()
+    totals = paid[paid.index('class="card totals"'):]
+    assert "USD 10.00" in totals[totals.index('status-paid"'):][:120]
+    assert "USD 0.00" in totals[totals.index('status-approved"'):][:120]
+
+    redeem = {"csrf": token, "request": "r-1", "kind": "voucher"}
+    odd = client.post("/center/earnings/redeem", {**redeem, "points": "55"})
+    assert odd.status_code == 400 and "a multiple of 10" in odd.content.decode()
+    assert client.post("/center/earnings/redeem", {**redeem, "points": "ten"}).status_code == 400
+    assert client.post("/center/earnings/redeem", {**redeem, "points": "60"}).status_code == 303
+    assert client.post("/center/earnings/redeem", {**redeem, "points": "60"}).status_code == 303  # sent twice
+    spent = client.get("/center/earnings/?done=redemption").content.decode()
+    assert '<b class="points">40</b>' in spent and "CNY 6.00" in spent
+    code = spent.split('<b class="code">', 1)[1].split("<", 1)[0]
+    assert code and "you have 40 points; a redemption needs at least 50" in spent
+    zh_page = client.get("/center/earnings/?lang=zh-Hans").content.decode()
+    assert zh("Withdraw") in zh_page and zh("voucher") in zh_page
