@@ -60,7 +60,11 @@ class LedgerTables:
         self._flush_orders()
         shares = Q(paid_at__gte=since, snapshot__contains={"lines": [{"shares": [{"beneficiary": distributor}]}]})
         rewards = Q(rewards__contains=[{"beneficiary": distributor}])
-        return list(m.Order.objects.filter(shares | rewards).order_by("id").values_list("id", flat=True))
+        found = []
+        for row in m.Order.objects.filter(shares | rewards).order_by("id"):  # read once: the caller reads them all
+            self._orders.setdefault(row.id, order_of(row))
+            found.append(row.id)
+        return found
 
     def replace_entries(self, order_id: str, entries: list[LedgerEntry]) -> None:
         self._entries[order_id] = list(entries)
