@@ -112,6 +112,17 @@ class PointsGrantAdmin(ReadOnlyAdmin):
     invitee_person = person_column("invitee", gettext_lazy("invitee"))
 
 
+@admin.register(m.PoolRun)
+class PoolRunAdmin(ReadOnlyAdmin):
+    """Each pool bonus paid, per period; its shares are the ledger entries of order pool:<pool>:<period>."""
+    list_display = ("pool", "period", "starts_at", "ends_at", "paid", "rules_version", "ran_at")
+    list_filter = ("pool",)
+
+    @admin.display(description=gettext_lazy("GMV, pool and paid"))
+    def paid(self, obj: m.PoolRun) -> str:
+        return "; ".join(f"{t['gmv']} / {t['pool']} / {t['paid']} {currency}" for currency, t in obj.totals.items())
+
+
 @admin.register(m.RuleVersion)
 class RuleVersionAdmin(ReadOnlyAdmin):
     list_display = ("version", "active", "first_seen", "file_names", "problem_count")

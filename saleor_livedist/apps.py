@@ -12,8 +12,8 @@ class LiveDistConfig(AppConfig):
         from . import checks  # noqa: F401  (registers the system checks)
         # Registers the shared tasks with the host's Celery app: its autodiscovery looks only at
         # saleor_livedist.tasks, and the tasks live with what they run.
-        from .inbox import tasks as inbox_tasks  # noqa: F401
         from .distribution import tasks as distribution_tasks  # noqa: F401
+        from .inbox import tasks as inbox_tasks  # noqa: F401
         from .live_room import tasks as live_room_tasks  # noqa: F401
         from .payouts import tasks as payout_tasks  # noqa: F401
         from .reports import tasks as reports_tasks  # noqa: F401
@@ -26,8 +26,8 @@ class LiveDistConfig(AppConfig):
 
 
 def add_periodic_tasks() -> None:
-    """Merge our periodic tasks (inbox sweep, settlement, the reports' refresh) into the host's Celery beat schedule, keeping any
-    entry the host already defines under the same name."""
+    """Merge our periodic tasks (inbox sweep, settlement, the reports' refresh, pool bonuses) into the host's Celery
+    beat schedule, keeping any entry the host already defines under the same name."""
     import logging
 
     from .inbox.tasks import BEAT_SCHEDULE

@@ -115,9 +115,9 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     return run(out, serve=args.serve, address=args.address)
 
 
-def cmd_settle(args: argparse.Namespace, out: TextIO) -> int:
-    """Approve matured commissions in the database of the Django project in DJANGO_SETTINGS_MODULE; without it,
-    in the sandbox database `livedist demo` left."""
+def _plugin_database(what: str) -> None:
+    """Django set up on the project in DJANGO_SETTINGS_MODULE (without it, the sandbox database `livedist demo`
+    left), with the plugin's tables there; else a LiveDistError saying what to set, in one line."""
     import django
 
     if not os.environ.get("DJANGO_SETTINGS_MODULE"):
@@ -125,26 +125,50 @@ def cmd_settle(args: argparse.Namespace, out: TextIO) -> int:
 
         use_demo_database()
     django.setup()
+    from django.apps import apps
     from django.db import DatabaseError, connection
 
-    from .core.events import parse_datetime
-    from .inbox.processing import settle
-
-    now = parse_datetime(args.now, "--now") if args.now else None
     try:
-        from django.apps import apps
-
         missing = {m._meta.db_table for m in apps.get_app_config("saleor_livedist").get_models()} - set(
             connection.introspection.table_names())
         if missing:
             raise DatabaseError(f"the plugin's tables are missing, e.g. {sorted(missing)[0]}")
-        changed = settle(now)
     except DatabaseError as exc:  # no tables, no server: say what to set, not a traceback
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LiveDistError(f"cannot settle in database {connection.settings_dict['NAME']!r} ({first_line}): run "
+        raise LiveDistError(f"cannot {what} in database {connection.settings_dict['NAME']!r} ({first_line}): run "
                             "`livedist demo` first, or set DJANGO_SETTINGS_MODULE (and DATABASE_URL) to the "
                             "project that has the plugin's tables (migrated)") from None
+
+
+def cmd_settle(args: argparse.Namespace, out: TextIO) -> int:
+    """Approve matured commissions in the database of the Django project in DJANGO_SETTINGS_MODULE; without it,
+    in the sandbox database `livedist demo` left."""
+    from .core.events import parse_datetime
+
+    now = parse_datetime(args.now, "--now") if args.now else None
+    _plugin_database("settle")
+    from .inbox.processing import settle
+
+    changed = settle(now)
     out.write(f"{changed} order(s) had commissions approved\n")
+    return 0
+
+
+def cmd_pools(args: argparse.Namespace, out: TextIO) -> int:
+    """Pay pool bonuses by hand (as manage.py livedist_pay_pools), in the database `settle` uses."""
+    from .core.events import parse_datetime
+
+    now = parse_datetime(args.now, "--now") if args.now else None
+    _plugin_database("pay pools")
+    from .distribution.pools import describe, pay_named
+    from .inbox.processing import rules_source
+
+    active = rules_source().current()
+    results = pay_named(active.ruleset, active.version, args.pool, args.period, now)
+    if not results:
+        out.write("the rules define no pools: nothing to pay\n")
+    for result in results:
+        out.write(describe(result) + "\n")
     return 0
 
 
@@ -237,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
     settle = sub.add_parser("settle", help="approve matured commissions (same as manage.py livedist_settle)")
     settle.add_argument("--now", help="the clock, ISO 8601 with offset (default: now)")
     settle.set_defaults(func=cmd_settle)
+
+    pools = sub.add_parser("pools", help="pay pool bonuses for a period (same as manage.py livedist_pay_pools)")
+    pools.add_argument("--pool", help="one pool's id (default: every pool in the rules)")
+    pools.add_argument("--period", help="the period, e.g. 2026-11 or 2026-W48 (default: each pool's latest due one)")
+    pools.add_argument("--now", help="the clock, ISO 8601 with offset (default: now)")
+    pools.set_defaults(func=cmd_pools)
 
     sim = sub.add_parser("simulate", help="replay an event file (JSON Lines) through the engine")
     sim.add_argument("--events", required=True, help="JSON Lines file of events")

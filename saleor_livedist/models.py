@@ -327,6 +327,26 @@ class PointsGrant(models.Model):
         ordering = ["at", "key"]
 
 
+class PoolRun(models.Model):
+    """One pool bonus paid for one period: the unique key makes it once, however often (or concurrently) the
+    period is run. Its shares are ledger entries of kind pool_bonus whose order is `pool:<pool>:<period>`."""
+
+    pool = models.CharField(_("pool"), max_length=100)
+    period = models.CharField(_("period"), max_length=16)  # 2026-11 or 2026-W48
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    rules_version = models.CharField(_("rules version"), max_length=64)
+    totals = models.JSONField(_("totals"), default=dict)  # {currency: {gmv, pool, paid, sharers}}
+    ran_at = models.DateTimeField(_("ran at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pool run")
+        verbose_name_plural = _("pool runs")
+        db_table = "livedist_pool_run"
+        ordering = ["-ends_at", "pool"]
+        constraints = [models.UniqueConstraint(fields=["pool", "period"], name="livedist_pool_run_once")]
+
+
 class RuleVersion(models.Model):
     """Every rules version this store has seen, with the files' text, so past results can be explained and
     replayed; rejected changes are kept with their problems."""

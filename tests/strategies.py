@@ -48,6 +48,7 @@ def whens(draw: st.DrawFn, tasks: list[str]) -> When:
         context=draw(rarely(st.sampled_from(["live", "replay", "none"]), None)),
         featured=draw(rarely(st.booleans(), None)), live_minutes=minutes, between=between,
         ranks=draw(rarely(subset(["distributor", "leader"]), frozenset())),
+        seller_ranks=draw(rarely(subset(["distributor", "leader"]), frozenset())),
         sold_within_days=draw(rarely(st.integers(1, 60), None)),
         task_completed=draw(rarely(st.sampled_from(tasks), None)) if tasks else None,
     )
@@ -73,10 +74,11 @@ def rulesets(draw: st.DrawFn) -> RuleSet:
 
     def rules(kind: str, count: int, level: st.SearchStrategy[int]) -> list[RateRule]:
         return draw(st.lists(st.builds(
-            lambda n, pct, when, prio, lvl: RateRule(
+            lambda n, pct, when, prio, lvl, same: RateRule(
                 id=f"{kind}{n}", kind=kind, percent=pct, when=when, source=SRC, level=lvl, priority=prio,
-                order=next(order)),
+                order=next(order), same_rank=kind == "peer" and same),
             st.integers(0, 10**6), percents, st.one_of(st.just(When()), whens(task_ids)), st.integers(0, 2), level,
+            st.booleans(),
         ), min_size=1 if kind == "rate" else 0, max_size=count, unique_by=lambda r: r.id))
 
     return RuleSet(
@@ -84,6 +86,7 @@ def rulesets(draw: st.DrawFn) -> RuleSet:
         rates=tuple(rules("rate", 4, st.just(1))),
         bonuses=tuple(rules("bonus", 3, st.just(1))),
         team=tuple(rules("team", 3, st.integers(2, max_levels) if max_levels >= 2 else st.just(2))),
+        peer=tuple(rules("peer", 2, st.integers(2, max_levels) if max_levels >= 2 else st.just(2))),
         tasks=tuple(tasks),
         promotions=(Promotion("leader", "leader", draw(st.integers(1, 3)), SRC),),
         binding=Binding(

@@ -19,7 +19,7 @@ from .pages import Console, Route, paginate
 
 FILTERS = ("q", "order", "status", "kind", "version")
 CSV_CHUNK = 2000
-BOOKED_AT_CREATION = ("commission", "team")
+BOOKED_AT_CREATION = ("commission", "team", "peer_bonus")
 
 
 def entries(console: Console) -> QuerySet[LedgerEntry]:
@@ -49,7 +49,7 @@ def listing(console: Console) -> HttpResponse:
         "items": [{"entry": e, "name": labels[e.beneficiary], "event": events.get(e.id)} for e in page.rows],
         "csv_url": console.url("ledger.csv", **f),
         "statuses": [s for s, _label in LedgerEntry.STATUSES],
-        "kinds": ["commission", "team", "adjustment", "clawback", "task_cash"],
+        "kinds": ["commission", "team", "peer_bonus", "adjustment", "clawback", "task_cash", "pool_bonus"],
     })
 
 

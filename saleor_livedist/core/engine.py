@@ -378,7 +378,7 @@ class Engine(LiveRoom):
                 for name, params in share.actions:
                     booked = sum(
                         (e.amount for e in self.store.entries(snapshot.id)
-                         if e.line == priced.line.line and e.level == share.level),
+                         if e.line == priced.line.line and e.level == share.level and e.rule_ids == share.rule_ids),
                         Decimal(0),
                     )
                     ctx = ActionContext(

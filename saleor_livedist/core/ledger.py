@@ -12,6 +12,9 @@ A share of a distributor banned when the order is paid (`banned(beneficiary, at)
 withheld: no entry for that level, now or on a later refund; the other levels keep theirs. A task cash reward
 dated while its beneficiary was banned is withheld too. Entries booked before a ban stay and settle as usual.
 
+A peer bonus (a Share of kind "peer") is booked as its own entries, kind `peer_bonus`, beside the team entries of
+the same upline and level, and follows the same state machine.
+
 A task's cash reward booked on the order (`OrderRecord.rewards`, kind `task_cash`) follows the order as a
 whole: pending, approved with the order's commissions, reversed if the order is cancelled or wholly refunded
 before approval, clawed back after it. A partial refund keeps it: the invitee still bought.
@@ -41,34 +44,41 @@ class Projection:
     void: bool  # cancelled, or every line refunded in full
 
 
+ShareKey = tuple[str, int, str]  # (line, level, share kind): a level's team rule and its peer bonus apart
+
+
+def _key(line: str, share: Share) -> ShareKey:
+    return (line, share.level, share.kind)
+
+
 class _Book:
-    """Entries of one order under construction, grouped by (line, level)."""
+    """Entries of one order under construction, grouped by (line, level, share kind)."""
 
     __slots__ = ("snapshot", "by_key", "order", "withheld")
 
     def __init__(self, snapshot: OrderSnapshot):
         self.snapshot = snapshot
-        self.by_key: dict[tuple[str, int], list[LedgerEntry]] = {}
-        self.order: list[tuple[str, int]] = []
-        self.withheld: set[tuple[str, int]] = set()  # (line, level) of a beneficiary banned when it was paid
+        self.by_key: dict[ShareKey, list[LedgerEntry]] = {}
+        self.order: list[ShareKey] = []
+        self.withheld: set[ShareKey] = set()  # shares of a beneficiary banned when the order was paid
 
     def add(self, line: str, share: Share, kind: str, amount: Decimal, status: str, at: datetime) -> None:
         level = share.level
-        key = (line, level)
+        key = _key(line, share)
         entries = self.by_key.get(key)
         if entries is None:
             entries = self.by_key[key] = []
             self.order.append(key)
         s = self.snapshot
         entries.append(LedgerEntry(
-            f"{s.id}:{line}:{level}:{len(entries) + 1}", s.id, line, share.beneficiary, kind, level, amount,
-            s.currency, status, share.percent, share.rule_ids, s.rules_version, at,
+            f"{s.id}:{line}:{level}{share.kind}:{len(entries) + 1}", s.id, line, share.beneficiary, kind, level,
+            amount, s.currency, status, share.percent, share.rule_ids, s.rules_version, at,
         ))
 
-    def booked(self, line: str, level: int) -> Decimal:
-        return sum((e.amount for e in self.by_key.get((line, level), ()) if e.status != "reversed"), ZERO)
+    def booked(self, key: ShareKey) -> Decimal:
+        return sum((e.amount for e in self.by_key.get(key, ()) if e.status != "reversed"), ZERO)
 
-    def set_status(self, status_from: str, status_to: str, key: tuple[str, int] | None = None) -> None:
+    def set_status(self, status_from: str, status_to: str, key: ShareKey | None = None) -> None:
         keys = [key] if key is not None else self.order
         for k in keys:
             entries = self.by_key.get(k)
@@ -89,18 +99,25 @@ def _rebook(book: _Book, priced: PricedLine, refunded: Decimal, cancelled: bool,
     currency = book.snapshot.currency
     net = ZERO if cancelled else max(priced.line.amount - refunded, ZERO)
     for share in priced.shares:
-        if (line_id, share.level) in book.withheld:
+        if _key(line_id, share) in book.withheld:
             continue
         target = percent_of(net, share.percent, currency)
-        delta = target - book.booked(line_id, share.level)
+        key = _key(line_id, share)
+        delta = target - book.booked(key)
         if delta == ZERO:
             continue
         if approved:
             book.add(line_id, share, "clawback", delta, "approved", at)
         elif target == ZERO:
-            book.set_status("pending", "reversed", (line_id, share.level))
+            book.set_status("pending", "reversed", key)
         else:
             book.add(line_id, share, "adjustment", delta, "pending", at)
+
+
+def _booked_kind(share: Share) -> str:
+    if share.kind == "peer":
+        return "peer_bonus"
+    return "commission" if share.level == 1 else "team"
 
 
 def project(record: OrderRecord, approve_after_days: int, now: datetime | None = None,
@@ -127,12 +144,11 @@ def project(record: OrderRecord, approve_after_days: int, now: datetime | None =
                     net = max(priced.line.amount - refunded.get(line_id, ZERO), ZERO)
                     for share in priced.shares:
                         if banned is not None and banned(share.beneficiary, at):
-                            book.withheld.add((line_id, share.level))
+                            book.withheld.add(_key(line_id, share))
                             continue
                         amount = percent_of(net, share.percent, currency)
                         if amount > ZERO:
-                            book.add(line_id, share, "commission" if share.level == 1 else "team", amount,
-                                     "pending", at)
+                            book.add(line_id, share, _booked_kind(share), amount, "pending", at)
         elif etype == "order.fulfilled":
             if approve_at is None:
                 approve_at = at + timedelta(days=approve_after_days)

@@ -60,15 +60,16 @@ class LineFacts:
         return self.order.order_amount
 
 
-def _level_keys(level: int) -> tuple[str, str, str, str]:
-    return f"lv{level}", f"rank{level}", f"tasks{level}", f"since_sale_s{level}"
+def _level_keys(level: int) -> tuple[str, str, str, str, str]:
+    return f"lv{level}", f"rank{level}", f"tasks{level}", f"since_sale_s{level}", f"same_rank{level}"
 
 
 _LEVEL_KEYS = {level: _level_keys(level) for level in range(1, 4)}
 
 
 def build_facts(ctx: OrderContext, chain: list[Beneficiary], compiled: CompiledRules) -> list[dict[str, Any]]:
-    """One fact per line; what a rule may test about the beneficiary of level L is under keys ending in L."""
+    """One fact per line; what a rule may test about the beneficiary of level L is under keys ending in L, and
+    same_rankL says whether they have the seller's (level 1's) rank, for peer bonuses."""
     common: dict[str, Any] = {
         "channel": ctx.channel, "currency": ctx.currency, "context": ctx.context,
         "at_ms": int(ctx.at.timestamp() * 1000),
@@ -77,10 +78,12 @@ def build_facts(ctx: OrderContext, chain: list[Beneficiary], compiled: CompiledR
         common["live"] = ctx.live
     if ctx.live_seconds is not None:
         common["live_seconds"] = ctx.live_seconds
+    seller_rank = chain[0].rank if chain else None
     for who in chain:
-        lv, rank, tasks, since = _LEVEL_KEYS.get(who.level) or _level_keys(who.level)
+        lv, rank, tasks, since, same = _LEVEL_KEYS.get(who.level) or _level_keys(who.level)
         common[lv] = True
         common[rank] = who.rank
+        common[same] = who.rank == seller_rank
         common[tasks] = list(who.tasks)
         if who.since_sale_s is not None:
             common[since] = who.since_sale_s
@@ -108,16 +111,20 @@ def _custom(name: str, params: dict[str, Any], facts: LineFacts) -> bool:
         raise ExtensionError(f"custom condition {name!r} failed: {exc!r}") from exc
 
 
-Terms = dict[int, tuple[Decimal, tuple[str, ...], tuple[Any, ...]]]  # level -> (percent, rule ids, actions)
+Term = tuple[Decimal, tuple[str, ...], tuple[Any, ...]]  # (percent, rule ids, actions)
+Terms = dict[int, Term]  # level -> its commission (level 1) or team rule
+PEER = "peer"  # Share.kind of a peer bonus (平级奖); "" is a level's commission or team rule
 _TERMS_CACHE_LIMIT = 4096
 
 
-def _terms(compiled: CompiledRules, matched: tuple[int, ...]) -> Terms:
+def _terms(compiled: CompiledRules, matched: tuple[int, ...]) -> tuple[Terms, tuple[int, Term] | None]:
     """What each level earns when exactly these rules match a line: level 1 the winning rate plus every bonus,
-    a team level its winning team rule. Winners by precedence, ties to the first in index order."""
+    a team level its winning team rule; and the peer bonus, (level, term) for the nearest level with a matching
+    peer rule. Winners by precedence, ties to the first in index order."""
     base: CompiledRule | None = None
     bonuses: list[RateRule] = []
     team: dict[int, CompiledRule] = {}
+    peer: CompiledRule | None = None
     for i in matched:
         compiled_rule = compiled.rules[i]
         rule = compiled_rule.rule
@@ -131,6 +138,9 @@ def _terms(compiled: CompiledRules, matched: tuple[int, ...]) -> Terms:
             best = team.get(rule.level)
             if best is None or compiled_rule.precedence > best.precedence:
                 team[rule.level] = compiled_rule
+        elif rule.kind == PEER:
+            if peer is None or (-rule.level, compiled_rule.precedence) > (-peer.rule.level, peer.precedence):
+                peer = compiled_rule
     terms: Terms = {}
     if base is not None:
         used = [base.rule, *bonuses]
@@ -138,7 +148,7 @@ def _terms(compiled: CompiledRules, matched: tuple[int, ...]) -> Terms:
                     tuple(a for r in used for a in r.actions))
     for level, winner in team.items():
         terms[level] = (winner.rule.percent, (winner.rule.id,), winner.rule.actions)
-    return terms
+    return terms, ((peer.rule.level, (peer.rule.percent, (peer.rule.id,), ())) if peer is not None else None)
 
 
 def price_lines(
@@ -152,35 +162,37 @@ def price_lines(
     priced = []
     for line, matched_indices in zip(ctx.lines, matches):
         key = tuple(sorted(matched_indices))
-        terms = cache.get(key)
-        if terms is None:
+        found = cache.get(key)
+        if found is None:
             if len(cache) >= _TERMS_CACHE_LIMIT:
                 cache.clear()
-            terms = cache[key] = _terms(compiled, key)
-        shares = []
-        if cap is None:
-            for who in chain:
-                term = terms.get(who.level)
-                if term is not None:
-                    shares.append(Share(who.level, who.distributor, *term))
-            priced.append(PricedLine(line, tuple(shares)))
-            continue
+            found = cache[key] = _terms(compiled, key)
+        terms, peer = found
+        shares: list[Share] = []
         total = ZERO
         for who in chain:
             term = terms.get(who.level)
-            if term is None:
-                continue
-            percent, rule_ids, actions = term
-            if total + percent > cap:
-                # The cap trims the highest level first: the seller's own commission is never cut for an upline.
-                allowed = cap - total
-                if allowed <= ZERO:
-                    continue
-                percent, rule_ids = allowed, rule_ids + ("compliance:cap",)
-            total += percent
-            shares.append(Share(who.level, who.distributor, percent, rule_ids, actions))
+            if term is not None:
+                total = _add_share(shares, who, term, "", total, cap)
+            if peer is not None and peer[0] == who.level:
+                total = _add_share(shares, who, peer[1], PEER, total, cap)
         priced.append(PricedLine(line, tuple(shares)))
     return tuple(priced)
+
+
+def _add_share(shares: list[Share], who: Beneficiary, term: Term, kind: str, total: Decimal,
+               cap: Decimal | None) -> Decimal:
+    """Append who's share for `term` within the cap; the new total of the line's percents."""
+    percent, rule_ids, actions = term
+    if cap is not None and total + percent > cap:
+        # The cap trims the highest level first: the seller's own commission is never cut for an upline (and a
+        # level's team rule is paid before its peer bonus).
+        allowed = cap - total
+        if allowed <= ZERO:
+            return total
+        percent, rule_ids = allowed, rule_ids + ("compliance:cap",)
+    shares.append(Share(who.level, who.distributor, percent, rule_ids, actions, kind))
+    return total + percent
 
 
 def explain_line(

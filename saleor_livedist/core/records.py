@@ -230,6 +230,7 @@ class Share:
     percent: Decimal
     rule_ids: tuple[str, ...]
     actions: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()
+    kind: str = ""  # "": the level's commission or team rule; "peer": a peer bonus (平级奖), on top of it
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -305,7 +306,7 @@ class LedgerEntry:
     order: str
     line: str
     beneficiary: str
-    kind: str  # commission | team | adjustment | clawback | task_cash
+    kind: str  # commission | team | peer_bonus | adjustment | clawback | task_cash | pool_bonus
     level: int
     amount: Decimal
     currency: str

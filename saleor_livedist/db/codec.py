@@ -42,7 +42,8 @@ def snapshot_to_json(s: OrderSnapshot) -> dict[str, Any]:
                 "collections": list(p.line.collections), "quantity": p.line.quantity, "amount": str(p.line.amount),
                 "shares": [
                     {"level": sh.level, "beneficiary": sh.beneficiary, "percent": str(sh.percent),
-                     "rule_ids": list(sh.rule_ids), "actions": thaw(sh.actions)}
+                     "rule_ids": list(sh.rule_ids), "actions": thaw(sh.actions),
+                     **({"kind": sh.kind} if sh.kind else {})}  # absent in snapshots written before peer bonuses
                     for sh in p.shares
                 ],
             }
@@ -66,7 +67,7 @@ def snapshot_from_json(d: dict[str, Any]) -> OrderSnapshot:
                           collections=tuple(p["collections"]), quantity=p["quantity"], amount=Decimal(p["amount"])),
                 shares=tuple(
                     Share(level=sh["level"], beneficiary=sh["beneficiary"], percent=Decimal(sh["percent"]),
-                          rule_ids=tuple(sh["rule_ids"]), actions=freeze(sh["actions"]))
+                          rule_ids=tuple(sh["rule_ids"]), actions=freeze(sh["actions"]), kind=sh.get("kind", ""))
                     for sh in p["shares"]
                 ),
             )

@@ -69,7 +69,8 @@ class LedgerEntryType(graphene.ObjectType):
     order = graphene.String(required=True)
     line = graphene.String(required=True)
     kind = graphene.String(required=True,
-                           description="commission, team, adjustment, clawback, or task_cash (a task's cash; no line)")
+                           description="commission, team, peer_bonus (a peer bonus), adjustment, clawback, task_cash "
+                           "(a task's cash; no line), or pool_bonus (a share of a period's pool; no line)")
     level = graphene.Int(required=True)
     amount = graphene.Decimal(required=True)
     currency = graphene.String(required=True)

@@ -19,6 +19,7 @@ SEND_LIVE_REMINDERS = "saleor_livedist.send_live_reminders"
 REFRESH_REPORTS = "saleor_livedist.refresh_reports"
 ISSUE_FIRST_ORDER_COUPON = "saleor_livedist.issue_first_order_coupon"
 FINISH_REWARDS = "saleor_livedist.finish_rewards"
+PAY_POOLS = "saleor_livedist.pay_pools"
 
 
 def broker_configured() -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
-from .broker import FINISH_REWARDS, PROCESS_EVENTS, REFRESH_REPORTS, SETTLE
+from .broker import FINISH_REWARDS, PAY_POOLS, PROCESS_EVENTS, REFRESH_REPORTS, SETTLE
 
 # Merged into the host's beat schedule by AppConfig.ready, if the host runs celery beat.
 BEAT_SCHEDULE = {
@@ -15,6 +15,9 @@ BEAT_SCHEDULE = {
     "livedist-settle": {"task": SETTLE, "schedule": 3600.0},
     "livedist-refresh-reports": {"task": REFRESH_REPORTS, "schedule": 30.0},  # saleor_livedist.reports.tasks
     "livedist-finish-rewards": {"task": FINISH_REWARDS, "schedule": 300.0},
+    # saleor_livedist.distribution.tasks; hourly: a period is paid within the hour after its after-sale window has
+    # passed, and the runs in between find it paid and book nothing
+    "livedist-pay-pools": {"task": PAY_POOLS, "schedule": 3600.0},
 }
 
 

@@ -13,8 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .model import (
-    MAX_LEVELS_HARD_LIMIT, Binding, Compliance, Guards, InviteCoupon, Promotion, Qualify, RateRule, Redemption, Reward,
-    Settlement, Source, Task, Join, Viewing, When,
+    MAX_LEVELS_HARD_LIMIT, Binding, Compliance, Guards, InviteCoupon, Pool, Promotion, Qualify, RateRule, Redemption,
+    Reward, Settlement, Source, Task, Join, Viewing, When,
 )
 from .structure import clip, owner_label
 from .yamldoc import Document, Path
@@ -22,10 +22,16 @@ from .yamldoc import Document, Path
 Extensions = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
 
 LEVELS_MESSAGE = f"at most {MAX_LEVELS_HARD_LIMIT} commission levels counting the selling distributor"
-RULE_KINDS = {("commission", "rates"): "rate", ("commission", "bonuses"): "bonus", ("commission", "team"): "team"}
+RULE_KINDS = {("commission", "rates"): "rate", ("commission", "bonuses"): "bonus", ("commission", "team"): "team",
+              ("commission", "peer"): "peer"}
+POOL_LEVELS_MESSAGE = ("a pool shared by team sales pays the team's head on sales others made, so every level of "
+                      f"the team counts: {LEVELS_MESSAGE}")
+PEER_LEVELS_MESSAGE = ("a peer bonus is paid to an upline on a sale someone else made, so that upline's level counts: "
+                       f"{LEVELS_MESSAGE}")
 SECTIONS = ("binding", "settlement", "viewing", "compliance", "join", "guards", "redemption", "invite_coupon")
 KIND_NAMES = {
     "rate": "commission rate rule", "bonus": "commission bonus rule", "team": "commission team rule",
+    "peer": "commission peer rule", "pool": "pool",
     "task": "task", "promotion": "promotion",
 }
 
@@ -39,7 +45,7 @@ class Entry:
     path: Path
     raw: dict[str, Any]
     label: str  # e.g. "commission rate rule 'direct'", for messages
-    built: RateRule | Task | Promotion | None = None
+    built: RateRule | Task | Promotion | Pool | None = None
     when: When | None = None  # a rule's valid conditions, even when another part of it is wrong
 
     @property
@@ -60,7 +66,8 @@ class Entry:
 def collect_entries(doc: Document, first_order: int) -> list[Entry]:
     """Every rule, task and promotion of `doc`, built when valid; `order` numbers continue from `first_order`."""
     entries: list[Entry] = []
-    for prefix, kind in (*RULE_KINDS.items(), (("tasks",), "task"), (("promotions",), "promotion")):
+    for prefix, kind in (*RULE_KINDS.items(), (("tasks",), "task"), (("promotions",), "promotion"),
+                         (("pools",), "pool")):
         items = _get(doc.data, prefix)
         if not isinstance(items, list):
             continue
@@ -73,12 +80,14 @@ def collect_entries(doc: Document, first_order: int) -> list[Entry]:
     return entries
 
 
-def _build(entry: Entry, order: int) -> RateRule | Task | Promotion | None:
+def _build(entry: Entry, order: int) -> RateRule | Task | Promotion | Pool | None:
     before = len(entry.doc.problems)
-    if entry.kind in ("rate", "bonus", "team"):
-        built: RateRule | Task | Promotion | None = _rate_rule(entry, order)
+    if entry.kind in ("rate", "bonus", "team", "peer"):
+        built: RateRule | Task | Promotion | Pool | None = _rate_rule(entry, order)
     elif entry.kind == "task":
         built = _task(entry)
+    elif entry.kind == "pool":
+        built = _pool(entry)
     else:
         built = _promotion(entry)
     clean = entry.doc.is_clean(entry.path) and len(entry.doc.problems) == before
@@ -90,16 +99,22 @@ def _rate_rule(entry: Entry, order: int) -> RateRule | None:
     key = "add" if entry.kind == "bonus" else "rate"
     percent = percent_at(doc, path + (key,), raw.get(key), entry.label)
     when = entry.when = _when(doc, path + ("when",), raw.get("when"), entry.label)
-    level = int(raw.get("level", 1)) if doc.is_clean(path + ("level",)) else 1  # the schema allows 2.0 for 2
+    default_level = 2 if entry.kind == "peer" else 1
+    # the schema allows 2.0 for 2
+    level = int(raw.get("level", default_level)) if doc.is_clean(path + ("level",)) else default_level
     if entry.kind == "team" and level > MAX_LEVELS_HARD_LIMIT:
         doc.report(path + ("level",), "LD302", f"{entry.label} pays level {level}: {LEVELS_MESSAGE}",
                    "use level 2 (the seller's upline) or 3; more levels count as pyramid selling")
+    if entry.kind == "peer" and level > MAX_LEVELS_HARD_LIMIT:
+        doc.report(path + ("level",), "LD306", f"{entry.label} pays the upline at level {level}: "
+                   f"{PEER_LEVELS_MESSAGE}", "use level 2 (the seller's upline) or 3; a bonus on sales further "
+                   "down the line counts as pyramid selling")
     if percent is None or when is None or not doc.is_clean(path):
         return None
     return RateRule(
         id=raw["id"], kind=entry.kind, percent=percent, when=when,  # type: ignore[arg-type]
         source=entry.source, level=level, priority=int(raw.get("priority", 0)), order=order,
-        actions=extensions(raw.get("actions")),
+        actions=extensions(raw.get("actions")), same_rank=entry.kind == "peer" and bool(raw.get("same_rank", True)),
     )
 
 
@@ -123,7 +138,7 @@ def _when(doc: Document, path: Path, raw: dict[str, Any] | None, label: str) -> 
         currencies=_names(raw.get("currencies")), lives=_names(raw.get("lives")),
         context=raw.get("context"), featured=raw.get("featured"),
         live_minutes=(int(minutes["from"]), int(minutes["to"])) if minutes else None,
-        between=window, ranks=_names(raw.get("rank")),
+        between=window, ranks=_names(raw.get("rank")), seller_ranks=_names(raw.get("seller_rank")),
         sold_within_days=int(raw["sold_within_days"]) if "sold_within_days" in raw else None,
         task_completed=raw.get("task_completed"), custom=extensions(raw.get("custom")),
     )
@@ -215,6 +230,37 @@ def _promotion(entry: Entry) -> Promotion | None:
         id=raw["id"], rank=raw["rank"], paying_invitees=int(raw["paying_invitees"]), source=entry.source,
         from_ranks=_names(raw.get("from_ranks")),
     )
+
+
+def _pool(entry: Entry) -> Pool | None:
+    """A pool bonus; a team share deeper than the legal levels is a compliance problem (LD307)."""
+    raw, path, doc = entry.raw, entry.path, entry.doc
+    percent = percent_at(doc, path + ("percent",), raw.get("percent"), entry.label)
+    levels = raw.get("team_levels")
+    if levels is not None and doc.is_clean(path + ("team_levels",)) and int(levels) > MAX_LEVELS_HARD_LIMIT:
+        doc.report(path + ("team_levels",), "LD307", f"{entry.label} is shared by the sales of a team {int(levels)} "
+                   f"levels deep: {POOL_LEVELS_MESSAGE}", "use team_levels 1 to 3, or share: own to share the pool "
+                   "by each distributor's own sales")
+    zone = raw.get("time_zone", "UTC")
+    if doc.is_clean(path + ("time_zone",)) and isinstance(zone, str) and not known_zone(zone):
+        doc.report(path + ("time_zone",), "LD212", f"the time_zone {clip(zone)!r} of {entry.label} is not a time "
+                   "zone this server knows", "use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC")
+    if percent is None or not doc.is_clean(path):
+        return None
+    return Pool(
+        id=raw["id"], percent=percent, ranks=_names(raw["rank"]), source=entry.source,
+        period=raw.get("period", "month"), share=raw.get("share", "team"),
+        team_levels=int(levels) if levels is not None and raw.get("share", "team") == "team" else None,
+        time_zone=zone,
+    )
+
+
+def known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError, ZoneInfoNotFoundError):
+        return False
+    return True
 
 
 def build_section(doc: Document, name: str) -> Any:

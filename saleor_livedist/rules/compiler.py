@@ -2,7 +2,8 @@
 
 Both backends evaluate exactly these documents: durable-rules natively, the Python backend through a small
 interpreter. A fact is one order line with, for each level L of the chain, the beneficiary's keys suffixed
-by L (lv1, rank1, since_sale_s1, tasks1, ...); see core.pricing.build_facts.
+by L (lv1, rank1, since_sale_s1, tasks1, same_rank2, ...); see core.pricing.build_facts. The seller's rank is
+rank1 whichever level a rule pays.
 """
 from __future__ import annotations
 
@@ -58,7 +59,8 @@ def epoch_ms(value: Any) -> int:
     return int(value.timestamp() * 1000) if not isinstance(value, int) else value
 
 
-def compile_when(when: When, level: int, custom_keys: dict[tuple[str, Any], str]) -> Condition:
+def compile_when(when: When, level: int, custom_keys: dict[tuple[str, Any], str],
+                 same_rank: bool = False) -> Condition:
     """Item conditions test the line; beneficiary conditions test the level's own keys (rank2, tasks1...)."""
     parts: list[Condition] = [{f"lv{level}": True}]
     if when.products:
@@ -85,12 +87,16 @@ def compile_when(when: When, level: int, custom_keys: dict[tuple[str, Any], str]
         parts += [{"$gte": {"at_ms": epoch_ms(start)}}, {"$lt": {"at_ms": epoch_ms(end)}}]
     if when.ranks:
         parts.append(_any_of(f"rank{level}", when.ranks))
+    if when.seller_ranks:
+        parts.append(_any_of("rank1", when.seller_ranks))
     if when.sold_within_days is not None:
         parts.append({"$lte": {f"since_sale_s{level}": when.sold_within_days * 86400}})
     if when.task_completed is not None:
         parts.append({"$iany": {f"tasks{level}": {"$i": when.task_completed}}})
     for name, params in when.custom:
         parts.append({f"{custom_keys[(name, params)]}_{level}": True})
+    if same_rank:  # last: the item conditions right after lvL are what the Python backend indexes
+        parts.append({f"same_rank{level}": True})
     return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
@@ -114,7 +120,8 @@ def compile_rules(ruleset: RuleSet) -> CompiledRules:
         for name, params in rule.when.custom:
             custom_keys.setdefault((name, params), f"x{len(custom_keys)}")
     compiled = tuple(
-        CompiledRule(index=i, rule=rule, condition=compile_when(rule.when, rule.level, custom_keys),
+        CompiledRule(index=i, rule=rule,
+                     condition=compile_when(rule.when, rule.level, custom_keys, rule.kind == "peer" and rule.same_rank),
                      precedence=rule.precedence())
         for i, rule in enumerate(rules)
     )

@@ -51,12 +51,14 @@ def _with(line: _Line, term: Term) -> _Line | None:
     """The line that satisfies both, or None if no line can."""
     w = term.when
     changes: dict[str, object] = {}
-    names = ["products", "categories", "channels", "currencies", "lives"] + (["seller_ranks"] if term.level == 1 else [])
-    for name in names:
-        wanted = getattr(w, "ranks" if name == "seller_ranks" else name)
+    wanted_sets = [(name, getattr(w, name)) for name in ("products", "categories", "channels", "currencies", "lives")]
+    if term.level == 1:
+        wanted_sets.append(("seller_ranks", w.ranks))  # a level-1 rule's rank is the seller's
+    wanted_sets.append(("seller_ranks", w.seller_ranks))
+    for name, wanted in wanted_sets:
         if wanted:
-            have = getattr(line, name)
-            both = wanted if have is None else have & wanted
+            have = changes.get(name, getattr(line, name))
+            both = wanted if have is None else have & wanted  # type: ignore[operator]
             if not both:
                 return None
             changes[name] = both
@@ -85,9 +87,13 @@ def _with(line: _Line, term: Term) -> _Line | None:
     return replace(line, **changes)  # type: ignore[arg-type]
 
 
+PEER_GROUP = 99  # the key of the peer rules in terms()' levels: one peer bonus per line, whatever its level
+
+
 def terms(rates: Sequence[RateRule], bonuses: Sequence[RateRule], team: Sequence[RateRule], tasks: Sequence[Task],
-          max_levels: int) -> tuple[list[Term], list[Term], dict[int, list[Term]]]:
-    """(rates, bonuses with the task bonuses, team rules by level up to max_levels) as terms."""
+          max_levels: int, peer: Sequence[RateRule] = ()) -> tuple[list[Term], list[Term], dict[int, list[Term]]]:
+    """(rates, bonuses with the task bonuses, team rules by level up to max_levels and the peer rules up to it
+    under PEER_GROUP) as terms."""
     rate_terms = [Term(r.id, f"rate {r.id!r} ({r.percent}%)", r.percent, r.when, 1) for r in rates]
     bonus_terms = [Term(b.id, f"bonus {b.id!r} ({b.percent}%)", b.percent, b.when, 1) for b in bonuses]
     for task in tasks:
@@ -100,6 +106,10 @@ def terms(rates: Sequence[RateRule], bonuses: Sequence[RateRule], team: Sequence
         if t.level <= max_levels:
             levels.setdefault(t.level, []).append(Term(t.id, f"level {t.level} rule {t.id!r} ({t.percent}%)",
                                                        t.percent, t.when, t.level))
+    for p in peer:
+        if p.level <= max_levels:
+            levels.setdefault(PEER_GROUP, []).append(Term(p.id, f"level {p.level} peer bonus {p.id!r} ({p.percent}%)",
+                                                          p.percent, p.when, p.level))
     return rate_terms, bonus_terms, levels
 
 

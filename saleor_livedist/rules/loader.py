@@ -206,8 +206,8 @@ def _rule_set(docs: list[Document], entries: list[Entry], sections: dict[str, An
     binding, settlement, compliance = sections.get("binding"), sections.get("settlement"), sections.get("compliance")
     return RuleSet(
         version=rules_version([doc.data for doc in docs]),
-        rates=built("rate"), bonuses=built("bonus"), team=built("team"),
-        tasks=built("task"), promotions=built("promotion"),
+        rates=built("rate"), bonuses=built("bonus"), team=built("team"), peer=built("peer"),
+        tasks=built("task"), promotions=built("promotion"), pools=built("pool"),
         binding=binding or Binding(), settlement=settlement or Settlement(), compliance=compliance or Compliance(),
         viewing=sections.get("viewing") or Viewing(),
         join=sections.get("join") or Join(),

@@ -48,6 +48,7 @@ class When:
     live_minutes: tuple[int, int] | None = None  # [from, to) minutes after the live started
     between: tuple[datetime, datetime] | None = None  # [from, to) absolute, timezone-aware
     ranks: frozenset[str] = frozenset()  # rank of the beneficiary
+    seller_ranks: frozenset[str] = frozenset()  # rank of the selling distributor (level 1), whoever is paid
     sold_within_days: int | None = None  # beneficiary had an attributed paid order within N days
     task_completed: str | None = None  # beneficiary completed this task (in this order's live, for live scope)
     custom: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # (extension name, sorted params)
@@ -67,7 +68,7 @@ class When:
             1
             for value in (
                 self.products, self.collections, self.categories, self.channels, self.currencies,
-                self.lives, self.ranks, self.custom,
+                self.lives, self.ranks, self.seller_ranks, self.custom,
             )
             if value
         ) + sum(
@@ -83,10 +84,11 @@ class When:
 @dataclass(frozen=True)
 class RateRule:
     """A commission rule. kind 'rate' picks the level-1 base rate (one wins), 'bonus' adds on top of it,
-    'team' pays an upline at `level` (one wins per level)."""
+    'team' pays an upline at `level` (one wins per level), 'peer' is a peer bonus (平级奖) for the upline at
+    `level`, on top of its team rule: one per line, to the nearest upline whose peer rule holds."""
 
     id: str
-    kind: Literal["rate", "bonus", "team"]
+    kind: Literal["rate", "bonus", "team", "peer"]
     percent: Decimal  # of the net paid line amount
     when: When
     source: Source
@@ -94,6 +96,7 @@ class RateRule:
     priority: int = 0
     order: int = 0  # declaration order across files (files sorted by name); the last tie-breaker
     actions: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # custom reward actions
+    same_rank: bool = False  # peer rules: the upline paid has the seller's rank
 
     def precedence(self) -> tuple[int, int, int, int]:
         """Sort key, highest first: priority, item specificity, number of conditions, earlier declaration."""
@@ -145,6 +148,22 @@ class Promotion:
     paying_invitees: int
     source: Source
     from_ranks: frozenset[str] = frozenset()  # empty: any rank
+
+
+@dataclass(frozen=True)
+class Pool:
+    """分红奖: each `period`, `percent` of the period's GMV shared among the distributors of `ranks` by their sales
+    in it: their own (share 'own'), or their team's, their own and their downline's up to `team_levels` levels
+    counting themselves (share 'team'). Paid by a periodic task once the period's after-sale window has passed."""
+
+    id: str
+    percent: Decimal  # of the period's GMV: what customers kept of the paid orders
+    ranks: frozenset[str]
+    source: Source
+    period: Literal["month", "week"] = "month"
+    share: Literal["own", "team"] = "team"
+    team_levels: int | None = None  # share 'team': None is compliance.max_levels
+    time_zone: str = "UTC"  # where the periods start and end
 
 
 @dataclass(frozen=True)
@@ -225,8 +244,10 @@ class RuleSet:
     rates: tuple[RateRule, ...] = ()
     bonuses: tuple[RateRule, ...] = ()
     team: tuple[RateRule, ...] = ()
+    peer: tuple[RateRule, ...] = ()
     tasks: tuple[Task, ...] = ()
     promotions: tuple[Promotion, ...] = ()
+    pools: tuple[Pool, ...] = ()
     binding: Binding = field(default_factory=Binding)
     settlement: Settlement = field(default_factory=Settlement)
     viewing: Viewing = field(default_factory=Viewing)
@@ -238,7 +259,10 @@ class RuleSet:
     files: tuple[str, ...] = ()
 
     def rate_rules(self) -> tuple[RateRule, ...]:
-        return self.rates + self.bonuses + self.team
+        return self.rates + self.bonuses + self.team + self.peer
+
+    def pool(self, pool_id: str) -> Pool | None:
+        return next((p for p in self.pools if p.id == pool_id), None)
 
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.id == task_id), None)

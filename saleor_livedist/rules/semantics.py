@@ -17,7 +17,7 @@ Occurrence = tuple[Document, Path]  # where a section was defined
 MAX_EXTENSION_NAME = 100  # as an id: a registered name is short, and every message may quote it
 # Conditions a line (or the person paid) has one value of: two rules naming none in common never both match.
 # Not collections: a product can be in several.
-_SETS = ("products", "categories", "channels", "currencies", "lives", "ranks")
+_SETS = ("products", "categories", "channels", "currencies", "lives", "ranks", "seller_ranks")
 
 
 def check_set(entries: Sequence[Entry], sections: dict[str, list[Occurrence]]) -> None:
@@ -133,7 +133,7 @@ def _task_references(entries: Sequence[Entry]) -> None:
     for entry in entries:
         path = entry.path + ("when", "task_completed")
         name = _get(entry.raw, ("when", "task_completed"))
-        if entry.kind in ("rate", "bonus", "team") and isinstance(name, str) and entry.doc.is_clean(path):
+        if entry.kind in ("rate", "bonus", "team", "peer") and isinstance(name, str) and entry.doc.is_clean(path):
             if name not in tasks:
                 close = difflib.get_close_matches(name, tasks, n=1, cutoff=0.6)
                 hint = (f"did you mean {close[0]!r}? " if close else "") + (
@@ -156,11 +156,25 @@ def _team_levels(entries: Sequence[Entry], compliance: list[Occurrence]) -> None
                 return  # reported where it is written
             limit, said = value, str(value)
     for entry in entries:
-        level = _whole(entry.raw.get("level"))
+        level = _whole(entry.raw.get("level", 2 if entry.kind == "peer" else None))
         path = entry.path + ("level",)
         if entry.kind == "team" and level is not None and entry.doc.is_clean(path) and limit < level <= 3:
             entry.doc.report(path, "LD208", f"{entry.label} pays level {level}, but compliance.max_levels is {said}",
                              f"raise compliance.max_levels to {level} (3 is the legal limit), or remove this rule")
+        pool_levels = _whole(entry.raw.get("team_levels")) if entry.raw.get("share", "team") == "team" else None
+        pool_path = entry.path + ("team_levels",)
+        if entry.kind == "pool" and pool_levels is not None and entry.doc.is_clean(pool_path) and \
+                limit < pool_levels <= 3:
+            entry.doc.report(pool_path, "LD208", f"{entry.label} is shared by the sales of a team {pool_levels} levels "
+                             f"deep, but compliance.max_levels is {said}: a team's sales below the distributor are "
+                             "sales others made, and each level of them counts", f"lower team_levels to {limit} (or "
+                             f"leave it out: it follows compliance.max_levels), or raise compliance.max_levels")
+        if entry.kind == "peer" and level is not None and entry.doc.is_clean(path) and limit < level <= 3:
+            where = path if "level" in entry.raw else entry.path + ("id",)
+            entry.doc.report(where, "LD208", f"{entry.label} pays the upline at level {level}, but "
+                             f"compliance.max_levels is {said}: a peer bonus on someone else's sale counts as that "
+                             "upline's level", f"raise compliance.max_levels to {level} (3 is the legal limit), or "
+                             "remove this rule")
 
 
 def _line_total(entries: Sequence[Entry], compliance: list[Occurrence]) -> None:
@@ -172,7 +186,7 @@ def _line_total(entries: Sequence[Entry], compliance: list[Occurrence]) -> None:
         if not isinstance(section, dict) or "max_line_percent" in section:
             return  # the merchant set the cap: it trims what is paid above it
         max_levels = _whole(section.get("max_levels")) or max_levels
-    built: dict[str, list[Any]] = {"rate": [], "bonus": [], "team": [], "task": []}
+    built: dict[str, list[Any]] = {"rate": [], "bonus": [], "team": [], "peer": [], "task": [], "pool": []}
     first: dict[str, Entry] = {}
     for entry in entries:
         if entry.kind in built and entry.built is not None:
@@ -180,7 +194,10 @@ def _line_total(entries: Sequence[Entry], compliance: list[Occurrence]) -> None:
             if isinstance(entry.built, RateRule) and entry.kind == "rate":
                 first.setdefault(entry.built.id, entry)
     rates, bonuses, levels = limits.terms(built["rate"], built["bonus"], built["team"],
-                                          [t for t in built["task"] if isinstance(t, Task)], max_levels)
+                                          [t for t in built["task"] if isinstance(t, Task)], max_levels,
+                                          built["peer"])
+    # A pool is a percent of every paid line's amount, shared later among a rank: it adds to what a line pays.
+    bonuses += [limits.Term(p.id, f"pool {p.id!r} ({p.percent}% of GMV)", p.percent, When(), 1) for p in built["pool"]]
     total, chosen = limits.worst_line(rates, bonuses, levels)
     if total <= limits.HUNDRED:
         return

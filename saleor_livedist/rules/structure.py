@@ -23,7 +23,8 @@ SCHEMA_ID = "livedist/v1"
 # bounds so editors flag them, the loader explains them better.
 _HAND_CHECKED = {
     ("percent", "exclusiveMinimum"), ("percent", "maximum"),
-    ("maxLevels", "maximum"), ("teamLevel", "maximum"), ("joinFee", "maximum"),
+    ("maxLevels", "maximum"), ("teamLevel", "maximum"), ("peerLevel", "maximum"),
+    ("poolLevels", "maximum"), ("joinFee", "maximum"),
 }
 _EXPECTED = {  # by $anchor: what a value of that kind looks like
     "percent": "a number (percent)",
@@ -67,8 +68,10 @@ _LISTS = {
     ("commission", "rates"): "commission rate rule",
     ("commission", "bonuses"): "commission bonus rule",
     ("commission", "team"): "commission team rule",
+    ("commission", "peer"): "commission peer rule",
     ("tasks",): "task",
     ("promotions",): "promotion",
+    ("pools",): "pool",
 }
 
 
@@ -194,6 +197,8 @@ def _out_of_range(doc: Document, error: ValidationError, path: Path) -> None:
     hint = f"allowed: {_number(low)} to {_number(high)}" if low is not None and high is not None else ""
     if error.schema.get("$anchor") == "teamLevel":
         hint = "level 1 is the selling distributor: put its rate in 'commission.rates'"
+    elif error.schema.get("$anchor") == "peerLevel":
+        hint = "level 1 is the selling distributor, who is not their own peer: level 2 is the seller's upline"
     doc.report(path, "LD105", f"{value_name(path)} must be {bounds[error.validator]} {limit}, "
                f"got {_number(error.instance)}", hint)
 

@@ -204,6 +204,23 @@ def play() -> tuple[dict[str, str], dict[str, Any], list[dict[str, Any]], int, d
     return mapping, spec, events, applied, last
 
 
+def pay_pools(last: datetime, names: dict[str, str]) -> str:
+    """The month's pool bonuses, as the periodic task pays them once the month's after-sale window has passed."""
+    from ..core.pools import period_of
+    from ..display import show
+    from ..distribution.pools import describe, due_at, pay_period
+    from ..inbox import processing
+
+    active = processing.rules_source().current()
+    lines = []
+    for pool in active.ruleset.pools:
+        period = period_of(pool.period, last, pool.time_zone)
+        due = due_at(period, active.ruleset)
+        lines.append(f"pool bonuses as of {show(due)} (the after-sale window of {period.key} has passed):")
+        lines.append(describe(pay_period(active.ruleset, active.version, pool, period, due), names))
+    return "\n".join(lines)
+
+
 def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> int:
     out.write("livedist demo: starting the sandbox on PostgreSQL...\n")
     setup_django()
@@ -219,6 +236,7 @@ def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> in
     out.write(f"{len(events)} events in the inbox, {applied} applied (a redelivered one was ignored); "
               f"approvals as of {show(last)}\n\n")
     names = {identity: name for name, identity in mapping.items()}
+    out.write(pay_pools(last, names) + "\n\n")
     doc = _rename(summary(DbStore(), processing.rules_source().current().version), names)
     out.write(render_text(doc) + "\n\n" + room_report(spec, names) + "\n")
     if serve:

@@ -43,7 +43,8 @@ CODES = {  # stored codes shown to staff in their language (the stored value sta
     "issued": gettext_lazy("issued"),
     "commission": gettext_lazy("commission"), "team": gettext_lazy("team commission"),
     "adjustment": gettext_lazy("adjustment"), "clawback": gettext_lazy("clawback"),
-    "task_cash": gettext_lazy("task cash"), "sent": gettext_lazy("sent"), "partial": gettext_lazy("partly sent"),
+    "task_cash": gettext_lazy("task cash"), "peer_bonus": gettext_lazy("peer bonus"),
+    "pool_bonus": gettext_lazy("pool bonus"), "sent": gettext_lazy("sent"), "partial": gettext_lazy("partly sent"),
     "failed": gettext_lazy("failed"), "skipped": gettext_lazy("skipped"), "sending": gettext_lazy("sending"),
 }
 

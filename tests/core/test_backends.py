@@ -64,6 +64,7 @@ def facts_for(draw: st.DrawFn, compiled: CompiledRules) -> list[dict[str, Any]]:
         for level in range(1, draw(st.integers(1, 3)) + 1):
             fact[f"lv{level}"] = True
             fact[f"rank{level}"] = draw(st.sampled_from(["distributor", "leader"]))
+            fact[f"same_rank{level}"] = fact[f"rank{level}"] == fact["rank1"]
             fact[f"tasks{level}"] = draw(st.lists(st.sampled_from(["t0", "t1"]), unique=True))
             if draw(st.booleans()):
                 fact[f"since_sale_s{level}"] = number(f"since_sale_s{level}", [86400])

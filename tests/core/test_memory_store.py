@@ -25,6 +25,7 @@ def snapshot(order: str = "o1") -> OrderSnapshot:
             PricedLine(Line("1", "p1", "shoes", ("summer", "sale"), 2, Decimal("99.90")), (
                 Share(1, "d1", Decimal("7.5"), ("direct", "first-live-hour"), ACTIONS),
                 Share(2, "d0", Decimal("2"), ("leader-level-2",)),
+                Share(2, "d0", Decimal("1"), ("leader-peer",), (), "peer"),
             )),
             PricedLine(Line("2", "p2", None, (), 1, Decimal("0.01")), ()),
             PricedLine(Line("3", "p3", "bags", (), 1, Decimal("10")), (Share(1, "d1", Decimal("5"), ("direct",)),)),
@@ -121,7 +122,7 @@ def test_rows_follow_the_records_fields() -> None:
     assert [len(fields(cls)) for cls in (Click, BindingRecord, DistributorRecord, LiveRecord, WatchRecord,
                                          TaskProgress, OrderRecord, OrderSnapshot, PricedLine, Share, Line,
                                          Attribution, LedgerEntry, TaskCash)] == [
-        4, 5, 6, 6, 8, 5, 9, 8, 2, 5, 6, 7, 13, 6]
+        4, 5, 6, 6, 8, 5, 9, 8, 2, 6, 6, 7, 13, 6]
 
 
 def test_a_stitched_watch_is_the_union_of_both_never_the_sum() -> None:

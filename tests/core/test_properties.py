@@ -93,12 +93,13 @@ def test_no_level_beyond_the_compliance_limit_and_no_loops(rules: RuleSet, raw: 
 @given(rules=rulesets(), raw=streams())
 def test_money_reconciles_to_the_cent(rules: RuleSet, raw: list[dict[str, Any]]) -> None:
     engine = run([parse_event(e) for e in raw], "python", rules, now=NOW)
-    booked: dict[tuple[str, str, int], Decimal] = defaultdict(Decimal)
+    booked: dict[tuple[str, str, int, str], Decimal] = defaultdict(Decimal)
     task_cash: dict[str, Decimal] = defaultdict(Decimal)
     for e in engine.store.entries():
         if e.status != "reversed":
-            if e.line:
-                booked[(e.order, e.line, e.level)] += e.amount
+            if e.line:  # a level's team rule and its peer bonus apart: ids end in :<level>:<n> and :<level>peer:<n>
+                kind = "peer" if e.id.rsplit(":", 2)[1].endswith("peer") else ""
+                booked[(e.order, e.line, e.level, kind)] += e.amount
             else:
                 task_cash[e.id.rsplit(":", 1)[0]] += e.amount  # a task reward and its clawback
     refunds: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
@@ -106,10 +107,10 @@ def test_money_reconciles_to_the_cent(rules: RuleSet, raw: list[dict[str, Any]])
         if event["type"] == "order.refunded":
             for line in event["lines"]:
                 refunds[(event["order"], line["line"])] += Decimal(line["amount"])
-    for (order_id, line_id, level), amount in booked.items():
+    for (order_id, line_id, level, kind), amount in booked.items():
         snapshot = engine.store.get_order(order_id).snapshot
         priced = next(p for p in snapshot.lines if p.line.line == line_id)
-        share = next(s for s in priced.shares if s.level == level)
+        share = next(s for s in priced.shares if s.level == level and s.kind == kind)
         cancelled = any(e["type"] == "order.cancelled" and e["order"] == order_id for e in raw)
         kept = Decimal(0) if cancelled else max(priced.line.amount - refunds[(order_id, line_id)], Decimal(0))
         assert amount == percent_of(kept, share.percent, snapshot.currency)

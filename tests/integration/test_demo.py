@@ -43,11 +43,20 @@ def test_demo_plays_the_stream_through_the_database() -> None:
     assert re.search(r"o-201\s+1\s+bob\s+commission\s+1\s+14%\s+55\.86 CNY\s+approved", out)
     # frank never clicked: bob's coupon code pays bob 12% (10 live + 2 task; after the first hour) of 349.00
     assert re.search(r"o-205\s+1\s+bob\s+commission\s+1\s+12%\s+41\.88 CNY\s+pending", out)
+    # 平级奖: bob (the seller) and alice (his upline) are both leaders by then: alice's 1% of 349.00 on top
+    assert re.search(r"o-205\s+1\s+alice\s+peer_bonus\s+2\s+1%\s+3\.49 CNY\s+pending\s+leader-peer", out)
     # points: 10 x 5 (invite-watcher) + 50 (ten-watchers) + 20 (the task staff published: 2 invitees bought)
     # grace bought through carol's clip of the replay: the replay rate, 5% of 399.00, and bob's 2% as upline
     assert re.search(r"o-302\s+1\s+carol\s+commission\s+1\s+5%\s+19\.95 CNY\s+pending\s+replay", out)
     assert re.search(r"o-302\s+carol\s+carol\s+-\s+replay\s+live-1", out)
-    assert re.search(r"bob\s+CNY\s+49\.86\s+58\.76\s+41\.35\s+120\s+leader", out)
+    # 分红奖 for November: 1% of the GMV the customers kept (alice 120 + 108, bob 299 + 108 + 349, carol 359.10 +
+    # 399, a guest's 399 through nobody: 2141.10) is 21.41, shared by the leaders' team sales (their own and their
+    # direct invitees'): alice 984, bob 1514.10, carol 758.10 of 3256.20; rounded down 6.46 + 9.95 + 4.98 = 21.39,
+    # the two cents left go to the largest remainders cut off (alice's .0097, bob's .0053)
+    assert "pool leader-pool 2026-11: GMV 2141.10 CNY, pool 21.41 CNY shared by 3: bob 9.96, alice 6.47, carol 4.98" \
+        in out
+    assert re.search(r"pool:leader-pool:2026-11\s+bob\s+pool_bonus\s+0\s+1%\s+9\.96 CNY\s+approved\s+leader-pool", out)
+    assert re.search(r"bob\s+CNY\s+49\.86\s+68\.72\s+41\.35\s+120\s+leader", out)  # 58.76 + 9.96
     # invitees who bought from the live: bob's three live-link buyers and frank (his coupon code); carol's erin
     # (her replay link) and grace (her clip)
     assert "task live-1-two-buyers (published by staff): bob 4 qualified, done, 20 points" in out
@@ -55,7 +64,7 @@ def test_demo_plays_the_stream_through_the_database() -> None:
     assert "BOB-AUTUMN (bob): orders o-205 (commission 41.88)" in out
     assert "clip clip-blue-dress: The blue dress, close up (600-690 s)" in out
     # two invitees of carol's paid (erin, grace): 链动2+1 makes her a leader, and the published task's 20 points
-    assert re.search(r"carol\s+CNY\s+19\.95\s+17\.96\s+0\.00\s+20\s+leader", out)
+    assert re.search(r"carol\s+CNY\s+19\.95\s+22\.94\s+0\.00\s+20\s+leader", out)  # 17.96 + her 4.98 pool share
     # then `livedist settle` finds the database the demo left (it once crashed on another database)
     settled = subprocess.run([sys.executable, "-m", "saleor_livedist", "settle", "--now", "2030-01-01T00:00:00+00:00"],
                              env=demo_env(), capture_output=True, text=True, timeout=120)
@@ -101,7 +110,7 @@ def test_demo_serve_answers_graphql_as_alice() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        assert answer["data"]["me"] == {"rank": "leader", "balances": [{"currency": "CNY", "approved": "19.54"}],
+        assert answer["data"]["me"] == {"rank": "leader", "balances": [{"currency": "CNY", "approved": "26.01"}],
                                         "points": 0}
     finally:
         proc.terminate()

@@ -56,7 +56,10 @@ def test_default_rules() -> None:
     assert rules.settlement == Settlement(approve_after_days=7)
     assert rules.compliance == Compliance(max_levels=2)
     assert [Path(f).name for f in rules.files] == ["commission.yaml", "policy.yaml", "tasks.yaml"]
-    assert [r.order for r in rules.rate_rules()] == [0, 1, 2, 3, 4]
+    assert [(r.id, r.level, r.percent, r.same_rank, r.when) for r in rules.peer] == [
+        ("leader-peer", 2, Decimal(1), True, When(seller_ranks=frozenset({"leader"}))),
+    ]
+    assert [r.order for r in rules.rate_rules()] == [0, 1, 2, 3, 4, 5]
 
 
 RATE = "schema: livedist/v1\ncommission:\n  rates:\n    - id: direct\n      rate: 5\n      when: {context: live}\n"
