@@ -76,7 +76,8 @@ class Click(models.Model):
     class Meta:
         db_table = "livedist_click"
         indexes = [models.Index(fields=["identity", "at"], name="livedist_click_identity"),
-                   models.Index(fields=["kind", "target"], name="livedist_click_target")]  # a live's clicks (reports)
+                   models.Index(fields=["kind", "target"], name="livedist_click_target"),  # a live's clicks (reports)
+                   models.Index(fields=["distributor", "at"], name="livedist_click_distributor")]  # the center
 
 
 class Binding(models.Model):
@@ -469,6 +470,7 @@ class LiveInvitation(models.Model):
         db_table = "livedist_live_invitation"
         constraints = [models.UniqueConstraint(fields=["live", "distributor", "viewer"],
                                                name="livedist_live_invitation_unique")]
+        indexes = [models.Index(fields=["distributor"], name="livedist_invite_distributor")]  # the center
 
 
 class LiveQualifiedViewer(models.Model):
