@@ -116,11 +116,14 @@ def unlinked_orders(distributor: str) -> tuple[int, list[tuple[str, Decimal]]]:
 
 
 def shareable(distributor: str, limit: int = 20) -> list[Shareable]:
-    """Lives not yet ended, replays still available and their clips, that the distributor has no link to yet."""
+    """Lives not yet ended and the products they feature, replays still available and their clips, that the
+    distributor has no link to yet."""
     now = timezone.now()
     have = set(ShareLink.objects.filter(distributor=distributor).values_list("kind", "target"))
-    found = [Shareable("live", live.id, live.title) for live in
-             LiveSession.objects.exclude(status=LiveSession.ENDED).order_by("scheduled_start")[:limit]]
+    lives = list(LiveSession.objects.exclude(status=LiveSession.ENDED).order_by("scheduled_start")[:limit])
+    found = [Shareable("live", live.id, live.title) for live in lives]
+    found += [Shareable("product", slug, slug) for slug in dict.fromkeys(  # what those lives feature
+        p for live in lives for p in live.featured_products if isinstance(p, str))]
     replays = list(LiveReplay.objects.select_related("live").filter(available_from__lte=now)
                    .exclude(available_until__lte=now).order_by("-available_from")[:limit])
     found += [Shareable("replay", r.id, _("%(title)s (replay)") % {"title": r.live.title}) for r in replays]

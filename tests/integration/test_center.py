@@ -16,6 +16,7 @@ from django.utils import timezone
 from saleor_livedist.center import people as center_people
 from saleor_livedist.center.session import SESSION_COOKIE
 from saleor_livedist.distribution.links import VISITOR_COOKIE, read_visitor
+from saleor_livedist.distribution.services import ban_distributor
 from saleor_livedist.identity import of_user
 from saleor_livedist.inbox import processing
 from saleor_livedist.live_room.questions import ask_question
@@ -116,8 +117,11 @@ def test_my_links_with_qr_codes_posters_and_what_each_converted() -> None:
     amy, ben, cleo = user("amy"), user("ben"), user("cleo")
     join(Client(), amy)
     a_live("L1")
-    LiveSession.objects.create(id="L1", title="Night market", scheduled_start=timezone.now())
+    LiveSession.objects.create(id="L1", title="Night market", scheduled_start=timezone.now(),
+                               featured_products=["p-lamp"])
     client = signed_in(amy)
+    offered = client.get("/center/links/").content.decode()
+    assert 'name="target" value="L1"' in offered and 'name="target" value="p-lamp"' in offered
     token = csrf(client, "/center/links/")
     got = client.post("/center/links/", {"csrf": token, "kind": "live", "target": "L1"})
     assert got.status_code == 303
@@ -304,6 +308,9 @@ def test_my_tasks_and_the_leaderboard_of_a_live() -> None:
     assert "You are number 1." in board and "a***@example.com" in board and "b***@example.com" in board
     assert "amy@example.com" not in board
     assert signed_in(ben).get("/center/leaderboard/L8?by=invited").content.decode().count("You are number 2.") == 1
+    ban_distributor(of_user(amy), "fake invites")  # off the public board: ben is number 1 there and here
+    ben_board = signed_in(ben).get("/center/leaderboard/L8?by=invited").content.decode()
+    assert "You are number 1." in ben_board and "a***@example.com" not in ben_board
     assert client.get("/center/leaderboard/nope").status_code == 404
 
 
