@@ -13,6 +13,7 @@ environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists t
 | REMINDER_WEBHOOK_URL | ""                         | also send live reminders to this gateway (signed)   |
 | REMINDER_WEBHOOK_SECRET | ""                      | the key reminders to the gateway are signed with    |
 | REMINDER_NOTIFIERS | e-mail, then the webhook     | dotted paths of the reminder notifiers to try       |
+| REMINDER_OFFSETS | [30, 5]                        | also remind this many minutes before a live starts  |
 | GRAPHQL_MAX_BODY_BYTES | 100000                   | a GraphQL request body over this is refused (413)   |
 | GRAPHQL_MAX_DEPTH | 15                            | nesting levels of a query (the standard introspection query needs 13) |
 | GRAPHQL_MAX_ALIASES | 30                          | aliased fields in one request                       |
@@ -48,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "REMINDER_WEBHOOK_URL": "",  # a gateway (SMS, WeChat official account) that receives signed reminders
     "REMINDER_WEBHOOK_SECRET": "",  # HMAC-SHA256 key for the X-Livedist-Signature header
     "REMINDER_NOTIFIERS": ["saleor_livedist.live_room.reminders.by_email", "saleor_livedist.live_room.reminders.by_webhook"],
+    "REMINDER_OFFSETS": [30, 5],  # minutes before a live's scheduled start; a live's own reminder_offsets win
     # Limits on one GraphQL request, checked before it runs (graphql/limits.py; docs/saleor.md, "Limits").
     "GRAPHQL_MAX_BODY_BYTES": 100_000,
     "GRAPHQL_MAX_DEPTH": 15,
@@ -144,6 +146,8 @@ def get_setting(name: str) -> Any:
             raise ImproperlyConfigured(f"LIVEDIST PAYOUT_METHODS must list some of {', '.join(DEFAULTS['PAYOUT_METHODS'])}"
                                        f", got {value!r}")
         return methods
+    if name == "REMINDER_OFFSETS":
+        return reminder_offsets(value, f"LIVEDIST {name}")
     if name == "REMINDER_NOTIFIERS":
         value = [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else list(value)
     if name == "STOREFRONT_URL" and "{token}" not in str(value):
@@ -190,3 +194,21 @@ def _minimums(value: Any) -> dict[str, Any]:
                                        f"{{currency: amount}}), got {value!r}")
         out[str(currency).upper() if currency != "*" else "*"] = minimum
     return out
+
+
+MAX_REMINDER_OFFSET = 1440  # minutes: a day before the start at most
+
+
+def reminder_offsets(value: Any, where: str) -> list[int]:
+    """Minutes before a live's start, as a sorted list without repeats (largest first); "30,5" or [30, 5]; an
+    empty list means no reminder before the start. ImproperlyConfigured naming `where` otherwise."""
+    items = [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else list(value or [])
+    try:
+        minutes = sorted({int(v) for v in items if not isinstance(v, bool) and str(int(v)) == str(v).strip()},
+                         reverse=True)
+    except (TypeError, ValueError):
+        minutes = []
+    if len(minutes) != len(set(map(str, items))) or any(not 1 <= m <= MAX_REMINDER_OFFSET for m in minutes):
+        raise ImproperlyConfigured(f"{where} must be whole numbers of minutes from 1 to {MAX_REMINDER_OFFSET}, e.g. "
+                                   f"[30, 5], got {value!r}")
+    return minutes

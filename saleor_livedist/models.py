@@ -401,6 +401,8 @@ class LiveSession(models.Model):
     featured_products = models.JSONField(_("featured products"), default=list, blank=True,
                                          help_text=_("Product slugs featured on air."))
     stream_url = models.URLField(_("stream URL"), max_length=500, blank=True)
+    reminder_offsets = models.JSONField(_("reminder offsets"), null=True, blank=True, help_text=_(
+        "Minutes before the start to remind the invited, e.g. [30, 5]; empty: the REMINDER_OFFSETS setting."))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -510,6 +512,8 @@ class Reminder(models.Model):
 
     live = models.ForeignKey(LiveSession, verbose_name=_("live"), on_delete=models.CASCADE, related_name="reminders")
     person = models.CharField(_("person"), max_length=ID)
+    offset = models.PositiveIntegerField(_("minutes before the start"), default=0,
+                                         help_text=_("0: the reminder when the live starts."))
     channel = models.CharField(_("notifiers"), max_length=100, blank=True)  # the ones that delivered it, e.g. by_email
     status = models.CharField(_("status"), max_length=16, default="sending", choices=[
         ("sending", _("sending")), ("sent", _("sent")), ("partial", _("partly sent")), ("failed", _("failed")),
@@ -522,7 +526,7 @@ class Reminder(models.Model):
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
         db_table = "livedist_reminder"
-        constraints = [models.UniqueConstraint(fields=["live", "person"], name="livedist_reminder_once")]
+        constraints = [models.UniqueConstraint(fields=["live", "person", "offset"], name="livedist_reminder_once")]
 
 
 class ReminderOptOut(models.Model):

@@ -49,6 +49,13 @@ class LiveType(graphene.ObjectType):
     actual_end = graphene.DateTime()
     featured_products = graphene.List(graphene.NonNull(graphene.String), required=True)
     stream_url = graphene.String(required=True)
+    reminder_offsets = graphene.List(graphene.NonNull(graphene.Int), required=True,
+                                     description="Minutes before the start at which the invited are reminded.")
+
+    def resolve_reminder_offsets(root: Any, info: Any) -> list[int]:
+        from ..live_room.reminders import offsets_of
+
+        return offsets_of(root)
     replays = graphene.List(graphene.NonNull(ReplayType), required=True)
     clips = graphene.List(graphene.NonNull(ClipType), required=True)
     coupons = graphene.List(graphene.NonNull("saleor_livedist.graphql.coupons.LiveCouponType"), required=True,
@@ -215,6 +222,10 @@ def _staff_mutation(name: str, arguments: dict[str, Any], field: str, output: An
     return payload_mutation(name, arguments, field, output, lambda context, **kw: run(**kw), staff=True)
 
 
+REMINDER_OFFSETS = ("Minutes before the start to remind the invited, e.g. [30, 5]; [] for none before the start; "
+                    "left out: the REMINDER_OFFSETS setting.")
+
+
 def live_mutations() -> type:
     schedule = _staff_mutation(
         "LiveSchedule", {
@@ -222,9 +233,19 @@ def live_mutations() -> type:
             "scheduled_start": graphene.DateTime(required=True),
             "featured_products": graphene.List(graphene.NonNull(graphene.String), required=True),
             "host": graphene.String(), "channel": graphene.String(), "stream_url": graphene.String(),
+            "reminder_offsets": graphene.List(graphene.NonNull(graphene.Int), description=REMINDER_OFFSETS),
         }, "live", LiveType,
-        lambda id, title, scheduled_start, featured_products, host="", channel="", stream_url="": lives.schedule_live(
-            id, title, scheduled_start, featured_products, host=host, channel=channel, stream_url=stream_url))
+        lambda id, title, scheduled_start, featured_products, host="", channel="", stream_url="",
+        reminder_offsets=None: lives.schedule_live(
+            id, title, scheduled_start, featured_products, host=host, channel=channel, stream_url=stream_url,
+            reminder_offsets=reminder_offsets))
+    reschedule = _staff_mutation(
+        "LiveReschedule", {
+            "id": graphene.String(required=True), "scheduled_start": graphene.DateTime(required=True),
+            "reminder_offsets": graphene.List(graphene.NonNull(graphene.Int), description=REMINDER_OFFSETS),
+        }, "live", LiveType,
+        lambda id, scheduled_start, reminder_offsets=None: lives.reschedule_live(id, scheduled_start,
+                                                                                reminder_offsets))
     start = _staff_mutation("LiveStart", {"id": graphene.String(required=True)}, "live", LiveType,
                             lambda id: lifecycle.start_live(id))
     end = _staff_mutation("LiveEnd", {"id": graphene.String(required=True)}, "live", LiveType,
@@ -261,7 +282,7 @@ def live_mutations() -> type:
         lambda context, id: published_tasks.withdraw_task(id), staff=True)
     return type("LiveMutations", (graphene.ObjectType,), {
         "live_task_publish": publish.Field(), "live_task_withdraw": withdraw.Field(),
-        "live_schedule": schedule.Field(), "live_start": start.Field(), "live_end": end.Field(),
+        "live_schedule": schedule.Field(), "live_reschedule": reschedule.Field(), "live_start": start.Field(), "live_end": end.Field(),
         "replay_publish": replay.Field(), "clip_create": clip.Field(),
         "live_question_ask": _question_mutation("LiveQuestionAsk", ask=True).Field(),
         "live_question_answer": _question_mutation("LiveQuestionAnswer", ask=False).Field(),

@@ -20,6 +20,7 @@ REFRESH_REPORTS = "saleor_livedist.refresh_reports"
 ISSUE_FIRST_ORDER_COUPON = "saleor_livedist.issue_first_order_coupon"
 FINISH_REWARDS = "saleor_livedist.finish_rewards"
 PAY_POOLS = "saleor_livedist.pay_pools"
+SEND_DUE_REMINDERS = "saleor_livedist.send_due_reminders"
 
 
 def broker_configured() -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
-from .broker import FINISH_REWARDS, PAY_POOLS, PROCESS_EVENTS, REFRESH_REPORTS, SETTLE
+from .broker import FINISH_REWARDS, PAY_POOLS, PROCESS_EVENTS, REFRESH_REPORTS, SEND_DUE_REMINDERS, SETTLE
 
 # Merged into the host's beat schedule by AppConfig.ready, if the host runs celery beat.
 BEAT_SCHEDULE = {
@@ -18,6 +18,7 @@ BEAT_SCHEDULE = {
     # saleor_livedist.distribution.tasks; hourly: a period is paid within the hour after its after-sale window has
     # passed, and the runs in between find it paid and book nothing
     "livedist-pay-pools": {"task": PAY_POOLS, "schedule": 3600.0},
+    "livedist-due-reminders": {"task": SEND_DUE_REMINDERS, "schedule": 60.0},  # saleor_livedist.live_room.tasks
 }
 
 

@@ -21,7 +21,8 @@ def submit_event(event_id: str, etype: str, at: datetime, **fields: Any) -> None
 
 @transaction.atomic
 def schedule_live(live_id: str, title: str, scheduled_start: datetime, featured_products: list[str],
-                  host: str = "", channel: str = "", stream_url: str = "") -> LiveSession:
+                  host: str = "", channel: str = "", stream_url: str = "",
+                  reminder_offsets: list[int] | None = None) -> LiveSession:
     if not live_id or not title:
         raise ServiceError("id" if not live_id else "title", "REQUIRED", _("a live needs an id and a title"))
     if scheduled_start.tzinfo is None:
@@ -30,10 +31,43 @@ def schedule_live(live_id: str, title: str, scheduled_start: datetime, featured_
         raise ServiceError("id", "UNIQUE", _("a live with id %(id)r exists already") % {"id": live_id})
     live = LiveSession.objects.create(id=live_id, title=title, scheduled_start=scheduled_start, host=host,
                                       channel=channel, featured_products=list(featured_products),
-                                      stream_url=stream_url)
+                                      stream_url=stream_url, reminder_offsets=_offsets(reminder_offsets))
     submit_event(f"live:{live_id}:scheduled", "live.scheduled", timezone.now(), live=live_id,
             starts_at=scheduled_start.isoformat(), products=list(featured_products), **({"host": host} if host else {}))
     return live
+
+
+@transaction.atomic
+def reschedule_live(live_id: str, scheduled_start: datetime, reminder_offsets: list[int] | None = None) -> LiveSession:
+    """Move a scheduled live's start (and, if given, its reminder offsets): the reminders not sent yet follow the
+    new time, those already sent are not sent again."""
+    if scheduled_start.tzinfo is None:
+        raise ServiceError("scheduledStart", "INVALID", _("the start time needs a UTC offset"))
+    live = locked(live_id)
+    if live.status != LiveSession.SCHEDULED:
+        raise ServiceError("id", "INVALID_STATE", _("only a live that has not started can be rescheduled"))
+    live.scheduled_start = scheduled_start
+    if reminder_offsets is not None:
+        live.reminder_offsets = _offsets(reminder_offsets)
+    live.save(update_fields=["scheduled_start", "reminder_offsets"])
+    submit_event(f"live:{live_id}:rescheduled:{scheduled_start.isoformat()}", "live.scheduled", timezone.now(),
+                 live=live_id, starts_at=scheduled_start.isoformat(), products=list(live.featured_products),
+                 **({"host": live.host} if live.host else {}))
+    return live
+
+
+def _offsets(minutes: list[int] | None) -> list[int] | None:
+    """A live's own reminder offsets, checked; None: the REMINDER_OFFSETS setting."""
+    from ..conf import MAX_REMINDER_OFFSET, reminder_offsets
+
+    if minutes is None:
+        return None
+    try:
+        return reminder_offsets(minutes, "reminderOffsets")
+    except ValueError:
+        raise ServiceError("reminderOffsets", "INVALID", _(
+            "reminder offsets are whole minutes before the start, from 1 to %(max)s, e.g. [30, 5]; an empty list "
+            "sends no reminder before the start") % {"max": MAX_REMINDER_OFFSET}) from None
 
 
 def locked(live_id: str, field: str = "id") -> LiveSession:

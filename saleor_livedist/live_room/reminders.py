@@ -1,6 +1,8 @@
-"""Reminders when a live starts: everyone who clicked an invite link for it before the start and has not
-joined is reminded once, by e-mail (Django's mail backend) and, if configured, through a signed webhook to the
-merchant's gateway (SMS, WeChat official account). Exactly once per person per live, whatever happens twice."""
+"""Reminders before and when a live starts: everyone who clicked an invite link for it and has not joined is
+reminded a set number of minutes before the scheduled start (REMINDER_OFFSETS, or the live's own offsets; the
+periodic `send_due_reminders`) and when it starts, by e-mail (Django's mail backend) and, if configured, through
+a signed webhook to the merchant's gateway (SMS, WeChat official account). Exactly once per person per live and
+offset, whatever happens twice: the reminder's row is claimed under a unique key before anything is sent."""
 from __future__ import annotations
 
 import hashlib
@@ -9,6 +11,8 @@ import json
 import logging
 import urllib.request
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -19,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from ..conf import get_setting
+from ..conf import MAX_REMINDER_OFFSET, get_setting, reminder_offsets
 from ..i18n import DEFAULT_LANGUAGE, package_language
 from ..identity import GUEST_PREFIX, user_pk
 from ..inbox import broker
@@ -31,13 +35,21 @@ from .coupons import first_order_title, issue_for_live
 logger = logging.getLogger(__name__)
 
 Notifier = Callable[[LiveSession, str, str | None], None]  # (live, person, e-mail or None)
+_minutes_before: ContextVar[int] = ContextVar("livedist_reminder_minutes_before", default=0)
 
 
-def recipients(live: LiveSession) -> list[str]:
-    """People who clicked a link to the live before it started, have not joined, and did not opt out."""
-    if live.actual_start is None:
+def minutes_before() -> int:
+    """For a notifier: how many minutes before the live's scheduled start this reminder is; 0 when it started."""
+    return _minutes_before.get()
+
+
+def recipients(live: LiveSession, before: datetime | None = None) -> list[str]:
+    """People who clicked a link to the live before `before` (default: its start), have not joined, and did not
+    opt out."""
+    before = before or live.actual_start
+    if before is None:
         return []
-    raw = set(Click.objects.filter(kind="live", target=live.id, at__lt=live.actual_start)
+    raw = set(Click.objects.filter(kind="live", target=live.id, at__lt=before)
               .values_list("identity", flat=True))
     stitched = dict(Alias.objects.filter(visitor__in=raw).values_list("visitor", "customer"))
     clicked = {stitched.get(identity, identity) for identity in raw}  # a visitor who signed up is that customer
@@ -95,12 +107,20 @@ def by_email(live: LiveSession, person: str, email: str | None) -> bool:
     if not email:
         return False
     with translation.override(language_of(person)):
-        text = _("%(title)s has started. Join now: %(url)s") % {"title": live.title,
-                                                                "url": live.stream_url or live.id}
+        words = {"title": live.title, "url": live.stream_url or live.id, "minutes": minutes_before()}
+        if minutes_before():
+            from ..display import show
+
+            subject = _("%(title)s starts in %(minutes)s minutes") % words
+            text = _("%(title)s starts at %(when)s, in %(minutes)s minutes. Watch it here: %(url)s") % {
+                **words, "when": show(live.scheduled_start)}
+        else:
+            subject = _("%(title)s is live now") % words
+            text = _("%(title)s has started. Join now: %(url)s") % words
         for coupon in coupons_for(live, person):
             text += "\n\n" + _("Your live coupon: %(code)s (%(title)s), valid while the live is on air.") % coupon
         text += _first_order_line(person)
-        send_mail(_("%(title)s is live now") % {"title": live.title}, text, None, [email])
+        send_mail(subject, text, None, [email])
     return True
 
 
@@ -111,6 +131,7 @@ def by_webhook(live: LiveSession, person: str, email: str | None) -> bool:
         return False
     body = json.dumps({"type": "live.reminder", "live": live.id, "title": live.title, "person": person,
                        "email": email, "stream_url": live.stream_url, "coupons": coupons_for(live, person),
+                       "minutes_before": minutes_before(), "starts_at": live.scheduled_start.isoformat(),
                        **_first_order_field(person)},
                       sort_keys=True).encode()
     secret = str(get_setting("REMINDER_WEBHOOK_SECRET")).encode()
@@ -164,29 +185,76 @@ def send_reminders(live_id: str, using: Iterable[tuple[str, Notifier]] | None = 
         issue_for_live(live_id)  # the live's coupons to everyone invited so far, so reminders can carry them
     except Exception:
         logger.exception("could not issue the coupons of live %s; reminding without them", live_id)
+    return _remind(live, recipients(live), 0, using)
+
+
+def offsets_of(live: LiveSession) -> list[int]:
+    """The minutes before the start at which the live's invited are reminded, largest first."""
+    if live.reminder_offsets is not None:
+        return reminder_offsets(live.reminder_offsets, f"live {live.id}'s reminder_offsets")
+    return list(get_setting("REMINDER_OFFSETS"))
+
+
+def due_offset(live: LiveSession, now: datetime) -> int | None:
+    """The offset whose reminder is due at `now`: the smallest whose time has come, while the live has not
+    started. An earlier offset is then past: someone who clicked after it was sent gets only this one."""
+    if live.status != LiveSession.SCHEDULED or now >= live.scheduled_start:
+        return None
+    due = [m for m in offsets_of(live) if live.scheduled_start - timedelta(minutes=m) <= now]
+    return min(due) if due else None
+
+
+def send_due_reminders(now: datetime | None = None, using: Iterable[tuple[str, Notifier]] | None = None) -> int:
+    """The periodic task's work (every minute): remind the invited of every scheduled live whose next reminder
+    time has come; returns how many were reminded now. Due times are read from the live's scheduled start at
+    each run, so rescheduling a live moves the reminders not sent yet; each offset reaches a person once."""
+    now = now or timezone.now()
+    using = list(using) if using is not None else notifiers()
     sent = 0
-    for person in recipients(live):
+    for live in LiveSession.objects.filter(status=LiveSession.SCHEDULED, scheduled_start__gt=now,
+                                           scheduled_start__lte=now + timedelta(minutes=MAX_REMINDER_OFFSET)):
         try:
-            with transaction.atomic():
-                reminder = Reminder.objects.create(live=live, person=person, channel="")
-        except IntegrityError:
-            continue  # already reminded (or being reminded) for this live
-        email = email_of(person)
-        delivered, failed = [], []
-        for name, notify in using:
-            try:
-                if notify(live, person, email):
-                    delivered.append(name)
-            except Exception as exc:  # recorded on the row; never sent twice
-                logger.warning("reminder %s for %s about %s failed: %s", name, person, live.id, exc)
-                failed.append(f"{name}: {exc!r}")
-        reminder.channel = ",".join(delivered)[:100]
-        reminder.status = ("partial" if delivered else "failed") if failed else ("sent" if delivered else "skipped")
-        reminder.error = "\n".join(failed)
-        reminder.sent_at = timezone.now() if delivered else None
-        reminder.save(update_fields=["channel", "status", "sent_at", "error"])
-        sent += bool(delivered)
+            offset = due_offset(live, now)
+        except ValueError:  # a live's offsets edited into something invalid: logged, the others go on
+            logger.exception("live %s: reminder offsets", live.id)
+            continue
+        if offset is not None:
+            sent += _remind(live, recipients(live, before=now), offset, using)
     return sent
+
+
+def _remind(live: LiveSession, people: list[str], offset: int, using: list[tuple[str, Notifier]]) -> int:
+    sent = 0
+    token = _minutes_before.set(offset)
+    try:
+        for person in people:
+            sent += _remind_one(live, person, offset, using)
+    finally:
+        _minutes_before.reset(token)
+    return sent
+
+
+def _remind_one(live: LiveSession, person: str, offset: int, using: list[tuple[str, Notifier]]) -> bool:
+    try:
+        with transaction.atomic():
+            reminder = Reminder.objects.create(live=live, person=person, offset=offset, channel="")
+    except IntegrityError:
+        return False  # already reminded (or being reminded) for this live at this offset
+    email = email_of(person)
+    delivered, failed = [], []
+    for name, notify in using:
+        try:
+            if notify(live, person, email):
+                delivered.append(name)
+        except Exception as exc:  # recorded on the row; never sent twice
+            logger.warning("reminder %s for %s about %s failed: %s", name, person, live.id, exc)
+            failed.append(f"{name}: {exc!r}")
+    reminder.channel = ",".join(delivered)[:100]
+    reminder.status = ("partial" if delivered else "failed") if failed else ("sent" if delivered else "skipped")
+    reminder.error = "\n".join(failed)
+    reminder.sent_at = timezone.now() if delivered else None
+    reminder.save(update_fields=["channel", "status", "sent_at", "error"])
+    return bool(delivered)
 
 
 def set_opt_out(person: str, opt_out: bool) -> bool:

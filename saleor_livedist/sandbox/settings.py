@@ -65,6 +65,8 @@ LIVEDIST = {
     "PAYOUT_KEY": os.environ.get("LIVEDIST_PAYOUT_KEY", ""),
     "PAYOUT_WEBHOOK_URL": os.environ.get("LIVEDIST_PAYOUT_WEBHOOK_URL", ""),
     "PAYOUT_WEBHOOK_SECRET": os.environ.get("LIVEDIST_PAYOUT_WEBHOOK_SECRET", ""),
+    "REMINDER_WEBHOOK_URL": os.environ.get("LIVEDIST_REMINDER_WEBHOOK_URL", ""),
+    "REMINDER_WEBHOOK_SECRET": os.environ.get("LIVEDIST_REMINDER_WEBHOOK_SECRET", ""),
 }
 LOGGING = {
     "version": 1,
