@@ -40,7 +40,7 @@ from saleor_livedist.rules.model import RuleSet  # noqa: E402
 from saleor_livedist.rules.provider import StaticRules  # noqa: E402
 
 BACKENDS = ("durable", "python")
-DEFAULT_RULE_IDS = {"direct", "live-featured", "replay", "first-live-hour", "leader-level-2"}
+DEFAULT_RULE_IDS = {"direct", "live-featured", "replay", "first-live-hour", "leader-level-2", "leader-peer"}
 
 
 # ---------------------------------------------------------------- rule sets with more rules
