@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from ..display import zone
 
 
+def _decimal(value: Decimal) -> str:
+    return format(value, "f")
+
+
+# The common cells by exact type, looked up once per cell: an export of 20,000 rows has 200,000 of them.
+_BY_TYPE: dict[type, Callable[[Any], str]] = {str: str, int: str, Decimal: _decimal, type(None): lambda _: ""}
+
+
 def cell(value: Any) -> str:
     """One value as the CSV writes it."""
+    plain = _BY_TYPE.get(type(value))
+    if plain is not None:
+        return plain(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -55,8 +67,15 @@ def _drain(buffer: io.StringIO) -> str:
 
 
 def to_csv(rows: Sequence[Any], columns: Sequence[str] | None = None) -> str:
-    """The whole CSV of a report's rows. An empty report needs its `columns` (e.g. `header(FunnelRow)`)."""
-    return "".join(csv_lines(rows, _columns(rows, columns)))
+    """The whole CSV of a report's rows. An empty report needs its `columns` (e.g. `header(FunnelRow)`). The
+    same text as csv_lines, written at once."""
+    names = _columns(rows, columns)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(names)
+    values = attrgetter(*names) if len(names) > 1 else (lambda row: (getattr(row, names[0]),))
+    writer.writerows([cell(v) for v in values(row)] for row in rows)
+    return buffer.getvalue()
 
 
 def header(row_type: type) -> list[str]:
