@@ -155,9 +155,10 @@ def _lives_to_share(f: ReportFilter, first: int) -> list[Recommendation]:
     if whole_store(f, live=False):  # the totals per distributor and live; the buyers counted for those shown
         sql, params = f"""
             SELECT t.distributor, t.live, t.currency,
-                   (SELECT count(DISTINCT f.customer) FROM livedist_report_order f
-                    WHERE f.paid_to = t.distributor AND f.live = t.live AND f.currency = t.currency
-                      AND f.paid_at IS NOT NULL),
+                   (SELECT count(DISTINCT b.customer)  -- OFFSET 0: read by the seller index alone
+                    FROM (SELECT f.customer, f.live, f.currency, f.paid_at FROM livedist_report_order f
+                          WHERE f.paid_to = t.distributor OFFSET 0) b
+                    WHERE b.live = t.live AND b.currency = t.currency AND b.paid_at IS NOT NULL),
                    t.paid_gmv
             FROM (SELECT t.* FROM livedist_report_seller_live t JOIN livedist_live lv ON lv.id = t.live
                   WHERE t.paid_gmv > 0 AND {live_sql}
