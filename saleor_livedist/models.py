@@ -916,6 +916,17 @@ class ReportProduct(models.Model):
         constraints = [models.UniqueConstraint(fields=["product", "currency"], name="livedist_report_product_key")]
 
 
+class ReportTurned(models.Model):
+    """A viewer turned distributor: the latest live they watched that had started when they joined. Kept by
+    triggers on the distributors, watches and lives (one distributor at a time: the engine is their one writer)."""
+
+    distributor = models.CharField(max_length=ID, unique=True)
+    live = models.CharField(max_length=ID)
+
+    class Meta:
+        db_table = "livedist_report_turned"
+
+
 class ReportClicker(models.Model):
     """A person (a visitor stitched to a customer is the customer) who clicked distributors' links to a product,
     and how many times: kept by triggers on livedist_click and livedist_alias."""

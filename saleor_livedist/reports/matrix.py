@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from ..core.money import round_money
 from .facts import rows
@@ -22,6 +23,18 @@ TURNED = """
     JOIN livedist_live lv ON lv.id = w.live AND d.joined_at >= COALESCE(lv.started_at, lv.starts_at)
     WHERE {lives} AND {joined}
     ORDER BY d.id, COALESCE(lv.started_at, lv.starts_at) DESC, lv.id"""
+# The same over every live, as triggers keep it (migration 0030).
+TURNED_ALL = """
+    SELECT t.distributor, t.live, d.upline, d.joined_at
+    FROM livedist_report_turned t JOIN livedist_distributor d ON d.id = t.distributor"""
+
+
+def _turned(f: ReportFilter) -> tuple[str, list[Any]]:
+    """The viewers turned distributors among the lives the filter chooses (SQL, parameters)."""
+    if whole_store(f):
+        return TURNED_ALL, []
+    live_sql, live_params = lives(f)
+    return TURNED.format(lives=live_sql, joined="TRUE"), live_params
 
 
 def _money(value: Decimal | None, currency: str | None) -> Decimal:
@@ -46,7 +59,7 @@ def distributor_live_matrix(f: ReportFilter = EVERYTHING, first: int | None = 50
     """One row per (distributor, live, currency) with viewers, sales or recruits; largest GMV first, the `first`
     of them (None: all, for an export)."""
     live_sql, live_params = lives(f)
-    turned = TURNED.format(lives=live_sql, joined="TRUE")
+    turned, turned_params = _turned(f)
     if whole_store(f, live=False):  # the lives alone are chosen: the totals per distributor and live answer
         sales, order_params = """
             SELECT t.distributor, t.live, t.currency, t.paid_orders AS orders, t.paid_gmv AS gmv,
@@ -74,7 +87,7 @@ def distributor_live_matrix(f: ReportFilter = EVERYTHING, first: int | None = 50
                s.gmv, s.seller, s.team, COALESCE(r.recruited, 0), s.currency
         FROM sales s FULL JOIN reach r USING (distributor, live)
         ORDER BY s.gmv DESC NULLS LAST, 3 DESC, 1, 2 LIMIT %s"""
-    params = [*live_params, *order_params, *live_params, first]
+    params = [*live_params, *order_params, *turned_params, first]
     return [
         MatrixRow(who, live, viewers, qualified, orders, _money(gmv, cur), _money(seller, cur), _money(team, cur),
                   recruited, cur or "")
@@ -99,7 +112,7 @@ class ConvertedRow:
 def converted_viewers(f: ReportFilter = EVERYTHING, first: int | None = 500) -> list[ConvertedRow]:
     """Lives are chosen by the filter (id, channel, started in the range); every sale since joining counts.
     Largest GMV first, the `first` of them (None: all)."""
-    live_sql, live_params = lives(f)
+    turned, turned_params = _turned(f)
     if f.channel:
         sold, channel_params = f"""
             SELECT t.distributor, f.currency, {PAID_SALES}, SUM(f.seller_commission) AS earned
@@ -111,7 +124,7 @@ def converted_viewers(f: ReportFilter = EVERYTHING, first: int | None = 500) -> 
                    s.joined_commission AS earned
             FROM turned t JOIN livedist_report_seller s ON s.distributor = t.distributor WHERE s.joined_orders > 0""", []
     sql = f"""
-        WITH turned AS ({TURNED.format(lives=live_sql, joined="TRUE")}),
+        WITH turned AS ({turned}),
         sold AS ({sold}
         )
         SELECT t.distributor, t.live, t.upline, t.joined_at, COALESCE(s.orders, 0), s.gmv, s.earned, s.currency
@@ -119,6 +132,6 @@ def converted_viewers(f: ReportFilter = EVERYTHING, first: int | None = 500) -> 
         ORDER BY s.gmv DESC NULLS LAST, t.joined_at, t.distributor LIMIT %s"""
     return [
         ConvertedRow(who, live, upline, joined, orders, _money(gmv, cur), _money(earned, cur), cur or "")
-        for who, live, upline, joined, orders, gmv, earned, cur in rows(sql, [*live_params, *channel_params, first])
+        for who, live, upline, joined, orders, gmv, earned, cur in rows(sql, [*turned_params, *channel_params, first])
     ]
 

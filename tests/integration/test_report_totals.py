@@ -63,6 +63,12 @@ EXPECTED = {
         FROM livedist_report_line WHERE paid_at IS NOT NULL GROUP BY 1, 2""", """
         SELECT product, currency, lines, gmv, distributed_gmv, commission, live_gmv FROM livedist_report_product
         WHERE lines <> 0"""),
+    "turned": ("""
+        SELECT DISTINCT ON (d.id) d.id, lv.id FROM livedist_distributor d
+        JOIN livedist_watch w ON w.viewer = d.id
+        JOIN livedist_live lv ON lv.id = w.live AND d.joined_at >= COALESCE(lv.started_at, lv.starts_at)
+        ORDER BY d.id, COALESCE(lv.started_at, lv.starts_at) DESC, lv.id""", """
+        SELECT distributor, live FROM livedist_report_turned"""),
     "clicker": ("""
         SELECT c.target, COALESCE(a.customer, c.identity), count(*)
         FROM livedist_click c LEFT JOIN livedist_alias a ON a.visitor = c.identity
@@ -174,6 +180,12 @@ def test_totals_equal_a_recount_of_the_lines(seed: int, monkeypatch: pytest.Monk
         cursor.execute("UPDATE livedist_distributor SET joined_at = joined_at + INTERVAL '5 hours' WHERE id = 'd3'")
         cursor.execute("SELECT count(*) FROM livedist_report_pending")
         assert cursor.fetchone()[0] > 0
+    assert_totals_match()
+    # A live's start moved, a watch removed: the viewers turned distributors follow.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE livedist_live SET started_at = started_at + INTERVAL '90 minutes' WHERE id = 'L2'")
+        cursor.execute("DELETE FROM livedist_watch WHERE id IN (SELECT w.id FROM livedist_watch w "
+                       "JOIN livedist_distributor d ON d.id = w.viewer LIMIT 1)")
     # Every order marked again, a stitch undone, and three refreshes racing over them.
     with connection.cursor() as cursor:
         cursor.execute("UPDATE livedist_order SET has_pending = has_pending")
