@@ -23,7 +23,7 @@ TURNED = """
     JOIN livedist_live lv ON lv.id = w.live AND d.joined_at >= COALESCE(lv.started_at, lv.starts_at)
     WHERE {lives} AND {joined}
     ORDER BY d.id, COALESCE(lv.started_at, lv.starts_at) DESC, lv.id"""
-# The same over every live, as triggers keep it (migration 0030).
+# The same over every live, as triggers keep it (migration 0032).
 TURNED_ALL = """
     SELECT t.distributor, t.live, d.upline, d.joined_at
     FROM livedist_report_turned t JOIN livedist_distributor d ON d.id = t.distributor"""

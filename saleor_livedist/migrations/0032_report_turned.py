@@ -83,7 +83,7 @@ DROP FUNCTION IF EXISTS livedist_report_turn(text);
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('saleor_livedist', '0029_pool_runs'),
+        ('saleor_livedist', '0031_reminder_offsets'),
     ]
 
     operations = [
