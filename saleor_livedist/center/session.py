@@ -9,9 +9,12 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
+
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 
+from ..conf import get_setting
 from ..graphql.view import Authenticator
 from ..identity import of_user
 
@@ -58,6 +61,20 @@ def customer_of(request: HttpRequest, token: str, authenticate: Authenticator) -
 def bearer(request: HttpRequest) -> str:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     return header[7:].strip() if header.startswith("Bearer ") else ""
+
+
+def origin_trusted(request: HttpRequest) -> bool:
+    """Whether a sign-in POST may come from where the browser says it came from: the center's own pages or a
+    storefront in CENTER_FRAME_ANCESTORS. Without this another site could post its own token and sign a visitor
+    in as someone else (whose withdrawal form they would then fill in). A request without Origin is not from a
+    browser's cross-site form (browsers send it on every cross-origin POST); "null" (a sandboxed frame, a
+    privacy-stripped redirect) is not trusted."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    if urlsplit(origin).netloc == request.get_host():
+        return True
+    return origin.rstrip("/") in {o.rstrip("/") for o in get_setting("CENTER_FRAME_ANCESTORS")}
 
 
 def start_session(request: HttpRequest, response: HttpResponse, identity: str, path: str) -> None:

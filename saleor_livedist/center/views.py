@@ -95,6 +95,9 @@ def sign_in(request: HttpRequest, base: str, authenticate: Authenticator) -> Htt
     page (303), or the sign-in page again with the reason (401)."""
     if request.method != "POST":
         return sign_in_page(request, base, status=405)
+    if not session.origin_trusted(request):
+        return sign_in_page(request, base, status=403, message=_(
+            "This sign-in came from a site the center does not trust. Open the center again from the store."))
     identity = session.customer_of(request, request.POST.get("token", ""), authenticate)
     if identity is None:
         message = (_("The sign-in token is not valid or has expired. Open the center again from the store.")

@@ -400,3 +400,22 @@ def test_a_distributor_withdraws_approved_commission_and_spends_points(settings:
     assert code and "you have 40 points; a redemption needs at least 50" in spent
     zh_page = client.get("/center/earnings/?lang=zh-Hans").content.decode()
     assert zh("Withdraw") in zh_page and zh("voucher") in zh_page
+
+
+def test_a_sign_in_posted_from_a_site_not_trusted_is_refused(settings: Any) -> None:
+    """Another site posting its own token would sign a visitor in as someone else (login CSRF): refused, no cookie;
+    the center's own pages and the storefronts it may be framed by are trusted."""
+    settings.LIVEDIST = {"CENTER_FRAME_ANCESTORS": ["https://shop.example.com"]}
+    amy = user("amy")
+    join(Client(), amy)
+    for origin, status in [("https://evil.example", 403), ("null", 403), ("https://shop.example.com", 303),
+                           ("http://testserver", 303)]:
+        client = Client()
+        response = client.post("/center/session", {"token": sandbox_token(amy)}, HTTP_ORIGIN=origin)
+        assert response.status_code == status, origin
+        assert (SESSION_COOKIE in response.cookies) is (status == 303), origin
+    refused = Client().post("/center/session?lang=zh-Hans", {"token": sandbox_token(amy)},
+                            HTTP_ORIGIN="https://evil.example")
+    assert "This sign-in came from a site the center does not trust." not in refused.content.decode()
+    assert zh("This sign-in came from a site the center does not trust. Open the center again from the store.") \
+        in refused.content.decode()
