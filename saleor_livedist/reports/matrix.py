@@ -122,7 +122,8 @@ def converted_viewers(f: ReportFilter = EVERYTHING, first: int | None = 500) -> 
         sold, channel_params = """
             SELECT t.distributor, s.currency, s.joined_paid_orders AS orders, s.joined_paid_gmv AS gmv,
                    s.joined_commission AS earned
-            FROM turned t JOIN livedist_report_seller s ON s.distributor = t.distributor WHERE s.joined_orders > 0""", []
+            FROM turned t JOIN livedist_report_seller s ON s.distributor = t.distributor
+            WHERE s.joined_orders > 0""", []
     sql = f"""
         WITH turned AS ({turned}),
         sold AS ({sold}

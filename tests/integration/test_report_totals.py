@@ -158,7 +158,8 @@ def race(workers: int, work: Any) -> list[BaseException]:
 
 
 def reports(f: ReportFilter) -> dict[str, Any]:
-    return {"matrix": matrix.distributor_live_matrix(f, first=None), "converted": matrix.converted_viewers(f, first=None),
+    return {"matrix": matrix.distributor_live_matrix(f, first=None),
+            "converted": matrix.converted_viewers(f, first=None),
             "attribution": attribution.attribution_by_distributor(f, first=None), "shares": attribution.gmv_shares(f),
             "fit": products.product_fit(f), "recommendations": products.recommendations(f)}
 
