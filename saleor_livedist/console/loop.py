@@ -20,6 +20,7 @@ from .report_filter import read_filter, recent_lives
 from .report_pages import Table, render_report, wanted_csv
 
 SHOWN = 200  # rows of a table on the page; its CSV has them all
+MATRIX_SHOWN = 100  # the matrix page's two tables (their rows carry the most columns and names); the CSV has all
 
 STAGES = [("clicked", gettext_lazy("Clicked a link")), ("entered", gettext_lazy("Entered the live")),
           ("watched", gettext_lazy("Watched %(minutes)d min or more")), ("ordered", gettext_lazy("Ordered")),
@@ -95,14 +96,14 @@ def matrix_page(console: Console) -> HttpResponse:
     exported = wanted_csv(console, tables, "distributors-lives")
     if exported is not None:
         return exported
-    matrix, converted = distributor_live_matrix(f, first=SHOWN), converted_viewers(f, first=SHOWN)
+    matrix, converted = distributor_live_matrix(f, first=MATRIX_SHOWN), converted_viewers(f, first=MATRIX_SHOWN)
     names = staff_labels(sorted({r.distributor for r in matrix} | {r.distributor for r in converted}
                                 | {r.brought_by for r in converted if r.brought_by}))
     return render_report(console, "loop_matrix.html", "loop/matrix/", form, tables, {
         "matrix": [{"row": r, "name": names[r.distributor]} for r in matrix],
         "converted": [{"row": r, "name": names[r.distributor], "upline": names.get(r.brought_by or "", "")}
                       for r in converted],
-        "shown": SHOWN,
+        "shown": MATRIX_SHOWN,
     })
 
 

@@ -145,7 +145,8 @@ def test_active_plugin_is_loaded_with_its_default_configuration(livedist: Any) -
 
     plugin = get_plugins_manager(allow_replica=False).get_plugin("saleor_livedist")
     assert isinstance(plugin, livedist) and plugin.active
-    assert {item["name"] for item in plugin.configuration} == {"rules_dir", "engine", "storefront_url"}
+    assert {item["name"] for item in plugin.configuration} == {"rules_dir", "engine", "storefront_url",
+                                                                "center_frame_ancestors"}
 
 
 def test_saleors_workers_and_beat_know_our_tasks_and_run_them_under_its_writer_guard(livedist: Any) -> None:
@@ -162,7 +163,13 @@ def test_saleors_workers_and_beat_know_our_tasks_and_run_them_under_its_writer_g
     guard = getattr(importlib.import_module("saleor.core.tasks"), "RestrictWriterDBTask", None)  # 3.21+
     assert guard is None or all(isinstance(app.tasks[name], guard) for name in ours)
     beat = {entry["task"] for entry in app.conf.beat_schedule.values()}  # what Saleor's beat scheduler installs
-    assert {"saleor_livedist.process_events", "saleor_livedist.settle"} <= beat
+    periodic = {"saleor_livedist.process_events", "saleor_livedist.settle", "saleor_livedist.refresh_reports",
+                "saleor_livedist.pay_pools"}
+    assert periodic <= beat and periodic <= set(app.tasks)
+    from saleor_livedist.inbox.tasks import BEAT_SCHEDULE
+
+    declared = {entry["task"] for entry in BEAT_SCHEDULE.values()}
+    assert declared <= beat and declared <= set(app.tasks)  # every periodic task is scheduled and has a worker
     assert "delete-expired-checkouts" in app.conf.beat_schedule  # Saleor's own entries are kept
 
     processing.submit({"id": "contract:join", "type": "distributor.joined", "at": timezone.now().isoformat(),
