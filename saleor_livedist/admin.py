@@ -112,6 +112,28 @@ class PointsGrantAdmin(ReadOnlyAdmin):
     invitee_person = person_column("invitee", gettext_lazy("invitee"))
 
 
+@admin.register(m.PointsRedemption)
+class PointsRedemptionAdmin(ReadOnlyAdmin):
+    """Points spent on vouchers and gift cards (distribution/redemption.py): pending ones hold their points until
+    finished, failed ones gave them back."""
+    list_display = ("person", "request", "points", "kind", "value", "currency", "status", "code", "created_at")
+    list_filter = ("status", "kind")
+    search_fields = ("distributor", "request", "code")
+    person_fields = ("distributor",)
+    person = person_column("distributor", gettext_lazy("distributor"))
+
+
+@admin.register(m.FirstOrderCoupon)
+class FirstOrderCouponAdmin(ReadOnlyAdmin):
+    """Invited new customers' first-order coupons (rules: invite_coupon)."""
+    list_display = ("customer", "inviter", "kind", "value", "currency", "status", "code", "valid_until")
+    list_filter = ("status",)
+    search_fields = ("person", "code")
+    person_fields = ("person", "distributor")
+    customer = person_column("person", gettext_lazy("customer"))
+    inviter = person_column("distributor", gettext_lazy("distributor"))
+
+
 @admin.register(m.PoolRun)
 class PoolRunAdmin(ReadOnlyAdmin):
     """Each pool bonus paid, per period; its shares are the ledger entries of order pool:<pool>:<period>."""
@@ -206,6 +228,21 @@ class LiveClipInline(admin.TabularInline):
         return False
 
 
+class LiveSessionForm(forms.ModelForm):
+    class Meta:
+        model = m.LiveSession
+        fields = "__all__"
+
+    def clean_reminder_offsets(self) -> list[int] | None:
+        from .exceptions import ServiceError
+        from .live_room.lives import checked_offsets
+
+        try:
+            return checked_offsets(self.cleaned_data.get("reminder_offsets"))
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
 @admin.register(m.LiveSession)
 class LiveSessionAdmin(admin.ModelAdmin):
     """Lives are created here or through the API; starting and ending go through actions so that the engine
@@ -213,6 +250,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
     engine or the store's vouchers were told (start, featured products, host, channel) is shown, not edited:
     saving it here would reach neither. The title and stream URL are read when used, so they stay editable."""
 
+    form = LiveSessionForm
     list_display = ("id", "title", "status", "scheduled_start", "actual_start", "actual_end", "channel")
     list_filter = ("status", "channel")
     search_fields = ("id", "title")
@@ -234,7 +272,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
         else:  # a new live is scheduled through the service, so the engine hears of it
             schedule_live(obj.id, obj.title, obj.scheduled_start, obj.featured_products, host=obj.host,
-                          channel=obj.channel, stream_url=obj.stream_url)
+                          channel=obj.channel, stream_url=obj.stream_url, reminder_offsets=obj.reminder_offsets)
 
     def _run(self, request: HttpRequest, queryset: QuerySet[m.LiveSession], step: Any, done: str) -> None:
         """`done`: the message for a live the step succeeded for, with %(live)s."""
@@ -423,7 +461,7 @@ class _Refused(Exception):
 class ReminderAdmin(ReadOnlyAdmin):
     """Who was reminded of which live, by which notifiers, and what failed (never sent twice)."""
 
-    list_display = ("live", "person_name", "status", "channel", "created_at", "sent_at")
+    list_display = ("live", "person_name", "offset", "status", "channel", "created_at", "sent_at")
     list_filter = ("status", "live")
     search_fields = ("person",)
     person_fields = ("person",)

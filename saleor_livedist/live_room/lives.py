@@ -31,7 +31,7 @@ def schedule_live(live_id: str, title: str, scheduled_start: datetime, featured_
         raise ServiceError("id", "UNIQUE", _("a live with id %(id)r exists already") % {"id": live_id})
     live = LiveSession.objects.create(id=live_id, title=title, scheduled_start=scheduled_start, host=host,
                                       channel=channel, featured_products=list(featured_products),
-                                      stream_url=stream_url, reminder_offsets=_offsets(reminder_offsets))
+                                      stream_url=stream_url, reminder_offsets=checked_offsets(reminder_offsets))
     submit_event(f"live:{live_id}:scheduled", "live.scheduled", timezone.now(), live=live_id,
             starts_at=scheduled_start.isoformat(), products=list(featured_products), **({"host": host} if host else {}))
     return live
@@ -48,7 +48,7 @@ def reschedule_live(live_id: str, scheduled_start: datetime, reminder_offsets: l
         raise ServiceError("id", "INVALID_STATE", _("only a live that has not started can be rescheduled"))
     live.scheduled_start = scheduled_start
     if reminder_offsets is not None:
-        live.reminder_offsets = _offsets(reminder_offsets)
+        live.reminder_offsets = checked_offsets(reminder_offsets)
     live.save(update_fields=["scheduled_start", "reminder_offsets"])
     submit_event(f"live:{live_id}:rescheduled:{scheduled_start.isoformat()}", "live.scheduled", timezone.now(),
                  live=live_id, starts_at=scheduled_start.isoformat(), products=list(live.featured_products),
@@ -56,7 +56,7 @@ def reschedule_live(live_id: str, scheduled_start: datetime, reminder_offsets: l
     return live
 
 
-def _offsets(minutes: list[int] | None) -> list[int] | None:
+def checked_offsets(minutes: list[int] | None) -> list[int] | None:
     """A live's own reminder offsets, checked; None: the REMINDER_OFFSETS setting."""
     from ..conf import MAX_REMINDER_OFFSET, reminder_offsets
 

@@ -234,3 +234,17 @@ def test_an_unknown_display_time_zone_names_the_setting(settings: object) -> Non
     settings.LIVEDIST = {**settings.LIVEDIST, "DISPLAY_TIME_ZONE": "Mars/Olympus"}  # type: ignore[attr-defined]
     with pytest.raises(ImproperlyConfigured, match="DISPLAY_TIME_ZONE"):
         show(datetime(2026, 12, 1, tzinfo=tz.utc))
+
+
+def test_a_lives_reminder_offsets_are_checked_in_the_admin(staff: Client) -> None:
+    from saleor_livedist.models import LiveSession
+
+    form = {"title": "Night market", "host": "", "channel": "default", "scheduled_start_0": "2026-12-01",
+            "scheduled_start_1": "20:00:00", "featured_products": "[]", "stream_url": "",
+            "replays-TOTAL_FORMS": "0", "replays-INITIAL_FORMS": "0", "clips-TOTAL_FORMS": "0",
+            "clips-INITIAL_FORMS": "0"}
+    bad = staff.post("/admin/saleor_livedist/livesession/add/", {**form, "id": "l8", "reminder_offsets": "[0]"})
+    assert bad.status_code == 200 and "from 1 to 1440, e.g. [30, 5]" in bad.content.decode()  # the form again
+    assert not LiveSession.objects.filter(id="l8").exists()
+    staff.post("/admin/saleor_livedist/livesession/add/", {**form, "id": "l9", "reminder_offsets": "[5, 60]"})
+    assert LiveSession.objects.get(id="l9").reminder_offsets == [60, 5]

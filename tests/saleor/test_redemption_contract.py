@@ -1,7 +1,8 @@
-"""Points redemption inside a real Saleor: points buy a single-use Saleor voucher (listed in the channel, the
-rules' value off) that Saleor's own checkout accepts, or a Saleor gift card assigned to the distributor that
-Saleor accepts on their checkout only; the same request id is the same voucher; a voucher Saleor cannot make
-spends no points.
+"""Points redemption and first-order coupons inside a real Saleor: points buy a single-use Saleor voucher (listed
+in the channel, the rules' value off) that Saleor's own checkout accepts, or a Saleor gift card assigned to the
+distributor that Saleor accepts on their checkout only; the same request id is the same voucher; a voucher Saleor
+cannot make spends no points. A new visitor's click on a share link makes one first-order Saleor voucher with the
+rules' minimum spend, which Saleor's checkout applies.
 
 Saleor is imported inside the tests only: without it (this project's own test run) they are skipped."""
 from __future__ import annotations
@@ -19,20 +20,28 @@ REDEMPTION_RULES = """schema: livedist/v1
 redemption:
   rate: {points: 10, value: "1.00", currency: USD}
   minimum: 50
+invite_coupon:
+  kind: fixed
+  value: "3.00"
+  currency: USD
+  min_spent: "10.00"
+  channel: {channel}
 """
 
 
 @pytest.fixture
 def usd_redemption(livedist: Any, settings: Any, tmp_path: Path) -> None:
-    """The default rules, with points worth 1.00 USD per 10 (Saleor's test channel sells in USD)."""
+    """The default rules, with points worth 1.00 USD per 10 and first-order coupons of 3.00 USD in Saleor's test
+    channel (it sells in USD)."""
     from saleor_livedist.inbox import processing
     from saleor_livedist.rules.loader import default_rules_dir
 
     rules = tmp_path / "rules"
     shutil.copytree(default_rules_dir(), rules)
     text = (rules / "tasks.yaml").read_text(encoding="utf-8")
-    (rules / "tasks.yaml").write_text(text[:text.index("\nredemption:")] + "\n", encoding="utf-8")
-    (rules / "redemption.yaml").write_text(REDEMPTION_RULES, encoding="utf-8")
+    (rules / "tasks.yaml").write_text(text[:text.index("\nredemption:")] + "\n", encoding="utf-8")  # and invite_coupon
+    (rules / "redemption.yaml").write_text(REDEMPTION_RULES.replace("{channel}", settings.DEFAULT_CHANNEL_SLUG),
+                                           encoding="utf-8")
     settings.LIVEDIST = {**getattr(settings, "LIVEDIST", {}), "RULES_DIR": str(rules)}
     processing.reset_rules_source()
 
@@ -125,3 +134,31 @@ def test_a_voucher_saleor_cannot_make_spends_no_points(usd_redemption: None, dis
     assert PointsRedemption.objects.get().status == "failed"
     assert not Voucher.objects.filter(metadata__has_key="livedist_grant").exists()
     assert redemption.points_balance(distributor) == 100
+
+
+def test_a_new_visitors_click_makes_one_first_order_saleor_voucher_saleor_applies(
+        usd_redemption: None, client: Any, api_client: Any, share_token: str, checkout_with_item: Any,
+        django_capture_on_commit_callbacks: Any) -> None:
+    from saleor.discount.models import Voucher
+
+    from saleor_livedist.distribution.links import VISITOR_COOKIE, read_visitor
+    from saleor_livedist.models import FirstOrderCoupon
+
+    from .test_contract import PLUGIN_URL
+
+    with django_capture_on_commit_callbacks(execute=True):  # the click's commit: the voucher is made after it
+        click = client.get(f"{PLUGIN_URL}/click/{share_token}")
+    assert click.status_code == 302, click.content
+    visitor = read_visitor(click.cookies[VISITOR_COOKIE].value)
+    coupon = FirstOrderCoupon.objects.get(person=visitor)
+    assert coupon.status == "issued", coupon.error
+    voucher = Voucher.objects.get(pk=int(coupon.store_id))
+    assert (voucher.usage_limit, voucher.single_use, voucher.end_date) == (1, True, coupon.valid_until)
+    listing = voucher.channel_listings.get()
+    assert (listing.channel_id, listing.discount_value, listing.min_spent_amount) == (
+        checkout_with_item.channel_id, Decimal(3), Decimal(10))
+    assert client.get(f"{PLUGIN_URL}/click/{share_token}").status_code == 302  # clicking again: no second one
+    assert Voucher.objects.filter(metadata__livedist_grant=f"first-order:{visitor}").count() == 1
+
+    added = add_promo_code(api_client, checkout_with_item, coupon.code)  # 3 items of the fixture's product
+    assert added["errors"] == [] and added["checkout"]["discount"]["amount"] == 3.0
