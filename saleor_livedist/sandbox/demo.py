@@ -221,6 +221,32 @@ def pay_pools(last: datetime, names: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def points_report(names: dict[str, str]) -> str:
+    """What each distributor's points buy under the rules' `redemption`, and the richest one spending the minimum on
+    a gift card as `redeemPoints` would (exactly once: the request id is fixed)."""
+    from ..distribution.redemption import points_balance, redeem, redemption_options
+    from ..models import Distributor, PointsRedemption
+
+    lines = []
+    for who in Distributor.objects.order_by("joined_at", "id").values_list("id", flat=True):
+        options = redemption_options(who)
+        if options is None:
+            return "points redemption: not offered (the rules have no 'redemption' section)"
+        if not lines:
+            lines.append(f"points redemption ({options.step} points = {options.step_value:.2f} {options.currency}, "
+                         f"from {options.minimum} points; a voucher or a gift card):")
+        buys = (f"buys up to {options.max_value:.2f} {options.currency} for {options.max_points} points"
+                if options.max_points else f"needs {options.minimum - options.balance} more points")
+        lines.append(f"  {names.get(who, who)}: {options.balance} points, {buys}")
+    richest = max(Distributor.objects.values_list("id", flat=True), key=points_balance, default=None)
+    options = redemption_options(richest) if richest else None
+    if options is not None and options.max_points and PointsRedemption.GIFT_CARD in (o.kind for o in options.offers):
+        made = redeem(richest, "demo-redemption", options.minimum, PointsRedemption.GIFT_CARD)
+        lines.append(f"  {names.get(richest, richest)} redeems {made.points} points: a {made.value:.2f} {made.currency} "
+                     f"gift card ({made.status}), {points_balance(richest)} points left")
+    return "\n".join(lines)
+
+
 def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> int:
     out.write("livedist demo: starting the sandbox on PostgreSQL...\n")
     setup_django()
@@ -238,7 +264,7 @@ def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> in
     names = {identity: name for name, identity in mapping.items()}
     out.write(pay_pools(last, names) + "\n\n")
     doc = _rename(summary(DbStore(), processing.rules_source().current().version), names)
-    out.write(render_text(doc) + "\n\n" + room_report(spec, names) + "\n")
+    out.write(render_text(doc) + "\n\n" + room_report(spec, names) + "\n\n" + points_report(names) + "\n")
     if serve:
         return _serve(out, address, mapping)
     return 0

@@ -57,6 +57,9 @@ def test_demo_plays_the_stream_through_the_database() -> None:
         in out
     assert re.search(r"pool:leader-pool:2026-11\s+bob\s+pool_bonus\s+0\s+1%\s+9\.96 CNY\s+approved\s+leader-pool", out)
     assert re.search(r"bob\s+CNY\s+49\.86\s+68\.72\s+41\.35\s+120\s+leader", out)  # 58.76 + 9.96
+    # the default redemption: 10 points = 1.00 CNY from 50; bob's 120 points (invite tasks) buy up to 12.00
+    assert "  bob: 120 points, buys up to 12.00 CNY for 120 points\n  carol: 20 points, needs 30 more points" in out
+    assert "  bob redeems 50 points: a 5.00 CNY gift card (issued), 70 points left" in out
     # invitees who bought from the live: bob's three live-link buyers and frank (his coupon code); carol's erin
     # (her replay link) and grace (her clip)
     assert "task live-1-two-buyers (published by staff): bob 4 qualified, done, 20 points" in out
