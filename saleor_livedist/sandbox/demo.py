@@ -247,6 +247,58 @@ def points_report(names: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def next_live_report(mapping: dict[str, str], names: dict[str, str]) -> str:
+    """After the session: a new visitor clicking bob's link gets the rules' first-order coupon (the two-sided
+    invite) through the click service the endpoint uses; then staff schedule the next live, two customers click a
+    link to it, and the reminders go out 30 and 5 minutes before its start (each once: the 5-minute run repeated
+    sends nothing), by e-mail through Django's mail backend (kept in memory here)."""
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.test.utils import override_settings
+    from django.utils import timezone
+
+    from ..display import show
+    from ..distribution import services
+    from ..distribution.invite_coupons import first_order_coupon_of
+    from ..inbox import processing
+    from ..live_room import lives, reminders
+
+    lines = ["after the live:"]
+    bob = mapping["bob"]
+    link = services.create_share_link(bob, "product", "p-dress")
+    click = services.record_click(link.token, None, address="192.0.2.7")
+    coupon = first_order_coupon_of(click.visitor)
+    if coupon is None:
+        lines.append("  first-order coupon: not offered (the rules have no 'invite_coupon' section)")
+    else:
+        off = f"{coupon.value:.0f}%" if coupon.kind == "percent" else f"{coupon.value:.2f} {coupon.currency}"
+        spend = f" of {coupon.min_spent:.2f} or more" if coupon.min_spent else ""
+        lines.append(f"  a new visitor clicks {names.get(bob, bob)}'s link to p-dress: a first-order coupon, {off} off "
+                     f"a first order{spend}, until {show(coupon.valid_until)} ({coupon.status}; {names.get(bob, bob)} "
+                     "is paid by the rules as for any invitee)")
+    start = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
+    live = lives.schedule_live("live-2", "Winter coats, live", start, ["p-coat"],
+                               host=mapping.get("host-mei", "host-mei"), channel="default",
+                               stream_url="https://live.example.com/live-2")
+    to_live = services.create_share_link(bob, "live", live.id)
+    for name in ("v09", "v10"):
+        services.record_click(to_live.token, None, viewer=mapping[name], address=f"192.0.2.{20 + int(name[1:])}")
+    processing.process_pending()
+    lines.append(f"  live-2 {live.title} scheduled for {show(start)}; v09 and v10 clicked {names.get(bob, bob)}'s "
+                 f"link to it; reminders {', '.join(str(m) for m in reminders.offsets_of(live))} minutes before:")
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        mail.outbox = []
+        for minutes in (30, 5, 5):
+            sent = reminders.send_due_reminders(start - timedelta(minutes=minutes),
+                                                using=[("email", reminders.by_email)])
+            subjects = sorted({m.subject for m in mail.outbox})
+            lines.append(f"    at {show(start - timedelta(minutes=minutes))}: {sent} reminded"
+                         + (f" ({'; '.join(subjects)})" if sent else " (each offset reaches a person once)"))
+            mail.outbox = []
+    return "\n".join(lines)
+
+
 def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> int:
     out.write("livedist demo: starting the sandbox on PostgreSQL...\n")
     setup_django()
@@ -264,7 +316,8 @@ def run(out: TextIO, serve: bool = False, address: str = "127.0.0.1:8000") -> in
     names = {identity: name for name, identity in mapping.items()}
     out.write(pay_pools(last, names) + "\n\n")
     doc = _rename(summary(DbStore(), processing.rules_source().current().version), names)
-    out.write(render_text(doc) + "\n\n" + room_report(spec, names) + "\n\n" + points_report(names) + "\n")
+    out.write(render_text(doc) + "\n\n" + room_report(spec, names) + "\n\n" + points_report(names) + "\n\n"
+              + next_live_report(mapping, names) + "\n")
     if serve:
         return _serve(out, address, mapping)
     return 0

@@ -60,6 +60,12 @@ def test_demo_plays_the_stream_through_the_database() -> None:
     # the default redemption: 10 points = 1.00 CNY from 50; bob's 120 points (invite tasks) buy up to 12.00
     assert "  bob: 120 points, buys up to 12.00 CNY for 120 points\n  carol: 20 points, needs 30 more points" in out
     assert "  bob redeems 50 points: a 5.00 CNY gift card (issued), 70 points left" in out
+    # the default invite_coupon: a new visitor through bob's link gets 10.00 off a first order of 99.00 or more
+    assert re.search(r"a new visitor clicks bob's link to p-dress: a first-order coupon, 10\.00 CNY off a first "
+                     r"order of 99\.00 or more, until 20\d\d-\d\d-\d\d \d\d:\d\d \+00:00 \(issued;", out)
+    # REMINDER_OFFSETS' default, 30 and 5 minutes: v09 and v10 reminded at each, and not twice
+    assert re.search(r": 2 reminded \(Winter coats, live starts in 30 minutes\)\n.*: 2 reminded \(Winter coats, live "
+                     r"starts in 5 minutes\)\n.*: 0 reminded \(each offset reaches a person once\)", out)
     # invitees who bought from the live: bob's three live-link buyers and frank (his coupon code); carol's erin
     # (her replay link) and grace (her clip)
     assert "task live-1-two-buyers (published by staff): bob 4 qualified, done, 20 points" in out
