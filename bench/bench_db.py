@@ -1,9 +1,13 @@
 """Paid orders per second through the database path (inbox -> processing on PostgreSQL), one process,
 default rules, a 3-level network; and the ratio to the in-memory engine on the same stream.
 
-    python bench/bench_db.py [--orders N] [--batch N]
+    python bench/bench_db.py [--orders N] [--batch N] [--database NAME]
 
-Uses DATABASE_URL if set, else the embedded PostgreSQL (pgserver). Creates and drops its own database.
+Uses DATABASE_URL's server if set, else the embedded PostgreSQL (pgserver). Creates (dropping it first) its
+own database, `livedist_bench` unless --database names another. Besides the rate it prints what does not
+depend on the machine's load: statement executions per paid order (a statement sent with executemany counts
+once per row) and rows written per paid order (rowcount of INSERT, UPDATE and DELETE), while the orders are
+processed.
 """
 from __future__ import annotations
 
@@ -60,11 +64,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=10000)
     parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--database", default="livedist_bench")
     args = parser.parse_args()
+    load_before = os.getloadavg()
 
     from saleor_livedist.sandbox.demo import setup_django
 
-    setup_django("livedist_bench")
+    setup_django(args.database)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -82,9 +88,22 @@ def main() -> None:
     processing.process_pending()
     for event in orders:
         processing.submit(event, process=False)
-    start = time.perf_counter()
-    processing.process_pending(limit=args.batch)
-    db_seconds = time.perf_counter() - start
+    counts = Counts()
+    from saleor_livedist.db import rows as db_rows
+
+    copy = getattr(db_rows, "_copy", None)
+    if copy is not None:  # COPY does not pass Django's execute wrappers: counted here, one statement each
+        def counted_copy(stage, columns, rows):  # noqa: ANN001, ANN202
+            counts.executions += 1
+            counts.statements += 1
+            counts.by_kind["COPY (staging)"] = counts.by_kind.get("COPY (staging)", 0) + 1
+            return copy(stage, columns, rows)
+
+        db_rows._copy = counted_copy
+    with connection.execute_wrapper(counts):
+        start = time.perf_counter()
+        processing.process_pending(limit=args.batch)
+        db_seconds = time.perf_counter() - start
     levels = sorted(set(LedgerEntry.objects.filter(order__startswith="o").values_list("level", flat=True)))
     entries = LedgerEntry.objects.filter(order__startswith="o").count()
 
@@ -109,8 +128,41 @@ def main() -> None:
           f"({db_seconds:.2f} s)")
     print(f"in-memory engine, same stream: {args.orders / memory_seconds:,.0f} paid orders/s "
           f"({memory_seconds:.2f} s); database/memory = {memory_seconds / db_seconds:.2f}")
+    print(f"per paid order: {counts.executions / args.orders:.2f} statement executions "
+          f"({counts.statements / args.orders:.3f} statements sent), {counts.rows / args.orders:.2f} rows written")
+    print("statements by kind and table: " + ", ".join(
+        f"{kind} {count}" for kind, count in sorted(counts.by_kind.items(), key=lambda kv: -kv[1])))
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}, after: "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     connection.close()
     del StaticRules
+
+
+class Counts:
+    """A Django execute wrapper counting executions, statements and rows written."""
+
+    def __init__(self) -> None:
+        self.executions = self.statements = self.rows = 0
+        self.by_kind: dict[str, int] = {}
+
+    def __call__(self, execute, sql, params, many, context):  # noqa: ANN001, ANN204
+        result = execute(sql, params, many, context)
+        runs = len(params) if many else 1
+        self.executions += runs
+        self.statements += 1
+        words = sql.split()
+        verb = words[0].upper()
+        if verb == "WITH":  # the set-based upsert: WITH staged AS (DELETE ...) INSERT INTO ...
+            verb = "INSERT"
+            words = words[words.index("INSERT"):]
+        if verb == "SELECT" and "FROM" in words:
+            words = words[words.index("FROM"):]
+        table = next((w.strip('"').split('"')[0] for w in words[1:4] if w.strip('"').startswith("livedist_")), "")
+        key = f"{verb} {table}".strip()
+        self.by_kind[key] = self.by_kind.get(key, 0) + runs
+        if verb in ("INSERT", "UPDATE", "DELETE"):
+            self.rows += max(0, context["cursor"].rowcount)
+        return result
 
 
 if __name__ == "__main__":

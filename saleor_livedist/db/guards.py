@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import connection
-
 from .. import models as m
 from ..core.records import HeldInvitee
 from .rows import MISSING, upsert
@@ -71,12 +69,9 @@ class GuardTables:
             upsert(m.Customer, ["identity"], [(i,) for i in self._new_customers], conflict=["identity"])
             self._new_customers = []
         if self._invitee_deltas:
-            table = m.InviteeDay._meta.db_table
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    f'INSERT INTO "{table}" (distributor, day, count) VALUES (%s, %s, %s) ON CONFLICT '
-                    f'(distributor, day) DO UPDATE SET count = "{table}".count + EXCLUDED.count',
-                    [(d, day, n) for (d, day), n in self._invitee_deltas.items()])
+            upsert(m.InviteeDay, ["distributor", "day", "count"],
+                   [(d, day, n) for (d, day), n in self._invitee_deltas.items()], conflict=["distributor", "day"],
+                   updates={"count": f'"{m.InviteeDay._meta.db_table}".count + EXCLUDED.count'})
             self._invitee_deltas = {}
         if self._dirty_held:
             rows = []

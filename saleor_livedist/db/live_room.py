@@ -6,12 +6,10 @@ from __future__ import annotations
 from copy import copy
 from decimal import Decimal
 
-from django.db import connection
-
 from .. import models as m
 from ..core.money import round_money
 from ..core.records import LiveRecord, LiveStat, ReplayRecord, TaskProgress, WatchRecord
-from .rows import MISSING, plain, upsert
+from .rows import MISSING, plain, update_from, upsert
 
 
 class LiveRoomTables:
@@ -226,26 +224,21 @@ class LiveRoomTables:
         if self._stat_deltas:
             rows = [(live, who, *delta) for (live, who), delta in self._stat_deltas.items()]
             table = m.LiveStat._meta.db_table
-            sql = (
-                f'INSERT INTO "{table}" (live, distributor, invited, qualified, orders, gmv, currency) '
-                "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (live, distributor) DO UPDATE SET "
-                f'invited = "{table}".invited + EXCLUDED.invited, qualified = "{table}".qualified + EXCLUDED.qualified, '
-                f'orders = "{table}".orders + EXCLUDED.orders, gmv = "{table}".gmv + EXCLUDED.gmv, '
-                f'currency = COALESCE(NULLIF("{table}".currency, \'\'), EXCLUDED.currency)'
-            )
             # A negative delta (the same person counted twice, taken back) has its row already, and would fail
             # the columns' checks as a proposed insert: an update.
             fewer = [r for r in rows if min(r[2], r[3], r[4]) < 0]
             more = [r for r in rows if min(r[2], r[3], r[4]) >= 0]
-            update = (
-                f'UPDATE "{table}" SET invited = GREATEST(0, invited + %s), qualified = GREATEST(0, qualified + %s), '
-                "orders = GREATEST(0, orders + %s), gmv = gmv + %s WHERE live = %s AND distributor = %s"
-            )
-            with connection.cursor() as cursor:
-                if more:
-                    cursor.executemany(sql, more)
-                if fewer:
-                    cursor.executemany(update, [(*r[2:6], r[0], r[1]) for r in fewer])
+            columns = ["live", "distributor", "invited", "qualified", "orders", "gmv", "currency"]
+            upsert(m.LiveStat, columns, more, conflict=["live", "distributor"], updates={
+                "invited": f'"{table}".invited + EXCLUDED.invited',
+                "qualified": f'"{table}".qualified + EXCLUDED.qualified',
+                "orders": f'"{table}".orders + EXCLUDED.orders', "gmv": f'"{table}".gmv + EXCLUDED.gmv',
+                "currency": f'COALESCE(NULLIF("{table}".currency, \'\'), EXCLUDED.currency)'})
+            update_from(m.LiveStat, columns[:6], ["live", "distributor"], {
+                "invited": f'GREATEST(0, "{table}".invited + u.invited)',
+                "qualified": f'GREATEST(0, "{table}".qualified + u.qualified)',
+                "orders": f'GREATEST(0, "{table}".orders + u.orders)', "gmv": f'"{table}".gmv + u.gmv'},
+                [r[:6] for r in fewer])
             self._stat_deltas = {}
 
     def _flush_qualified(self) -> None:
