@@ -12,7 +12,7 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
@@ -81,6 +81,11 @@ def session(request: HttpRequest, host: AppHost) -> HttpResponse:
     """POST token=<the Dashboard's token>: the console's session cookie, or 401/403 with the reason."""
     if request.method != "POST":
         return _error(_("Post the Dashboard's token here."), 405)
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.get_host():
+        # only the console's own page posts here: another site posting its own token would sign staff in as
+        # someone else (login CSRF)
+        return _error(_("Only the console's own page can sign in here."), 403)
     try:
         staff = authenticate(request, host.issuer, token=request.POST.get("token"))
     except Refused as exc:

@@ -116,6 +116,13 @@ def test_a_valid_token_signs_the_staff_member_in_with_a_session_for_the_console_
                                       "language": "zh-hans", "permissions": ["MANAGE_ORDERS", "MANAGE_PRODUCTS"]}
 
 
+def test_a_sign_in_posted_from_another_site_is_refused_and_sets_no_cookie() -> None:
+    refused = sign_in(token(), HTTP_ORIGIN="https://evil.example")  # login CSRF: its own token, staff's browser
+    assert refused.status_code == 403 and tokens.SESSION_COOKIE not in refused.cookies
+    assert message(refused) == "Only the console's own page can sign in here."
+    assert sign_in(token(), HTTP_ORIGIN="https://testserver").status_code == 200  # the console's own page
+
+
 def test_the_permissions_are_the_ones_the_token_grants_not_the_users_own() -> None:
     staff = verify_token(token(), FakeSaleor())
     assert staff.permissions == frozenset({"MANAGE_ORDERS", "MANAGE_PRODUCTS"})  # not MANAGE_STAFF
