@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from ..conf import get_setting
 from ..core.money import MAX_AMOUNT, quantum, round_money
 from ..exceptions import ServiceError
-from ..models import Distributor, PayoutBatch, PayoutChange, Withdrawal
+from ..models import Distributor, DistributorBan, PayoutBatch, PayoutChange, Withdrawal
 from .accounts import Account, check_account, seal
 from .balance import Balance, balance_in, balances
 
@@ -90,6 +90,9 @@ def request_withdrawal(distributor: str, amount: object, method: str, account: d
                 raise ServiceError("requestId", "REQUEST_ID_REUSED", _("this request id was used for another "
                                                                        "withdrawal; send a new one"))
             return earlier
+        if DistributorBan.objects.filter(distributor=distributor).exists():
+            raise ServiceError(None, "BANNED", _("this distributor account is banned; withdrawals wait until staff "
+                                                 "lift the ban"))
         minimum = minimum_for(currency)
         if value < minimum:
             raise ServiceError("amount", "BELOW_MINIMUM", _("the smallest withdrawal is %(minimum)s %(currency)s") % {
@@ -146,6 +149,9 @@ def _decide(withdrawal_id: int, request_id: str, by: str, action: str, reason: s
         if withdrawal.status != Withdrawal.REQUESTED:
             raise ServiceError("withdrawal", "ALREADY_DECIDED", _("this withdrawal is %(status)s already") % {
                 "status": withdrawal.get_status_display()})
+        if action == "approved" and DistributorBan.objects.filter(distributor=withdrawal.distributor).exists():
+            raise ServiceError("withdrawal", "BANNED", _("the distributor is banned: refuse this withdrawal, or lift "
+                                                         "the ban first"))
         if action == "approved":
             short = balance_in(withdrawal.distributor, withdrawal.currency).available
             if short < 0:  # a clawback since the request: this withdrawal is no longer covered

@@ -242,3 +242,22 @@ def test_a_new_key_first_still_reads_accounts_sealed_with_the_old(alice: Stream,
 
     with pytest.raises(InvalidToken):
         unseal(Withdrawal.objects.get(pk=w.pk).account)
+
+
+def test_a_banned_distributor_withdraws_nothing_until_the_ban_is_lifted(alice: Stream) -> None:
+    """Commission booked before a ban stays theirs, but it is held: no new request, and staff cannot approve one
+    made before; they may refuse it. After the unban the whole approved balance can be withdrawn again."""
+    from saleor_livedist.distribution.services import ban_distributor, unban_distributor
+
+    earlier = services.request_withdrawal("alice", "20", "alipay", ALIPAY, "r1")
+    ban_distributor("alice", "fake orders", banned_by="user:1")
+    with pytest.raises(ServiceError) as error:
+        services.request_withdrawal("alice", "10", "alipay", ALIPAY, "r2")
+    assert error.value.code == "BANNED"
+    with pytest.raises(ServiceError) as error:
+        services.approve_withdrawal(earlier.pk, "d1", by="user:1")
+    assert (error.value.code, Withdrawal.objects.get(pk=earlier.pk).status) == ("BANNED", "requested")
+    assert services.refuse_withdrawal(earlier.pk, "banned: fake orders", "d2", by="user:1").status == "refused"
+    unban_distributor("alice", unbanned_by="user:1")
+    assert services.request_withdrawal("alice", "50.00", "alipay", ALIPAY, "r3").status == "requested"
+    assert cny().available == 0
