@@ -11,6 +11,13 @@ from django.utils.translation import gettext as _
 from ..exceptions import ServiceError
 
 
+# Saleor's permission codes a mutation may need, with the permission a Saleor user holds for it and the
+# sandbox's Django permission standing for it (as in console/access.py).
+MANAGE_USERS = "MANAGE_USERS"
+PERMISSIONS = {MANAGE_USERS: ("account.manage_users", "saleor_livedist.change_distributor")}
+PERMISSION_NAMES = {MANAGE_USERS: _("Manage customers")}
+
+
 class PermissionDenied(Exception):
     """A field the caller may not read (signed out, or not staff); the API answers PERMISSION_DENIED."""
 
@@ -22,14 +29,20 @@ class Error(graphene.ObjectType):
 
 
 def payload_mutation(name: str, arguments: dict[str, Any], field: str, output: Any,
-                     run: Callable[..., Any], staff: bool = False) -> type:
+                     run: Callable[..., Any], staff: bool = False, permission: str | None = None) -> type:
     """A mutation returning `{<field>, errors}`. `run(context, **arguments)` does the work and raises
-    ServiceError for anything the caller should be told. staff=True: staff only; else any signed-in user."""
+    ServiceError for anything the caller should be told. staff=True: staff only; permission: staff holding
+    that Saleor permission (a key of PERMISSIONS) only; else any signed-in user."""
+    staff = staff or permission is not None
 
     def mutate(root: Any, info: Any, **kwargs: Any) -> Any:
         context = info.context
         if staff and not context.is_staff:
             return cls(errors=[Error(code="PERMISSION_DENIED", message=_("staff only"))])
+        if permission is not None and not context.can(permission):
+            return cls(errors=[Error(code="PERMISSION_DENIED", message=_(
+                "You need the permission “%(permission)s” for this.") % {
+                "permission": PERMISSION_NAMES[permission]})])
         if not staff and not context.identity:
             return cls(errors=[Error(code="UNAUTHENTICATED", message=_("sign in first"))])
         try:

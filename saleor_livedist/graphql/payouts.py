@@ -1,6 +1,7 @@
 """Payouts in the API: a distributor's balance by status and withdrawals (`me { payoutBalances withdrawals }`),
-`requestWithdrawal`; for staff, `withdrawals`, `payoutBatches`, `withdrawalApprove`, `withdrawalRefuse`,
-`payoutBatchCreate`, `payoutBatchMarkPaid` (docs/payouts.md). Accounts are only ever shown masked."""
+`requestWithdrawal`; for staff, `withdrawals`, `payoutBatches`, and for staff with Saleor's "Manage customers"
+(as on the console's Payouts page) `withdrawalApprove`, `withdrawalRefuse`, `payoutBatchCreate`,
+`payoutBatchMarkPaid` (docs/payouts.md). Accounts are only ever shown masked."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -14,7 +15,7 @@ from ..identity import display_name
 from ..models import PayoutBatch, Withdrawal
 from ..payouts import services
 from ..payouts.balance import Balance
-from .payload import PermissionDenied, payload_mutation
+from .payload import MANAGE_USERS, PermissionDenied, payload_mutation
 
 
 def _money(name: str, description: str) -> graphene.Decimal:
@@ -164,20 +165,22 @@ RequestWithdrawal = payload_mutation(
 ApproveWithdrawal = payload_mutation(
     "WithdrawalApprove", {"id": graphene.ID(required=True), "request_id": REQUEST_ID}, "withdrawal", WithdrawalType,
     lambda context, id, request_id: services.approve_withdrawal(_int(id), request_id, by=context.identity or ""),
-    staff=True)
+    permission=MANAGE_USERS)
 RefuseWithdrawal = payload_mutation(
     "WithdrawalRefuse", {"id": graphene.ID(required=True), "reason": graphene.String(required=True),
                          "request_id": REQUEST_ID}, "withdrawal", WithdrawalType,
     lambda context, id, reason, request_id: services.refuse_withdrawal(_int(id), reason, request_id,
-                                                                       by=context.identity or ""), staff=True)
+                                                                       by=context.identity or ""),
+    permission=MANAGE_USERS)
 CreatePayoutBatch = payload_mutation(
     "PayoutBatchCreate", {"currency": graphene.String(required=True), "request_id": REQUEST_ID}, "batch",
     PayoutBatchType, lambda context, currency, request_id: services.create_payout_batch(
-        currency, request_id, by=context.identity or ""), staff=True)
+        currency, request_id, by=context.identity or ""), permission=MANAGE_USERS)
 MarkBatchPaid = payload_mutation(
     "PayoutBatchMarkPaid", {"id": graphene.String(required=True), "request_id": REQUEST_ID}, "batch",
     PayoutBatchType, lambda context, id, request_id: services.mark_batch_paid(id, request_id,
-                                                                              by=context.identity or ""), staff=True)
+                                                                              by=context.identity or ""),
+    permission=MANAGE_USERS)
 
 
 def _int(value: str) -> int:

@@ -33,6 +33,14 @@ class Context:
     def __init__(self, user: Any, identity: str | None, is_staff: bool, request: Any = None):
         self.user, self.identity, self.is_staff, self.request = user, identity, is_staff, request
 
+    def can(self, permission: str) -> bool:
+        """Staff holding one of Saleor's permissions (payload.PERMISSIONS): inside Saleor the permission itself
+        (from the user's groups or the token), in the sandbox the Django permission standing for it."""
+        from .payload import PERMISSIONS
+
+        perms = PERMISSIONS.get(permission, ())
+        return self.is_staff and self.user is not None and any(self.user.has_perm(p) for p in perms)
+
 
 def _caller(info: Any) -> str:
     if not info.context.identity:

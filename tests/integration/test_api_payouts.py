@@ -42,8 +42,18 @@ def alice() -> Any:
     return person
 
 
+def cashier(name: str = "boss") -> Any:
+    """Staff with the sandbox's permission standing for Saleor's "Manage customers"."""
+    from django.contrib.auth.models import Permission
+
+    person = user(name, staff=True)
+    person.user_permissions.add(Permission.objects.get(codename="change_distributor",
+                                                       content_type__app_label="saleor_livedist"))
+    return person
+
+
 def test_a_distributor_requests_and_staff_pay(alice: Any) -> None:
-    client, boss = Client(), user("boss", staff=True)
+    client, boss = Client(), cashier()
     me = gql(client, BALANCE, alice)["data"]["me"]
     assert me["payoutBalances"] == [{"currency": "CNY", "earning": "5.00", "approved": "80.00", "offsets": "10.00",
                                      "withdrawn": "0.00", "pending": "0.00", "available": "70.00",
@@ -70,8 +80,27 @@ def test_a_distributor_requests_and_staff_pay(alice: Any) -> None:
     assert me["withdrawals"][0]["status"] == "paid" and me["withdrawals"][0]["batch"] == batch["id"]
 
 
+def test_staff_without_manage_customers_cannot_decide_or_pay(alice: Any) -> None:
+    client, clerk = Client(), user("clerk", staff=True)
+    wid = gql(client, REQUEST, alice, r="r1", a="20", m="alipay", acc=ACCOUNT)["data"]["requestWithdrawal"][
+        "withdrawal"]["id"]
+    for query, name, variables in [(APPROVE, "withdrawalApprove", {"id": wid, "r": "d1"}),
+                                   (REFUSE, "withdrawalRefuse", {"id": wid, "why": "no", "r": "d2"}),
+                                   (BATCH, "payoutBatchCreate", {"c": "CNY", "r": "b1"}),
+                                   (PAID, "payoutBatchMarkPaid", {"id": "pb_x", "r": "p1"})]:
+        answer = gql(client, query, clerk, **variables)["data"][name]
+        assert [e["code"] for e in answer["errors"]] == ["PERMISSION_DENIED"], name
+        if "message" in query:
+            assert answer["errors"][0]["message"] == "You need the permission “Manage customers” for this."
+    assert Withdrawal.objects.get().status == "requested"
+    assert gql(client, "{ withdrawals { id status } }", clerk)["data"]["withdrawals"] == [
+        {"id": wid, "status": "requested"}]  # staff still read the list, as on the console's page
+    assert gql(client, APPROVE, cashier(), id=wid, r="d1")["data"]["withdrawalApprove"]["withdrawal"] == {
+        "status": "approved"}
+
+
 def test_refusals_and_errors_in_chinese(alice: Any) -> None:
-    client, boss = Client(), user("boss", staff=True)
+    client, boss = Client(), cashier()
     wid = gql(client, REQUEST, alice, r="r1", a="20", m="alipay", acc=ACCOUNT)["data"]["requestWithdrawal"][
         "withdrawal"]["id"]
     no_reason = gql(client, REFUSE, boss, id=wid, why=" ", r="d1")["data"]["withdrawalRefuse"]["errors"]
