@@ -321,6 +321,10 @@ class Engine(LiveRoom):
             return
         marks = self.store.ban_marks()
         banned = (lambda who, at: who in marks and banned_at(marks[who], at)) if marks else None
+        if now is None and record.paid_at is not None and record.approve_at is not None and not record.has_pending:
+            # settled already: an event dated inside the after-sale window but arriving after the approval (a
+            # delayed refund) changes the amounts, approved at once; it never takes the approval back to pending
+            now = record.approve_at
         result = project(record, active.ruleset.settlement.approve_after_days, now, banned)
         first_payment = record.paid_at is None and result.paid_at is not None
         record.paid_at, record.approve_at = result.paid_at, result.approve_at

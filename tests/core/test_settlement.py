@@ -87,3 +87,21 @@ def test_approval_is_reached_by_settle_and_by_later_events(backend: str) -> None
     assert {e.status for e in engine.store.entries()} == {"pending"}
     engine.settle(T0 + timedelta(days=8))
     assert {e.status for e in engine.store.entries()} == {"approved"}
+
+
+def test_a_refund_dated_in_the_window_arriving_after_the_approval_keeps_the_order_approved(backend: str) -> None:
+    """Approved by the settle after the window; then a refund made on day 7 (inside the window) arrives late. The
+    line's commission comes down to what the customer kept, approved at once (the approval may have been paid out:
+    a balance must not lose it to pending); the same entries as when the refund arrives before the settle."""
+    s = bought()
+    s.add("order.fulfilled", 0, day=1, order="o1")
+    engine = run(s, backend)
+    engine.settle(T0 + timedelta(days=8, hours=1))
+    assert {e.status for e in engine.store.entries()} == {"approved"}
+    s.add("order.refunded", 0, day=7, order="o1", lines=[{"line": "2", "amount": "10.00"}])
+    engine.process(s.events()[-1])
+    assert entries(engine) == [("1", "commission", Decimal("5.00"), "approved"),
+                               ("2", "commission", Decimal("1.67"), "approved"),
+                               ("2", "adjustment", Decimal("-0.50"), "approved")]
+    in_order = run(s, backend, now=T0 + timedelta(days=8, hours=1))
+    assert entries(in_order) == entries(engine)
