@@ -54,7 +54,9 @@ def test_a_batch_runs_as_many_statements_for_200_orders_as_for_10() -> None:
     large = executions(orders(200, "b"))
     assert m.LedgerEntry.objects.filter(order__startswith="bo").count() == 200
     assert m.Order.objects.filter(id__startswith="bo").count() == 200
-    assert large <= small < 100, (small, large)  # per-row writes would be about 9 executions an order
+    # per-row writes would be about 9 executions an order (1,700 more for 190 more orders); a larger batch may add a
+    # few (another flush, a staging table first used)
+    assert small < 100 and large <= small + 20, (small, large)
 
 
 def test_rows_keep_their_order_and_the_last_row_of_a_key_wins() -> None:
