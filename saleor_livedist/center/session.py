@@ -9,7 +9,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from ..conf import get_setting
 from ..graphql.view import Authenticator
 from ..identity import of_user
+from ..origins import posted_from_trusted_origin
 
 SESSION_COOKIE = "livedist_center"
 SESSION_SALT = "saleor_livedist.center.session"
@@ -64,19 +64,10 @@ def bearer(request: HttpRequest) -> str:
 
 
 def origin_trusted(request: HttpRequest) -> bool:
-    """Whether a sign-in POST may come from where the browser says it came from: the center's own pages or a
-    storefront in CENTER_FRAME_ANCESTORS. Without this another site could post its own token and sign a visitor
-    in as someone else (whose withdrawal form they would then fill in). A request without Origin is not from a
-    browser's cross-site form (browsers send it on every cross-origin POST); "null" (a sandboxed frame, a
-    privacy-stripped redirect) is not trusted."""
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    if origin == "null":  # the center's own pages send no referrer, so their form posts say Origin: null
-        return request.headers.get("Sec-Fetch-Site") == "same-origin"
-    if urlsplit(origin).netloc == request.get_host():
-        return True
-    return origin.rstrip("/") in {o.rstrip("/") for o in get_setting("CENTER_FRAME_ANCESTORS")}
+    """A sign-in POST from the center's own pages or a storefront in CENTER_FRAME_ANCESTORS (saleor_livedist.origins:
+    another site posting its own token would sign a visitor in as someone else, whose withdrawal form they would
+    then fill in)."""
+    return posted_from_trusted_origin(request, also=get_setting("CENTER_FRAME_ANCESTORS"))
 
 
 def start_session(request: HttpRequest, response: HttpResponse, identity: str, path: str) -> None:

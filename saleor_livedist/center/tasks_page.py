@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from ..core.money import round_money
 from ..db.rows import plain
-from ..graphql.live import LEADERBOARD_ORDER, leaderboard
+from ..graphql.live import LEADERBOARD_ORDER, leaderboard, ranked
 from ..graphql.schema import task_progress
-from ..models import DistributorBan, LiveSession, LiveStat
+from ..models import LiveSession, LiveStat
 from .pages import Center, Route
 
 LIVES_LISTED = 20
@@ -95,9 +95,7 @@ def board(center: Center, live_id: str) -> HttpResponse:
     if by not in LEADERBOARD_ORDER:
         by = "gmv"
     rows = leaderboard(live.id, by, 20)
-    order = list(LiveStat.objects.filter(live=live.id)  # ranked as the public board ranks: banned ones left off
-                 .exclude(distributor__in=DistributorBan.objects.values("distributor"))
-                 .order_by(*LEADERBOARD_ORDER[by], "distributor").values_list("distributor", flat=True)[:1000])
+    order = list(ranked(live.id, by).values_list("distributor", flat=True)[:1000])  # as the public board ranks
     mine = LiveStat.objects.filter(live=live.id, distributor=center.identity).first()
     my_rank = order.index(center.identity) + 1 if center.identity in order else None
     return center.render("leaderboard.html", {

@@ -12,12 +12,13 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..origins import posted_from_trusted_origin
 from .manifest import build_manifest
 from .tokens import (Refused, TokenIssuer, authenticate, plugin_prefix, read_session, require, sign_in_response,
                      staff_from_request, start_session)
@@ -81,10 +82,7 @@ def session(request: HttpRequest, host: AppHost) -> HttpResponse:
     """POST token=<the Dashboard's token>: the console's session cookie, or 401/403 with the reason."""
     if request.method != "POST":
         return _error(_("Post the Dashboard's token here."), 405)
-    origin = request.headers.get("Origin")
-    if origin is not None and urlsplit(origin).netloc != request.get_host():
-        # only the console's own page posts here: another site posting its own token would sign staff in as
-        # someone else (login CSRF)
+    if not posted_from_trusted_origin(request):  # only the console's own page posts here
         return _error(_("Only the console's own page can sign in here."), 403)
     try:
         staff = authenticate(request, host.issuer, token=request.POST.get("token"))

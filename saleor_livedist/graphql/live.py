@@ -127,17 +127,23 @@ LEADERBOARD_ORDER = {"gmv": ("-gmv", "-orders", "-invited"), "orders": ("-orders
                      "invited": ("-invited", "-qualified", "-gmv"), "qualified": ("-qualified", "-invited", "-gmv")}
 
 
+def ranked(live: str, by: str = "gmv") -> Any:
+    """The live's counters (LiveStat) in the board's order; a distributor banned now is left off (their counters
+    are kept: after an unban they are ranked again)."""
+    from ..models import DistributorBan, LiveStat
+
+    return (LiveStat.objects.filter(live=live)
+            .exclude(distributor__in=DistributorBan.objects.values("distributor"))
+            .order_by(*LEADERBOARD_ORDER[by], "distributor"))
+
+
 def leaderboard(live: str, by: str = "gmv", first: int = 20) -> list[LeaderboardRow]:
-    """One indexed query over the counters the engine keeps (LiveStat); names masked. A distributor banned now is
-    left off the public board (their counters are kept: after an unban they are ranked again)."""
+    """One indexed query over the counters the engine keeps, as `ranked` orders them; names masked."""
     from ..core.money import round_money
     from ..db.rows import plain
     from ..identity import display_names
-    from ..models import DistributorBan, LiveStat
 
-    rows = list(LiveStat.objects.filter(live=live)
-                .exclude(distributor__in=DistributorBan.objects.values("distributor"))
-                .order_by(*LEADERBOARD_ORDER[by], "distributor")[: max(1, min(first, 100))])
+    rows = list(ranked(live, by)[: max(1, min(first, 100))])
     names = display_names([r.distributor for r in rows])
     return [
         LeaderboardRow(rank=n, name=names[r.distributor], invited=r.invited, qualified=r.qualified,
