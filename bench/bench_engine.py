@@ -31,6 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import streams  # noqa: E402
+from reference_engine import ReferenceEngine  # noqa: E402
 
 from saleor_livedist.core.engine import Engine  # noqa: E402
 from saleor_livedist.core.money import percent_of  # noqa: E402
@@ -40,6 +41,7 @@ from saleor_livedist.rules.model import RuleSet  # noqa: E402
 from saleor_livedist.rules.provider import StaticRules  # noqa: E402
 
 BACKENDS = ("durable", "python")
+REFERENCE = "reference"  # bench/reference_engine.py: the default rules hand-written, for the main stream only
 DEFAULT_RULE_IDS = {"direct", "live-featured", "replay", "first-live-hour", "leader-level-2", "leader-peer"}
 
 
@@ -99,8 +101,11 @@ def rss_kb() -> int:
 def measure(backend: str, orders: int, distributors: int, rules: int, network: str, profiler: Any = None
             ) -> dict[str, Any]:
     ruleset = load_rules() if rules == 0 else generated_rules(rules)
-    source = StaticRules(ruleset, backend)
-    engine = Engine(MemoryStore(), source)
+    source = StaticRules(ruleset, "python" if backend == REFERENCE else backend)
+    engine: Any = Engine(MemoryStore(), source)
+    if backend == REFERENCE:
+        assert rules == 0 and network == "engine", "the reference engine knows the default rules and the stream only"
+        engine = ReferenceEngine(source.current().version)
     started = time.perf_counter()
     if network == "engine":
         for event in streams.network_events(distributors):
@@ -142,7 +147,11 @@ def measure(backend: str, orders: int, distributors: int, rules: int, network: s
     loop_s, loop_cpu_s = clock() - started, time.process_time() - cpu_started
     collections = [g["collections"] - before for g, before in zip(gc.get_stats(), collections)]
 
-    checks = check(engine, lines, ruleset, expect_defaults=(rules == 0 and network == "engine"))
+    if backend == REFERENCE:
+        ledger = ledger_digest(engine.entries())
+        checks = {"ledger": ledger, "digest": ledger, "entries": len(engine.entries())}
+    else:
+        checks = check(engine, lines, ruleset, expect_defaults=(rules == 0 and network == "engine"))
     per_order = sorted(per_order)
     timed = sum(per_order)
     source.close()
@@ -187,10 +196,17 @@ def check(engine: Engine, lines: dict[str, Decimal], ruleset: RuleSet, expect_de
     assert not engine.notices, engine.notices[:5]
     return {
         "digest": hashlib.sha256(repr(rows).encode()).hexdigest(), "entries": len(entries),
+        "ledger": ledger_digest([(e.id, e.order, e.line, e.beneficiary, e.kind, e.level, e.amount, e.currency,
+                                  e.status, e.percent, e.rule_ids, e.rules_version, e.at) for e in entries]),
         "commission_entries": kinds["commission"], "team_entries": kinds["team"], "leaders": leaders,
         "rules_used": len(used), "generated_rule_entries": generated,
         "amount": str(sum((e.amount for e in entries), Decimal(0))),
     }
+
+
+def ledger_digest(entries: list[tuple[Any, ...]]) -> str:
+    """Every field of every entry (LedgerEntry's order), sorted: the Engine and the reference engine must agree."""
+    return hashlib.sha256(repr(sorted(entries)).encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- orchestration
@@ -278,6 +294,13 @@ def main() -> None:
     print(f"checks: identical ledgers ({p['entries']:,} entries: {p['commission_entries']:,} commission, "
           f"{p['team_entries']:,} team; {p['amount']} CNY; {p['leaders']:,} leaders promoted; sha256 "
           f"{p['digest'][:12]}), every amount = percent of its line")
+    ref = best_of(r, REFERENCE, main_orders, main_distributors, network="engine")
+    if ref["ledger"] != p["ledger"] or ref["entries"] != p["entries"]:
+        sys.exit(f"FAILED: the reference engine booked another ledger than the Engine ({ref['entries']:,} entries, "
+                 f"sha256 {ref['ledger'][:12]} against {p['ledger'][:12]})")
+    print(f"reference engine (bench/reference_engine.py, the default rules hand-written): {ref['orders_per_s']:,.0f} "
+          f"orders/s, the same ledger (every field of every entry, sha256 {ref['ledger'][:12]}); Engine / reference: "
+          + ", ".join(f"{b} {main_runs[b]['orders_per_s'] / ref['orders_per_s']:.2f}x" for b in BACKENDS))
     for b, target in (("durable", 3_000), ("python", 30_000)):
         got = main_runs[b]["orders_per_s"]
         print(f"target {b} >= {target:,} orders/s: {'met' if got >= target else 'NOT met'} ({got:,.0f})")
