@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,49 +25,52 @@ def default_fixture() -> Path:
 
 def _run(events_path: Path, rules: str | None, engine_name: str | None, now: str | None,
          on_created: Any = None, skip_invalid: bool = False, err: TextIO | None = None) -> tuple[Any, Any]:
+    """The engine after every event of the file, settled at --now (default: the latest event's time)."""
     from .core.engine import Engine
     from .core.events import parse_datetime
     from .core.store import MemoryStore
     from .rules.loader import load_rules
     from .rules.provider import StaticRules
 
-    events = _read_event_file(events_path, skip_invalid, err or sys.stderr)
     source = StaticRules(load_rules(rules), engine_name)
     engine = Engine(MemoryStore(), source)
     engine.on_order_priced = on_created
-    last_at: datetime | None = None
-    for event in events:
-        engine.process(event)
-        last_at = event.at if last_at is None or event.at > last_at else last_at
+    last_at = _apply_event_file(engine, events_path, skip_invalid, err or sys.stderr)
     clock = parse_datetime(now, "--now") if now else last_at
     if clock is not None:
         engine.settle(clock)
     return engine, source
 
 
-def _read_event_file(path: Path, skip_invalid: bool, err: TextIO) -> list[Any]:
-    """Every event of a JSON Lines file, read whole before any is applied: a bad line (or a second event with a
-    used id and a different body) is reported as `FILE:LINE: message`; unless skip_invalid, one bad line
-    means nothing is applied."""
-    from .core.events import Event, read_lines, same_event
+def _apply_event_file(engine: Any, path: Path, skip_invalid: bool, err: TextIO) -> datetime | None:
+    """Apply a JSON Lines file's events as it is read, line by line, and return the latest event time. A bad
+    line (or a second event with a used id and a different body) is reported as `FILE:LINE: message`; unless
+    skip_invalid, one bad line means nothing is applied: the engine lives in memory only, so applying stops at
+    the first bad line, the rest is still checked for the report, and the engine is dropped. For the used-id
+    check, each id keeps its line number and a digest of its body, not the event."""
+    from .core.events import read_lines
 
-    events: list[Event] = []
-    first: dict[str, tuple[int, Event]] = {}
+    first: dict[str, tuple[int, bytes]] = {}
     refused: list[str] = []
+    applied = 0
+    last_at: datetime | None = None
     try:
         with open(path, encoding="utf-8", errors="surrogateescape") as handle:
             for number, item in read_lines(handle):
                 if isinstance(item, EventError):
                     refused.append(f"{path}:{number}: {item}")
                     continue
-                seen = first.get(item.id)
-                if seen is None:
-                    first[item.id] = (number, item)
-                elif not same_event(seen[1], item):
+                digest = _body_digest(item)
+                seen = first.setdefault(item.id, (number, digest))
+                if seen[1] != digest:
                     refused.append(f"{path}:{number}: event id {item.id!r} was already used on line {seen[0]} by "
                                    "an event with a different body; give this one its own id")
                     continue
-                events.append(item)
+                applied += 1
+                if refused and not skip_invalid:
+                    continue
+                engine.process(item)
+                last_at = item.at if last_at is None or item.at > last_at else last_at
     except OSError as exc:
         raise LiveDistError(f"cannot read events file {path}: {exc.strerror}") from None
     if refused and not skip_invalid:
@@ -73,8 +79,16 @@ def _read_event_file(path: Path, skip_invalid: bool, err: TextIO) -> list[Any]:
     for line in refused:
         err.write(line + "\n")
     if refused:
-        err.write(f"{len(refused)} line(s) refused; the other {len(events)} event(s) were applied\n")
-    return events
+        err.write(f"{len(refused)} line(s) refused; the other {applied} event(s) were applied\n")
+    return last_at
+
+
+def _body_digest(event: Any) -> bytes:
+    """What same_event compares (the type and the body without its time), as 16 bytes: two events with one id
+    and different bodies differ here, and the first event need not be kept."""
+    body = json.dumps([event.type, event.to_json() | {"at": None}], sort_keys=True, ensure_ascii=False,
+                      default=str)
+    return hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class EventFileError(EventError):
@@ -82,23 +96,70 @@ class EventFileError(EventError):
 
 
 def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
-    from .core.report import render_text, summary
-
+    """Run the file through the engine, then write the outcome section by section (write_json / write_text),
+    never as one document in memory. Every input error is raised before the first byte is written; with
+    --output the bytes go to a temporary file beside it, renamed over it only when complete."""
     engine, source = _run(Path(args.events), args.rules, args.engine, args.now,
                           skip_invalid=getattr(args, "skip_invalid", False), err=getattr(args, "err", None))
+    try:
+        if getattr(args, "output", None):
+            with _replacing(Path(args.output)) as handle:
+                _write_outcome(handle, engine, source, args.format)
+        else:
+            _write_outcome(out, engine, source, args.format)
+    finally:
+        source.close()
+    return 0
+
+
+def _write_outcome(out: TextIO, engine: Any, source: Any, fmt: str) -> None:
+    from .core.report import write_json, write_text
+
+    active = source.current()
+    if fmt == "json":
+        write_json(out, engine.store, active.version, active.matcher.name, engine.notices)
+        return
+    out.write(f"engine {active.matcher.name}, ")
+    write_text(out, engine.store, active.version)
+    out.write("\n")
+    if engine.notices:
+        out.write("\nIgnored events\n" + "\n".join("  " + n for n in engine.notices) + "\n")
+
+
+def _document(engine: Any, source: Any, fmt: str) -> str:
+    """The outcome built whole in memory, as `livedist simulate` wrote it before it streamed: the reference
+    the tests hold the streamed bytes to."""
+    from .core.report import render_text, summary
+
     doc = summary(engine.store, source.current().version)
     doc["engine"] = source.current().matcher.name
     doc["notices"] = engine.notices
-    if args.format == "json":
-        json.dump(doc, out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    else:
-        out.write(f"engine {doc['engine']}, ")
-        out.write(render_text(doc) + "\n")
-        if engine.notices:
-            out.write("\nIgnored events\n" + "\n".join("  " + n for n in engine.notices) + "\n")
-    source.close()
-    return 0
+    if fmt == "json":
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    text = f"engine {doc['engine']}, " + render_text(doc) + "\n"
+    if engine.notices:
+        text += "\nIgnored events\n" + "\n".join("  " + n for n in engine.notices) + "\n"
+    return text
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[TextIO]:
+    """A temporary file in path's directory, renamed to path once written whole; removed on any error, so path
+    is either as it was or complete."""
+    try:
+        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent or Path("."),
+                                             prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    except OSError as exc:
+        raise LiveDistError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, path)
+    except BaseException as exc:
+        os.unlink(handle.name)
+        if isinstance(exc, OSError):
+            raise LiveDistError(f"cannot write {path}: {exc.strerror}; it was left as it was") from None
+        raise
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
@@ -274,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--format", choices=("text", "json"), default="text")
     sim.add_argument("--skip-invalid", action="store_true",
                      help="apply the valid lines even when some are refused (each refused line is still reported)")
+    sim.add_argument("--output", help="write to this file (complete or not at all) instead of standard output")
     sim.set_defaults(func=cmd_simulate)
 
     rules = sub.add_parser("rules", help="check or explain rule files").add_subparsers(dest="rules_command",

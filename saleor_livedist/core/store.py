@@ -146,6 +146,7 @@ class MemoryStore:
         self._entries: dict[str, tuple[Any, ...]] = {}  # ledger entry rows end to end
         self._points: dict[str, PointsGrant] = {}
         self._invitations: dict[tuple[str, str, str], None] = {}
+        self._invited: dict[str, list[tuple[str, str]]] = {}  # viewer -> (live, distributor), arrival order
         self._live_qualified: dict[tuple[str, str], None] = {}
         self._live_stats: dict[tuple[str, str], LiveStat] = {}
         self._last_snapshot: tuple[str, OrderSnapshot | None] = ("", None)
@@ -348,10 +349,12 @@ class MemoryStore:
         if key in self._invitations:
             return False
         self._invitations[key] = None
+        self._invited.setdefault(viewer, []).append((live, distributor))
         return True
 
     def invitations(self, viewer: str) -> list[tuple[str, str]]:
-        return [(live, distributor) for live, distributor, who in self._invitations if who == viewer]
+        # by viewer, not a scan of every invitation: the scan made a long replay quadratic in its clicks
+        return list(self._invited.get(viewer, ()))
 
     def add_live_qualified(self, live: str, viewer: str) -> bool:
         key = (live, viewer)
