@@ -1,4 +1,4 @@
-"""Peak memory of `livedist simulate` against the number of orders in its events file.
+"""Peak memory and wall time of `livedist simulate` against the number of orders in its events file.
 
     python bench/bench_simulate.py [--orders 20000 100000] [--format json]
 
