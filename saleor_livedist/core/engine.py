@@ -271,19 +271,23 @@ class Engine(LiveRoom):
     def _chain(self, paid_to: str | None, buyer: str, ctx: OrderContext, ruleset: RuleSet) -> list[Beneficiary]:
         """Level 1 is who is paid; each further level is the upline, up to the compliance limit."""
         chain: list[Beneficiary] = []
+        if paid_to is None:
+            return chain
         paid: list[str] = []
         max_levels, self_purchase = ruleset.compliance.max_levels, ruleset.binding.self_purchase
         at = ctx.at
-        current = paid_to
-        while current is not None and len(paid) < max_levels:
+        get_distributor = self.store.get_distributor
+        current: str | None = paid_to
+        level = 0
+        while current is not None and level < max_levels:
             if current in paid:
                 break  # defensive: the binding rules never create a loop
             if current == buyer and not self_purchase:
                 break  # nobody earns team commission on their own purchase
-            record = self.store.get_distributor(current)
+            record = get_distributor(current)
             if record is None:
                 break
-            level = len(paid) + 1
+            level += 1
             last_sale = record.last_sale_at
             tasks: tuple[str, ...] = ()
             if level == 1:
@@ -294,8 +298,9 @@ class Engine(LiveRoom):
                         if p.completed_at is not None and p.completed_at <= at
                         and (p.scope_key == "" or (ctx.context == "live" and p.scope_key == ctx.live))
                     )
+            ranks = record.ranks
             chain.append(Beneficiary(
-                level, current, record.rank_at(at),
+                level, current, ranks[0][1] if len(ranks) == 1 else record.rank_at(at),
                 int((at - last_sale).total_seconds()) if last_sale is not None and last_sale <= at else None, tasks,
             ))
             paid.append(current)

@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from .money import percent_of
+from .money import _MINOR_UNITS, _QUANTS, HUNDRED, percent_of
 from .records import LedgerEntry, OrderRecord, OrderSnapshot, PricedLine, Share, TaskCash
 
 ZERO = Decimal(0)
@@ -124,6 +124,9 @@ def project(record: OrderRecord, approve_after_days: int, now: datetime | None =
             banned: Banned | None = None) -> Projection:
     snapshot = record.snapshot
     assert snapshot is not None, "an order is projected only once order.created has arrived"
+    lifecycle = record.lifecycle
+    if len(lifecycle) == 1 and lifecycle[0][3] == "order.paid" and not record.rewards:
+        return _paid_only(snapshot, lifecycle[0][0], banned)
     book = _Book(snapshot)
     currency = snapshot.currency
     lines = {p.line.line: p for p in snapshot.lines}
@@ -186,6 +189,36 @@ def project(record: OrderRecord, approve_after_days: int, now: datetime | None =
         (max(p.line.amount - refunded.get(line_id, ZERO), ZERO) for line_id, p in lines.items()), ZERO)
     return Projection(entries=entries, paid_at=paid_at, approve_at=approve_at, approved=approved, kept=kept,
                       void=void_at is not None)
+
+
+def _paid_only(snapshot: OrderSnapshot, at: datetime, banned: Banned | None) -> Projection:
+    """`project` of an order whose only event is its payment, without rewards (the hot path): every share booked
+    once, pending; what the general loop books in that case, entry for entry, in the same order."""
+    order_id, currency, version = snapshot.id, snapshot.currency, snapshot.rules_version
+    quant = _QUANTS[_MINOR_UNITS.get(currency, 2)]
+    entries: list[LedgerEntry] = []
+    append = entries.append
+    kept = ZERO
+    lines = {p.line.line: p for p in snapshot.lines} if len(snapshot.lines) > 1 else None
+    for priced in (lines.values() if lines is not None else snapshot.lines):
+        line = priced.line
+        line_id = line.line
+        net = max(line.amount - ZERO, ZERO)
+        kept += net
+        for share in priced.shares:
+            who = share.beneficiary
+            if banned is not None and banned(who, at):
+                continue
+            percent = share.percent
+            amount = (net * percent / HUNDRED).quantize(quant, rounding=ROUND_HALF_UP)  # percent_of, inlined
+            if amount > ZERO:
+                level, kind = share.level, share.kind
+                append(LedgerEntry(
+                    f"{order_id}:{line_id}:{level}{kind}:1", order_id, line_id, who,
+                    "peer_bonus" if kind == "peer" else "commission" if level == 1 else "team", level, amount,
+                    currency, "pending", percent, share.rule_ids, version, at,
+                ))
+    return Projection(entries=entries, paid_at=at, approve_at=None, approved=False, kept=kept, void=False)
 
 
 def _task_cash(snapshot: OrderSnapshot, n: int, reward: TaskCash, approved_at: datetime | None,

@@ -160,23 +160,37 @@ def price_lines(
     cap = compiled.ruleset.compliance.max_line_percent
     cache = compiled.terms_cache  # the same few sets of matched rules come back line after line
     priced = []
+    same: dict[tuple[int, ...], tuple[Share, ...]] = {}  # lines of this order matching the same rules: one tuple
     for line, matched_indices in zip(ctx.lines, matches):
         key = tuple(sorted(matched_indices))
-        found = cache.get(key)
-        if found is None:
-            if len(cache) >= _TERMS_CACHE_LIMIT:
-                cache.clear()
-            found = cache[key] = _terms(compiled, key)
-        terms, peer = found
-        shares: list[Share] = []
-        total = ZERO
-        for who in chain:
-            term = terms.get(who.level)
-            if term is not None:
-                total = _add_share(shares, who, term, "", total, cap)
-            if peer is not None and peer[0] == who.level:
-                total = _add_share(shares, who, peer[1], PEER, total, cap)
-        priced.append(PricedLine(line, tuple(shares)))
+        shares = same.get(key)
+        if shares is None:
+            found = cache.get(key)
+            if found is None:
+                if len(cache) >= _TERMS_CACHE_LIMIT:
+                    cache.clear()
+                found = cache[key] = _terms(compiled, key)
+            terms, peer = found
+            out: list[Share] = []
+            if cap is None:  # no compliance cap: each level's term as it is (what _add_share does without one)
+                for who in chain:
+                    level = who.level
+                    term = terms.get(level)
+                    if term is not None:
+                        out.append(Share(level, who.distributor, term[0], term[1], term[2], ""))
+                    if peer is not None and peer[0] == level:
+                        term = peer[1]
+                        out.append(Share(level, who.distributor, term[0], term[1], term[2], PEER))
+            else:
+                total = ZERO
+                for who in chain:
+                    term = terms.get(who.level)
+                    if term is not None:
+                        total = _add_share(out, who, term, "", total, cap)
+                    if peer is not None and peer[0] == who.level:
+                        total = _add_share(out, who, peer[1], PEER, total, cap)
+            shares = same[key] = tuple(out)
+        priced.append(PricedLine(line, shares))
     return tuple(priced)
 
 

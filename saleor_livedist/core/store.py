@@ -150,6 +150,10 @@ class MemoryStore:
         self._live_qualified: dict[tuple[str, str], None] = {}
         self._live_stats: dict[tuple[str, str], LiveStat] = {}
         self._last_snapshot: tuple[str, OrderSnapshot | None] = ("", None)
+        # Orders created and not paid yet: their snapshot as written, so that order.paid reads it back without
+        # decoding its row (snapshots are never mutated once built). Dropped once the order is paid, and the
+        # oldest past FRESH_SNAPSHOTS: the collector follows these objects, so only a few are kept.
+        self._fresh: dict[str, OrderSnapshot] = {}
         self._customers: dict[str, None] = {}
         self._invitee_days: dict[tuple[str, date], int] = {}
         self._held: dict[str, HeldInvitee] = {}
@@ -196,7 +200,11 @@ class MemoryStore:
 
     def get_distributor(self, distributor_id: str) -> DistributorRecord | None:
         row = self._distributors.get(distributor_id)
-        return None if row is None else _Rows.to_distributor(row)
+        if row is None:
+            return None
+        if len(row) == 7:  # one rank: _Rows.to_distributor, inlined
+            return DistributorRecord(row[0], row[1], row[2], [(row[5], row[6])], row[3], row[4])
+        return _Rows.to_distributor(row)
 
     def put_distributor(self, record: DistributorRecord) -> None:
         self._distributors[record.id] = _Rows.distributor(record)
@@ -216,6 +224,8 @@ class MemoryStore:
         found = []
         for order_id, row in self._orders.items():
             snapshot = self._snapshots.get(order_id)
+            if snapshot is None and order_id in self._fresh:
+                snapshot = _Rows.snapshot(self._fresh[order_id])
             if snapshot is None or distributor not in snapshot and distributor not in self._rewards.get(order_id, ()):
                 continue  # the id is nowhere in the flat rows: no share and no reward of theirs (the fast path)
             paid_at = row[1]
@@ -292,28 +302,46 @@ class MemoryStore:
         row = self._orders.get(order_id)
         if row is None:
             return None
-        snapshot_row = self._snapshots.get(order_id)
-        snapshot = None if snapshot_row is None else _Rows.to_snapshot(snapshot_row)
-        self._last_snapshot = (order_id, snapshot)  # writing the record back then need not encode it again
-        return OrderRecord(order_id, snapshot, _groups(row[6:], _LIFECYCLE), row[1], row[2], row[3],
-                           _records(TaskCash, self._rewards.get(order_id, ()), _TASK_CASH), row[4], row[5])
+        snapshot = self._fresh.get(order_id)
+        if snapshot is None:
+            snapshot_row = self._snapshots.get(order_id)
+            snapshot = None if snapshot_row is None else _Rows.to_snapshot(snapshot_row)
+            self._last_snapshot = (order_id, snapshot)  # writing the record back then need not encode it again
+        return OrderRecord(order_id, snapshot, _groups(row[6:], _LIFECYCLE) if len(row) > 6 else [], row[1], row[2],
+                           row[3], _records(TaskCash, self._rewards[order_id], _TASK_CASH)
+                           if order_id in self._rewards else [], row[4], row[5])
 
     def put_order(self, record: OrderRecord) -> None:
         # A snapshot never changes once the order is created: the one just read need not be written again.
         snapshot = record.snapshot
-        last_id, last = self._last_snapshot
+        order_id = record.id
+        fresh = self._fresh
         if snapshot is None:
-            self._snapshots.pop(record.id, None)
-            self._last_snapshot = ("", None)
-        elif snapshot is not last or record.id != last_id:
-            self._snapshots[record.id] = _Rows.snapshot(snapshot)
-            self._last_snapshot = (record.id, snapshot)
-        self._orders[record.id] = (record.id, record.paid_at, record.approve_at, record.has_pending,
-                                   record.board_orders, record.board_gmv, *chain.from_iterable(record.lifecycle))
-        if record.rewards:
-            self._rewards[record.id] = _flat(map(_Rows.task_cash, record.rewards))
+            self._snapshots.pop(order_id, None)
+            fresh.pop(order_id, None)
+            if self._last_snapshot[0] == order_id:
+                self._last_snapshot = ("", None)
+        elif record.paid_at is None:  # not paid yet: kept as the object (its row is written when it leaves)
+            if fresh.get(order_id) is not snapshot:
+                self._snapshots.pop(order_id, None)
+                fresh.pop(order_id, None)  # re-inserted last: the oldest leave first
+                fresh[order_id] = snapshot
+                if len(fresh) > FRESH_SNAPSHOTS:
+                    oldest = next(iter(fresh))
+                    self._snapshots[oldest] = _Rows.snapshot(fresh.pop(oldest))
         else:
-            self._rewards.pop(record.id, None)
+            kept = fresh.pop(order_id, None)
+            last_id, last = self._last_snapshot
+            if kept is not snapshot and (snapshot is not last or order_id != last_id) \
+                    or order_id not in self._snapshots:
+                self._snapshots[order_id] = _Rows.snapshot(snapshot)
+                self._last_snapshot = (order_id, snapshot)
+        self._orders[order_id] = (order_id, record.paid_at, record.approve_at, record.has_pending,
+                                  record.board_orders, record.board_gmv, *chain.from_iterable(record.lifecycle))
+        if record.rewards:
+            self._rewards[order_id] = _flat(map(_Rows.task_cash, record.rewards))
+        else:
+            self._rewards.pop(order_id, None)
 
     def order_ids(self) -> list[str]:
         return list(self._orders)
@@ -488,4 +516,5 @@ class _Rows:
 
 _CLICK, _PROGRESS, _ENTRY = len(fields(Click)), len(fields(TaskProgress)), len(fields(LedgerEntry))
 _TASK_CASH = len(fields(TaskCash))
+FRESH_SNAPSHOTS = 4096  # snapshots of unpaid orders kept as objects (MemoryStore._fresh)
 _LIFECYCLE = 5  # OrderRecord.lifecycle entries: (at, type rank, event id, type, refunded lines)
