@@ -39,6 +39,18 @@ def _whole_points(action: str, points: Any) -> int | None:
     return whole
 
 
+_need_a_watch: tuple[Any, bool] = (None, True)  # (tasks, whether each of them needs a watch), for the last tasks seen
+
+
+def _all_need_a_watch(tasks: tuple[Task, ...]) -> bool:
+    """Whether every task qualifies only a viewer with a watch of the live (entered, or watched minutes)."""
+    global _need_a_watch
+    memo = _need_a_watch
+    if memo[0] is not tasks:
+        memo = _need_a_watch = (tasks, all(t.qualify.entered or t.qualify.watched_minutes is not None for t in tasks))
+    return memo[1]
+
+
 class LiveRoom:
     store: Store
 
@@ -170,9 +182,13 @@ class LiveRoom:
         ruleset = active.ruleset
         if not ruleset.tasks:
             return
+        if live_id is None and _all_need_a_watch(ruleset.tasks):
+            return  # no live, no watch: no task can count the viewer
         if ruleset.guards.invitees == "customers" and not self.store.is_customer(viewer):
             return  # an anonymous visitor id counts once it is a customer's (registered, signed in, or paid)
         watch = self.store.get_watch(live_id, viewer) if live_id is not None else None
+        if watch is None and _all_need_a_watch(ruleset.tasks):
+            return
         paid: PaidOrder | None = None
         for task in ruleset.tasks:
             if task.scope == "live" and (live_id is None or not task.applies_to(live_id)):

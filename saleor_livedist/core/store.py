@@ -396,7 +396,10 @@ class MemoryStore:
 
     def bump_live_stat(self, live: str, distributor: str, invited: int = 0, qualified: int = 0, orders: int = 0,
                        gmv: Decimal = Decimal(0), currency: str = "") -> None:
-        stat = self._live_stats.setdefault((live, distributor), LiveStat(live=live, distributor=distributor))
+        key = (live, distributor)
+        stat = self._live_stats.get(key)
+        if stat is None:
+            stat = self._live_stats[key] = LiveStat(live=live, distributor=distributor)
         stat.invited += invited
         stat.qualified += qualified
         stat.orders += orders
