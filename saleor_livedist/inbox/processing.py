@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from ..core.engine import Engine
 from ..core.events import MAX_EVENT_BYTES, Event, parse_event, same_event
+from ..db import schemas
 from ..db.published_tasks import OVERLAY
 from ..db.store import DbStore
 from ..exceptions import EventError
@@ -48,29 +49,30 @@ RETRY_BACKOFF_SECONDS = 10  # a failed event waits 10 s, then 40 s, before its n
 BATCH = 2000  # events per transaction: larger batches amortize the round trips (bench/bench_db.py)
 
 _rules_lock = threading.Lock()
-_rules: DirectoryRules | None = None
+# One per schema (App mode keeps each Saleor's tables in its own): the overlay of tasks staff published is
+# read from the schema's tables, so one schema's rules must never serve another's events.
+_rules: dict[str, DirectoryRules] = {}
 
 
 def rules_source() -> DirectoryRules:
     """The process's rules, hot-reloaded from the RULES_DIR setting; each new version is recorded."""
-    global _rules
     with _rules_lock:
-        if _rules is None:
+        source = _rules.get(schemas.current())
+        if source is None:
             from ..conf import get_setting
             from ..rules.loader import default_rules_dir
 
-            _rules = DirectoryRules(get_setting("RULES_DIR") or default_rules_dir(), get_setting("ENGINE"),
-                                    overlay=OVERLAY)
-        return _rules
+            source = _rules[schemas.current()] = DirectoryRules(
+                get_setting("RULES_DIR") or default_rules_dir(), get_setting("ENGINE"), overlay=OVERLAY)
+        return source
 
 
 def reset_rules_source() -> None:
     """Forget the process's rules (tests, and after settings change)."""
-    global _rules
     with _rules_lock:
-        if _rules is not None:
-            _rules.close()
-        _rules = None
+        for source in _rules.values():
+            source.close()
+        _rules.clear()
 
 
 def record_rule_version(source: DirectoryRules) -> None:
@@ -87,12 +89,13 @@ def record_rule_version(source: DirectoryRules) -> None:
             p.render() for p in source.problems]})
 
 
-_recorded: set[tuple[str, int]] = set()
+_recorded: set[tuple[str, int, str]] = set()
 
 
 def _record_once(source: DirectoryRules) -> None:
-    """Keep each rules version (and each rejected change) in RuleVersion the first time a process uses it."""
-    key = (source.current().version, len(source.problems))
+    """Keep each rules version (and each rejected change) in RuleVersion the first time a process uses it
+    (in each schema)."""
+    key = (source.current().version, len(source.problems), schemas.current())
     if key not in _recorded:
         record_rule_version(source)
         _recorded.add(key)
