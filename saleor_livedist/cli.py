@@ -302,6 +302,13 @@ def cmd_messages(args: argparse.Namespace, out: TextIO) -> int:
     return refresh(out)
 
 
+def cmd_app_serve(args: argparse.Namespace, out: TextIO) -> int:
+    """App mode: the package as a standalone Saleor App (saleor_livedist/app_server/)."""
+    from .app_server.serve import run
+
+    return run(out, address=args.address, public_url=args.public_url)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livedist", description="Live + distribution selling for Saleor.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -348,6 +355,15 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--order", required=True)
     engine_options(explain)
     explain.set_defaults(func=cmd_rules_explain)
+
+    app = sub.add_parser("app", help="run the package as a standalone Saleor App").add_subparsers(
+        dest="app_command", required=True)
+    serve = app.add_parser("serve", help="serve the App (manifest, install, webhooks) on its own PostgreSQL "
+                                         "(DATABASE_URL, else an embedded server)")
+    serve.add_argument("--address", default="127.0.0.1:8100", help="where it listens (default %(default)s)")
+    serve.add_argument("--public-url", help="the URL Saleor reaches it at, e.g. https://livedist.example.com/ "
+                                            "(default: http://<address>/)")
+    serve.set_defaults(func=cmd_app_serve)
 
     messages = sub.add_parser("messages", help="refresh the zh-Hans message catalogue from the source and compile "
                                                "it (developers; needs GNU gettext)")

@@ -30,6 +30,8 @@ environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists t
 | PAYOUT_KEY      | "" (derived from SECRET_KEY, with a warning) | Fernet key(s) for account details at rest; first one encrypts |
 | PAYOUT_WEBHOOK_URL | ""                           | the payment gateway that receives payout batches (signed) |
 | PAYOUT_WEBHOOK_SECRET | ""                        | the HMAC-SHA256 key batches and the gateway's callbacks are signed with |
+| APP_ALLOWED_SALEORS | []                          | App mode: the Saleor API URLs (https://shop.example.com/graphql/) that may install the app |
+| APP_REPLAY_WINDOW | 3600                          | App mode: a webhook delivery issued longer ago than this many seconds is refused as a replay |
 
 Inside Saleor, the plugin's configuration (dashboard) overrides these through `set_overrides`.
 """
@@ -72,9 +74,13 @@ DEFAULTS: dict[str, Any] = {
     "PAYOUT_KEY": "",  # Fernet key(s), comma-separated (the first encrypts); "": derived from SECRET_KEY
     "PAYOUT_WEBHOOK_URL": "",
     "PAYOUT_WEBHOOK_SECRET": "",
+    # App mode (app_server/; docs/app-mode.md).
+    "APP_ALLOWED_SALEORS": [],  # API URLs, or one comma-separated string; nothing else may install the app
+    "APP_REPLAY_WINDOW": 3600,  # seconds; Saleor retries a failed delivery for a few minutes with the same payload
 }
 POSITIVE_INTS = ("GRAPHQL_MAX_BODY_BYTES", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_ALIASES", "GRAPHQL_MAX_FIELDS",
-                 "GRAPHQL_MAX_COST", "GRAPHQL_MAX_PAGE", "CLICK_RATE_PER_ADDRESS", "CLICK_RATE_PER_LINK_ADDRESS")
+                 "GRAPHQL_MAX_COST", "GRAPHQL_MAX_PAGE", "CLICK_RATE_PER_ADDRESS", "CLICK_RATE_PER_LINK_ADDRESS",
+                 "APP_REPLAY_WINDOW")
 _overrides: dict[str, Any] = {}
 
 

@@ -25,11 +25,14 @@ def _version() -> str:
         return "0.0.0"
 
 
-def build_manifest(base_url: str) -> dict[str, Any]:
-    """The manifest for a plugin served at base_url (ending in /)."""
+def build_manifest(base_url: str, webhooks: list[dict[str, Any]] | None = None,
+                   console: bool = True) -> dict[str, Any]:
+    """The manifest for a plugin served at base_url (ending in /). The plugin hears Saleor's events through its
+    hooks and asks for no webhooks; App mode passes its own (app_server/subscriptions.py). console=False: no
+    console pages are served (App mode, so far): no extensions, and appUrl is the app's home."""
     base = base_url if base_url.endswith("/") else base_url + "/"
-    app_url = base + "console"  # the Dashboard joins an APP_PAGE's relative url to appUrl
-    return {
+    app_url = base + "console" if console else base  # the Dashboard joins an APP_PAGE's relative url to appUrl
+    manifest = {
         "id": APP_ID,
         "name": "Live + distribution",  # the app's name in Saleor, kept whatever the language
         "version": _version(),
@@ -48,8 +51,11 @@ def build_manifest(base_url: str) -> dict[str, Any]:
             _popup("livedist-product", _("Distribution figures"), "PRODUCT_DETAILS_MORE_ACTIONS",
                    base + "app/open/products", ["MANAGE_ORDERS"]),
         ],
-        "webhooks": [],
+        "webhooks": webhooks or [],
     }
+    if not console:
+        manifest["extensions"] = []
+    return manifest
 
 
 def _popup(identifier: str, label: str, mount: str, url: str, permissions: list[str]) -> dict[str, Any]:

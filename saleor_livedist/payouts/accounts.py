@@ -100,6 +100,12 @@ def _fernet():  # type: ignore[no-untyped-def]
     return _fernets[keys]
 
 
+def encryptor():  # type: ignore[no-untyped-def]
+    """The Fernet (MultiFernet) of the PAYOUT_KEY keys, for other secrets kept at rest the same way (App mode's
+    tokens)."""
+    return _fernet()
+
+
 def seal(account: Account) -> str:
     return _fernet().encrypt(json.dumps(asdict(account), sort_keys=True).encode()).decode()
 

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "saleor_livedist",
+    "saleor_livedist.app_server",  # App mode's table of Saleor instances (its tests run in the sandbox)
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -52,6 +53,7 @@ TEMPLATES = [
     }
 ]
 DATABASES = {"default": database_settings()}
+DATABASE_ROUTERS = ["saleor_livedist.app_server.routers.TenantRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STATIC_URL = "/static/"
 

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AppServerConfig(AppConfig):
+    """App mode's own table (the Saleor instances it serves), kept in the public schema only."""
+
+    name = "saleor_livedist.app_server"
+    label = "livedist_app"
+    verbose_name = "Live + distribution: App mode"
+    default_auto_field = "django.db.models.BigAutoField"
