@@ -96,7 +96,8 @@ def attribute(
     store: Store, policy: Binding, buyer: str, at: datetime, clicks: list[Click], lives_watched: list[str],
     context: str, live: LiveRecord | None,
 ) -> Attribution:
-    earlier = [c for c in clicks if c.at <= at]
+    # clicks come oldest first: when the last is not after the order, none is (the engine passes them so)
+    earlier = clicks if not clicks or clicks[-1].at <= at else [c for c in clicks if c.at <= at]
     last_click = earlier[-1].distributor if earlier else None
     assists: list[str] = []
     for click in earlier:

@@ -24,6 +24,7 @@ from .records import (
 )
 from .store import Store
 
+NOTHING_FEATURED: frozenset[str] = frozenset()
 GUEST_PREFIX = "guest:"  # how identities name a guest checkout's e-mail (identity.of_guest)
 
 __all__ = ["ActionContext", "Engine", "RuleSource"]  # ActionContext lives in records; importable from here too
@@ -224,7 +225,9 @@ class Engine(LiveRoom):
             self._record_ref(event, {"distributor": coupon["distributor"], "target": {"kind": "live",
                                                                                    "id": coupon["live"]}},
                              customer, active, via="coupon")
-        clicks = [c for c in store.clicks(customer) if c.at <= at]
+        clicks = store.clicks(customer)  # oldest first: only a click after the order is left out
+        if clicks and clicks[-1].at > at:
+            clicks = [c for c in clicks if c.at <= at]
         if policy.bind_on == "first_order":
             recent = valid_clicks(clicks, at, policy)
             if recent and store.get_binding(customer) is None:
@@ -232,7 +235,7 @@ class Engine(LiveRoom):
         watched = store.lives_watched(customer)
         context, live = live_context(store, clicks, watched, at)
         attribution = attribute(store, policy, customer, at, clicks, watched, context, live)
-        live_seconds, featured = None, frozenset()
+        live_seconds, featured = None, NOTHING_FEATURED
         if context == "live" and live is not None:
             featured = live.products
             if live.started_at is not None:
@@ -333,7 +336,12 @@ class Engine(LiveRoom):
         result = project(record, active.ruleset.settlement.approve_after_days, now, banned)
         first_payment = record.paid_at is None and result.paid_at is not None
         record.paid_at, record.approve_at = result.paid_at, result.approve_at
-        record.has_pending = any(e.status == "pending" for e in result.entries)
+        pending = False
+        for entry in result.entries:
+            if entry.status == "pending":
+                pending = True
+                break
+        record.has_pending = pending
         self._count_on_leaderboard(record, snapshot, result)
         self.store.replace_entries(record.id, result.entries)
         self.store.put_order(record)

@@ -181,14 +181,26 @@ def price_lines(
                     if peer is not None and peer[0] == level:
                         term = peer[1]
                         out.append(Share(level, who.distributor, term[0], term[1], term[2], PEER))
-            else:
+            else:  # within the cap, as _add_share does it; past the cap, _add_share trims
                 total = ZERO
                 for who in chain:
-                    term = terms.get(who.level)
+                    level = who.level
+                    term = terms.get(level)
                     if term is not None:
-                        total = _add_share(out, who, term, "", total, cap)
-                    if peer is not None and peer[0] == who.level:
-                        total = _add_share(out, who, peer[1], PEER, total, cap)
+                        after = total + term[0]
+                        if after > cap:
+                            total = _add_share(out, who, term, "", total, cap)
+                        else:
+                            out.append(Share(level, who.distributor, term[0], term[1], term[2], ""))
+                            total = after
+                    if peer is not None and peer[0] == level:
+                        term = peer[1]
+                        after = total + term[0]
+                        if after > cap:
+                            total = _add_share(out, who, term, PEER, total, cap)
+                        else:
+                            out.append(Share(level, who.distributor, term[0], term[1], term[2], PEER))
+                            total = after
             shares = same[key] = tuple(out)
         priced.append(PricedLine(line, shares))
     return tuple(priced)
