@@ -17,7 +17,7 @@ from ..rules.provider import ActiveRules
 from .attribution import attribute, bind, live_context, valid_clicks
 from .events import Event
 from .ledger import LIFECYCLE_RANK, Projection, project
-from .live_room import LiveRoom
+from .live_room import LiveRoom, _all_need_a_watch
 from .pricing import Beneficiary, OrderContext, price_lines
 from .records import (
     ActionContext, BanMark, Click, DistributorRecord, OrderRecord, OrderSnapshot, PaidOrder, WatchRecord, banned_at,
@@ -387,7 +387,8 @@ class Engine(LiveRoom):
                 lives.append(a.live)  # bought from a live (on air, its replay or a clip) they did not watch
             for live_id in lives:
                 self._qualify(active, live_id, customer, paid_at)
-            self._qualify(active, None, customer, paid_at)  # tasks over all lives, for a buyer who watched none
+            if not _all_need_a_watch(active.ruleset.tasks):  # else no task can count a buyer without a live
+                self._qualify(active, None, customer, paid_at)  # tasks over all lives, for a buyer who watched none
         for priced in snapshot.lines:
             for share in priced.shares:
                 if share.actions and self._banned(share.beneficiary, paid_at):

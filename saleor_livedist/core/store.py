@@ -336,12 +336,14 @@ class MemoryStore:
                     or order_id not in self._snapshots:
                 self._snapshots[order_id] = _Rows.snapshot(snapshot)
                 self._last_snapshot = (order_id, snapshot)
+        lifecycle = record.lifecycle
         self._orders[order_id] = (order_id, record.paid_at, record.approve_at, record.has_pending,
-                                  record.board_orders, record.board_gmv, *chain.from_iterable(record.lifecycle))
+                                  record.board_orders, record.board_gmv,
+                                  *(lifecycle[0] if len(lifecycle) == 1 else chain.from_iterable(lifecycle)))
         if record.rewards:
             self._rewards[order_id] = _flat(map(_Rows.task_cash, record.rewards))
-        else:
-            self._rewards.pop(order_id, None)
+        elif order_id in self._rewards:
+            del self._rewards[order_id]
 
     def order_ids(self) -> list[str]:
         return list(self._orders)
