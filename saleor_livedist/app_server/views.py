@@ -1,9 +1,9 @@
 """App mode's endpoints: the manifest, the install token (tokenTargetUrl) and Saleor's webhook deliveries.
 
 A delivery is trusted only when all of these hold, else it is refused (401/403) and nothing is recorded: it
-names (Saleor-Api-Url) an instance that installed the app; its Saleor-Signature signs exactly its body with a
-key of that instance's JWKS; its body says it was made for this app there (`recipient`) and was issued within
-APP_REPLAY_WINDOW. A trusted delivery's events are kept in the tenant's inbox and handed to a worker after
+names (Saleor-Api-Url) an instance that installed the app and is still allowlisted; its Saleor-Signature
+signs exactly its body with a key of that instance's JWKS; its body says it was made for this app there
+(`recipient`) and was issued within APP_REPLAY_WINDOW. A trusted delivery's events are kept in the tenant's inbox and handed to a worker after
 commit: the request does no engine work and answers at once."""
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
     except tenants.NotAnApiUrl:
         api_url = ""
     tenant = tenants.tenant_for(api_url) if api_url else None
-    if tenant is None:
+    if tenant is None or not tenants.is_allowed(tenant.api_url):  # taken off the allowlist since it installed
         return _error(_("The delivery comes from no Saleor that installed this app."), 403)
     signature = request.headers.get("Saleor-Signature")
     if not signature:

@@ -230,13 +230,16 @@ def test_unsigned_forged_and_tampered_deliveries_are_refused_and_nothing_is_kept
     assert inbox(a) == [] and inbox(b) == [] and inbox() == []
 
 
-def test_a_delivery_from_an_unknown_instance_is_refused(client: Any, app_mode: Any) -> None:
+def test_a_delivery_from_an_unknown_instance_is_refused(client: Any, app_mode: Any, settings: Any) -> None:
     a, b = app_mode
     Tenant.objects.filter(api_url=b.api_url).delete()  # b allowlisted, not installed
     body = order_created(b)
     refused(deliver(client, b, body), 403)
     refused(deliver(client, a, body, HTTP_SALEOR_API_URL="https://elsewhere.example.com/graphql/"), 403)
     refused(deliver(client, a, body, HTTP_SALEOR_API_URL=""), 403)
+    settings.LIVEDIST = {**settings.LIVEDIST, "APP_ALLOWED_SALEORS": [b.api_url]}
+    refused(deliver(client, a, order_created(a)), 403)  # installed, then taken off the allowlist
+    settings.LIVEDIST = {**settings.LIVEDIST, "APP_ALLOWED_SALEORS": [a.api_url, b.api_url]}
     # a's signature, sent as b's: verified against b's keys (fetched from b), so refused
     Tenant.objects.create(api_url=b.api_url, schema=schema(b), sealed_token=tenants.seal_token(b.token),
                           app_id=b.app_id)
