@@ -8,3 +8,6 @@ class AppServerConfig(AppConfig):
     label = "livedist_app"
     verbose_name = "Live + distribution: App mode"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  (its tasks, and the signal that names a message's schema)

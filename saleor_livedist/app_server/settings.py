@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from ..i18n import LANGUAGES as PACKAGE_LANGUAGES
+from ..inbox.tasks import BEAT_SCHEDULE as PLUGIN_BEAT_SCHEDULE
 from ..sandbox.database import database_settings
 
 SECRET_KEY = os.environ.get("LIVEDIST_APP_SECRET_KEY", "app-mode-not-a-secret-set-LIVEDIST_APP_SECRET_KEY")
@@ -41,7 +42,13 @@ DATABASE_ROUTERS = ["saleor_livedist.app_server.routers.TenantRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_BEAT_SCHEDULE = {"livedist-app-sweep": {"task": "saleor_livedist.app_sweep", "schedule": 60.0}}
+# The plugin's periodic tasks under their own names (the plugin keeps a host's entry of the same name), each
+# fanned out to every tenant's schema; the inbox sweep is App mode's own (app_server/tasks.py).
+CELERY_BEAT_SCHEDULE = {
+    **{name: {"task": "saleor_livedist.app_each_tenant", "schedule": entry["schedule"], "args": (entry["task"],)}
+       for name, entry in PLUGIN_BEAT_SCHEDULE.items()},
+    "livedist-sweep-inbox": {"task": "saleor_livedist.app_sweep", "schedule": 60.0},
+}
 
 LIVEDIST = {
     "RULES_DIR": os.environ.get("LIVEDIST_RULES_DIR") or None,
