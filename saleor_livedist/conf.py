@@ -32,6 +32,7 @@ environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists t
 | PAYOUT_WEBHOOK_SECRET | ""                        | the HMAC-SHA256 key batches and the gateway's callbacks are signed with |
 | APP_ALLOWED_SALEORS | []                          | App mode: the Saleor API URLs (https://shop.example.com/graphql/) that may install the app |
 | APP_REPLAY_WINDOW | 3600                          | App mode: a webhook delivery issued longer ago than this many seconds is refused as a replay |
+| APP_PUBLIC_URL  | "" (the request's own URL)      | App mode: the URL Saleor reaches the app at, for the manifest's URLs |
 
 Inside Saleor, the plugin's configuration (dashboard) overrides these through `set_overrides`.
 """
@@ -77,6 +78,7 @@ DEFAULTS: dict[str, Any] = {
     # App mode (app_server/; docs/app-mode.md).
     "APP_ALLOWED_SALEORS": [],  # API URLs, or one comma-separated string; nothing else may install the app
     "APP_REPLAY_WINDOW": 3600,  # seconds; Saleor retries a failed delivery for a few minutes with the same payload
+    "APP_PUBLIC_URL": "",  # https://livedist.example.com/ behind a proxy; "": the request's own scheme and host
 }
 POSITIVE_INTS = ("GRAPHQL_MAX_BODY_BYTES", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_ALIASES", "GRAPHQL_MAX_FIELDS",
                  "GRAPHQL_MAX_COST", "GRAPHQL_MAX_PAGE", "CLICK_RATE_PER_ADDRESS", "CLICK_RATE_PER_LINK_ADDRESS",

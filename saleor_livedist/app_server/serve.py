@@ -34,6 +34,7 @@ def prepare(public_url: str | None = None) -> None:
     use_app_database()
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
     if public_url:
+        os.environ["LIVEDIST_APP_PUBLIC_URL"] = public_url
         host = urlsplit(public_url).hostname or ""
         hosts = [h for h in os.environ.get("LIVEDIST_APP_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
         os.environ["LIVEDIST_APP_ALLOWED_HOSTS"] = ",".join(dict.fromkeys([*hosts, host]))

@@ -56,6 +56,7 @@ LIVEDIST = {
     "PAYOUT_KEY": os.environ.get("LIVEDIST_PAYOUT_KEY", ""),
     "APP_ALLOWED_SALEORS": os.environ.get("LIVEDIST_APP_ALLOWED_SALEORS", ""),
     "APP_REPLAY_WINDOW": os.environ.get("LIVEDIST_APP_REPLAY_WINDOW", "3600"),
+    "APP_PUBLIC_URL": os.environ.get("LIVEDIST_APP_PUBLIC_URL", ""),
 }
 LOGGING = {
     "version": 1,

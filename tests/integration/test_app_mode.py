@@ -135,6 +135,13 @@ def test_the_manifest_asks_for_the_plugins_events_with_their_subscriptions(clien
     assert manifest["extensions"] == [] and "MANAGE_ORDERS" in manifest["permissions"]
 
 
+def test_the_manifest_names_the_public_url_behind_a_proxy(client: Any, app_mode: Any, settings: Any) -> None:
+    settings.LIVEDIST = {**settings.LIVEDIST, "APP_PUBLIC_URL": "https://livedist.example.com"}
+    manifest = client.get("/app/manifest").json()
+    assert manifest["tokenTargetUrl"] == "https://livedist.example.com/app/register"
+    assert {w["targetUrl"] for w in manifest["webhooks"]} == {"https://livedist.example.com/app/webhooks"}
+
+
 # ---------------------------------------------------------------------- install (tokenTargetUrl)
 
 
