@@ -408,7 +408,11 @@ class Engine(LiveRoom):
 
     def _promote(self, record: DistributorRecord, at: datetime, ruleset: RuleSet) -> None:
         """链动2+1: promotions are listed lowest first; a distributor only moves up."""
-        if not any(p.paying_invitees <= record.paying_invitees for p in ruleset.promotions):
+        invitees = record.paying_invitees
+        for p in ruleset.promotions:
+            if p.paying_invitees <= invitees:
+                break
+        else:
             return  # not enough paying invitees for any promotion
         held = {r for _, r in record.ranks}
         reached = [n for n, p in enumerate(ruleset.promotions) if p.rank in held]

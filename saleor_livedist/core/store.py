@@ -279,7 +279,8 @@ class MemoryStore:
             self._completed[record.distributor] = self._completed.get(record.distributor, ()) + row
 
     def completed_tasks(self, distributor: str) -> list[TaskProgress]:
-        return _records(TaskProgress, self._completed.get(distributor, ()), _PROGRESS)
+        rows = self._completed.get(distributor)
+        return _records(TaskProgress, rows, _PROGRESS) if rows else []
 
     def add_qualified(self, task: str, scope_key: str, invitee: str) -> bool:
         key = (task, scope_key, invitee)
@@ -473,16 +474,16 @@ class _Rows:
     progress = _all_fields(TaskProgress)
     entry = _all_fields(LedgerEntry)
     task_cash = _all_fields(TaskCash)
-    _share = _all_fields(Share)
-    _line = _all_fields(Line)
-    _attribution = _all_fields(Attribution)
     _SHARE, _LINE, _ATTRIBUTION = len(fields(Share)), len(fields(Line)), len(fields(Attribution))
 
     @staticmethod
     def distributor(r: DistributorRecord) -> tuple[Any, ...]:
         """(id, upline, joined_at, last_sale_at, paying_invitees, since, rank, since, rank, ...)"""
+        ranks = r.ranks
+        if len(ranks) == 1:
+            return (r.id, r.upline, r.joined_at, r.last_sale_at, r.paying_invitees, *ranks[0])
         row: list[Any] = [r.id, r.upline, r.joined_at, r.last_sale_at, r.paying_invitees]
-        for since, rank in r.ranks:
+        for since, rank in ranks:
             row += (since, rank)
         return tuple(row)
 
@@ -494,14 +495,16 @@ class _Rows:
     @staticmethod
     def snapshot(s: OrderSnapshot) -> tuple[Any, ...]:
         """(id, customer, channel, currency, at, rules_version, *attribution, then per line: *line, the number
-        of shares, *share, *share...)"""
-        line, share = _Rows._line, _Rows._share
-        row = [s.id, s.customer, s.channel, s.currency, s.at, s.rules_version, *_Rows._attribution(s.attribution)]
+        of shares, *share, *share...), each record's fields in declaration order, written out by hand (once
+        per order; test_memory_store.test_rows_follow_the_records_fields counts the fields)"""
+        a = s.attribution
+        row = [s.id, s.customer, s.channel, s.currency, s.at, s.rules_version,
+               a.paid_to, a.last_click, a.assists, a.lives_watched, a.context, a.live, a.reason]
         for priced in s.lines:
-            row += line(priced.line)
-            row.append(len(priced.shares))
-            for one in priced.shares:
-                row += share(one)
+            line, shares = priced.line, priced.shares
+            row += (line.line, line.product, line.category, line.collections, line.quantity, line.amount, len(shares))
+            for one in shares:
+                row += (one.level, one.beneficiary, one.percent, one.rule_ids, one.actions, one.kind)
         return tuple(row)
 
     @staticmethod
