@@ -4,6 +4,8 @@ serving the manifest, the install endpoint and the webhooks."""
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from typing import TextIO
 from urllib.parse import urlsplit
 
@@ -75,5 +77,8 @@ def run(out: TextIO, address: str = "127.0.0.1:8100", public_url: str | None = N
         out.write("  events: processed on this process's own worker thread (no CELERY_BROKER_URL)\n")
     out.write("Press Ctrl+C to stop.\n")
     out.flush()
+    # A stop by SIGTERM (a service manager, `kill`) ends like Ctrl+C: the exit handlers run and the embedded
+    # PostgreSQL, if it was started here, is stopped with the process.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     call_command("runserver", address, use_reloader=False, verbosity=0)
     return 0
