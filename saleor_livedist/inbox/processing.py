@@ -23,6 +23,7 @@ import json
 import logging
 import threading
 import traceback
+import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -171,12 +172,19 @@ class Busy(Exception):
     """Another worker holds the processing lock (it drains the inbox; try again shortly)."""
 
 
+def lock_key() -> int:
+    """The processing lock of the current schema: the engine is a single writer per set of tables, so App mode's
+    instances, each in its own schema, are processed side by side."""
+    schema = schemas.current()
+    return LOCK_KEY if not schema else (LOCK_KEY << 32) | zlib.crc32(schema.encode())
+
+
 def _lock(wait: bool = True) -> None:
     with connection.cursor() as cursor:
         if wait:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key()])
             return
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_key()])
         if not cursor.fetchone()[0]:
             raise Busy()
 

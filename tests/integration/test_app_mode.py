@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from graphql import parse
 
 from saleor_livedist.app_server import jwks, tenants
@@ -354,3 +354,33 @@ def test_a_signed_delivery_with_a_body_the_app_cannot_read_is_refused_whole(clie
     refused(deliver(client, a, body), 400)
     refused(deliver(client, a, b"[1, 2]"), 400)
     assert inbox(a) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_instance_has_its_own_processing_lock(saleors: tuple[FakeSaleor, FakeSaleor]) -> None:
+    """The engine is a single writer per instance's tables: a worker draining one instance's inbox does not
+    hold up another's, and still keeps a second worker off its own."""
+    import threading
+
+    a, b = saleors
+    held, release = threading.Event(), threading.Event()
+
+    def hold_a() -> None:
+        with use_schema(schema(a)), transaction.atomic():
+            processing._lock()
+            held.set()
+            release.wait(30)
+        connection.close()
+
+    holder = threading.Thread(target=hold_a)
+    holder.start()
+    try:
+        assert held.wait(30)
+        with use_schema(schema(b)):
+            assert processing.process_pending(wait=False) == 0  # b's lock is free
+        with use_schema(schema(a)), pytest.raises(processing.Busy):
+            processing.process_pending(wait=False)
+        assert processing.lock_key() == processing.LOCK_KEY  # outside any instance: the plugin's own lock
+    finally:
+        release.set()
+        holder.join(30)
