@@ -50,6 +50,8 @@ CELERY_BEAT_SCHEDULE = {
     "livedist-sweep-inbox": {"task": "saleor_livedist.app_sweep", "schedule": 60.0},
 }
 
+# Live coupons and rewards are the tenant's Saleor vouchers and gift cards, through its API (store_api.py).
+LIVEDIST_APP_MODE = True
 LIVEDIST = {
     "RULES_DIR": os.environ.get("LIVEDIST_RULES_DIR") or None,
     "ENGINE": os.environ.get("LIVEDIST_ENGINE") or None,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from ..conf import get_setting
-from ..console.manifest import build_manifest
+from ..console.manifest import PERMISSIONS, build_manifest
 from ..exceptions import EventError
 from ..inbox.processing import submit
 from . import jwks, saleor_api, tenants
@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 FUTURE_LEEWAY = timedelta(minutes=5)  # the instance's clock may be a little ahead of ours
 WEBHOOKS_PATH = "app/webhooks"
+# The plugin's, and gift cards: App mode issues rewards through Saleor's API (store_api.py), not its models.
+APP_PERMISSIONS = [*PERMISSIONS, "MANAGE_GIFT_CARD"]
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -42,7 +44,8 @@ def manifest(request: HttpRequest) -> HttpResponse:
     """The manifest, its URLs under APP_PUBLIC_URL (behind a proxy the request's own URL may be an inner one)."""
     public = str(get_setting("APP_PUBLIC_URL") or "")
     base = (public.rstrip("/") + "/") if public else request.build_absolute_uri("/")
-    document = build_manifest(base, webhooks=manifest_webhooks(base + WEBHOOKS_PATH), console=False)
+    document = build_manifest(base, webhooks=manifest_webhooks(base + WEBHOOKS_PATH), console=False,
+                              permissions=APP_PERMISSIONS)
     return JsonResponse(document, json_dumps_params={"ensure_ascii": False})
 
 

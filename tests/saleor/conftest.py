@@ -144,3 +144,17 @@ def share_token(distributor: str, product: Any) -> str:
     from saleor_livedist.distribution.services import create_share_link
 
     return create_share_link(distributor, "product", product.slug).token
+
+
+@pytest.fixture
+def live_saleor(live_server: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Saleor over real HTTP (pytest-django's live server), as an app outside it reaches it: its API URL
+    (PUBLIC_URL, which Saleor names in Saleor-Api-Url) is the live server's."""
+    from django.db import connections
+
+    settings.PUBLIC_URL = live_server.url
+    settings.ALLOWED_HOSTS = ["*"]
+    # Saleor's test setup points the replica at the test database on the test's own thread only; the live server
+    # answers on threads of its own, which would read the replica's configured (non-test) database.
+    monkeypatch.setitem(connections.settings["replica"], "NAME", connections["default"].settings_dict["NAME"])
+    return live_server
