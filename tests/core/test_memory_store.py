@@ -7,6 +7,8 @@ from dataclasses import fields
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from saleor_livedist.core.events import Line
 from saleor_livedist.core.records import (
     Attribution, BindingRecord, Click, DistributorRecord, LedgerEntry, LiveRecord, OrderRecord, OrderSnapshot,
@@ -151,3 +153,28 @@ def test_a_stitched_watch_is_the_union_of_both_never_the_sum() -> None:
     fresh.absorb(silent, at(510), 60)
     assert fresh.watched_seconds(at(510), 60) == 70 + 10  # not 0-510
     assert fresh.open_count == 2 and fresh.watched_seconds(at(600), 60) == 70 + 60
+
+
+def test_unpaid_snapshots_kept_as_objects_leave_as_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unpaid order's snapshot comes back as the object written; past the limit the oldest is written as its
+    row, and a paid order's as well: every one reads back equal, and a distributor's shares are still found."""
+    import saleor_livedist.core.store as store_module
+
+    monkeypatch.setattr(store_module, "FRESH_SNAPSHOTS", 2)
+    store = MemoryStore()
+    written = {f"o{n}": snapshot(f"o{n}") for n in range(5)}
+    for order_id, snap in written.items():
+        store.put_order(OrderRecord(order_id, snap))
+    assert len(store._fresh) == 2 and set(store._snapshots) == {"o0", "o1", "o2"}
+    latest = store.get_order("o4")
+    assert latest is not None and latest.snapshot is written["o4"]  # handed back, not decoded
+    for order_id, snap in written.items():
+        read = store.get_order(order_id)
+        assert read is not None and read.snapshot == snap
+    paid = OrderRecord("o4", written["o4"], [(T0, 1, "e4", "order.paid", ())], T0)
+    store.put_order(paid)
+    assert "o4" not in store._fresh and "o4" in store._snapshots
+    store.put_order(OrderRecord("o3", written["o3"], [(T0, 1, "e3", "order.paid", ())], T0))
+    assert store.orders_paying("d0", T0) == ["o3", "o4"]
+    gc.collect()
+    assert all(store.get_order(o).snapshot == s for o, s in written.items())  # type: ignore[union-attr]
