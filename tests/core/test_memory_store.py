@@ -1,5 +1,6 @@
 """MemoryStore keeps rows, not objects: every record comes back equal to what was written, as a new object,
-whatever its fields hold (nested records, several ranks, refunds, actions)."""
+whatever its fields hold (nested records, several ranks, refunds, actions); only an unpaid order's snapshot,
+never mutated, comes back as the object written."""
 from __future__ import annotations
 
 import gc
