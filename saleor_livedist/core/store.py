@@ -119,8 +119,8 @@ class MemoryStore:
 
     Like a database it keeps rows, not objects: each record as a tuple of its fields (see `_Rows`), and every
     read builds a new record, so an engine that forgets to write a change back fails here too (the one
-    exception, an unpaid order's snapshot, is never mutated and is handed back as written: see `_fresh`). Tuples of plain
-    values are not followed by Python's garbage collector, whose full passes over hundreds of thousands of
+    exception, an unpaid order's snapshot, is never mutated and is handed back as written: see `_fresh`).
+    Tuples of plain values are not followed by Python's garbage collector, whose full passes over hundreds of thousands of
     stored records otherwise cost more than the engine itself (docs/performance.md).
     """
 
