@@ -120,8 +120,8 @@ class MemoryStore:
     Like a database it keeps rows, not objects: each record as a tuple of its fields (see `_Rows`), and every
     read builds a new record, so an engine that forgets to write a change back fails here too (the one
     exception, an unpaid order's snapshot, is never mutated and is handed back as written: see `_fresh`).
-    Tuples of plain values are not followed by Python's garbage collector, whose full passes over hundreds of thousands of
-    stored records otherwise cost more than the engine itself (docs/performance.md).
+    Tuples of plain values are not followed by Python's garbage collector, whose full passes over hundreds of
+    thousands of stored records otherwise cost more than the engine itself (docs/performance.md).
     """
 
     def __init__(self) -> None:
@@ -309,9 +309,9 @@ class MemoryStore:
             snapshot_row = self._snapshots.get(order_id)
             snapshot = None if snapshot_row is None else _Rows.to_snapshot(snapshot_row)
             self._last_snapshot = (order_id, snapshot)  # writing the record back then need not encode it again
-        return OrderRecord(order_id, snapshot, _groups(row[6:], _LIFECYCLE) if len(row) > 6 else [], row[1], row[2],
-                           row[3], _records(TaskCash, self._rewards[order_id], _TASK_CASH)
-                           if order_id in self._rewards else [], row[4], row[5])
+        lifecycle = _groups(row[6:], _LIFECYCLE) if len(row) > 6 else []
+        rewards = _records(TaskCash, self._rewards[order_id], _TASK_CASH) if order_id in self._rewards else []
+        return OrderRecord(order_id, snapshot, lifecycle, row[1], row[2], row[3], rewards, row[4], row[5])
 
     def put_order(self, record: OrderRecord) -> None:
         # A snapshot never changes once the order is created: the one just read need not be written again.
