@@ -1,18 +1,22 @@
 """A stand-in for a Saleor instance as App mode sees it, over real HTTP on 127.0.0.1: its JWKS at
-/.well-known/jwks.json, its GraphQL API at /graphql/ (only `{ app { id } }`, for the app's own token), and
-deliveries signed the way Saleor signs them (saleor/core/jwt_manager.py `jws_encode`: PyJWT's api_jws.encode of
-the body with RS256, headers kid + crit [b64], the payload detached)."""
+/.well-known/jwks.json, its GraphQL API at /graphql/ (for the app's own token: `{ app { id } }`, and the
+console's `user(id:)` and `product(id:)`), deliveries signed the way Saleor signs them
+(saleor/core/jwt_manager.py `jws_encode`: PyJWT's api_jws.encode of the body with RS256, headers kid + crit
+[b64], the payload detached), and the Dashboard's tokens for the app's pages (saleor/core/jwt.py
+`create_access_token_for_app_extension`: RS256 with its key id, type "thirdparty", owner "saleor")."""
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
 import threading
+import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
+import jwt
 from jwt import api_jws
 from jwt.algorithms import RSAAlgorithm
 
@@ -39,6 +43,8 @@ class FakeSaleor:
     def __init__(self, app_id: str, token: str) -> None:
         self.app_id = app_id
         self.token = token
+        self.users: dict[str, dict[str, Any]] = {}  # global id -> what `user(id:)` answers the app
+        self.products: dict[str, str] = {}  # global id -> slug
         self.key = SigningKey()
         self.published = [self.key]
         self.jwks_fetches = 0
@@ -65,11 +71,18 @@ class FakeSaleor:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
+                request = json.loads(self.rfile.read(length) or b"{}")
+                query, variables = request.get("query", ""), request.get("variables") or {}
                 if self.path != "/graphql/":
                     self._send(404, {})
                 elif self.headers.get("Authorization") == f"Bearer {saleor.token}":
-                    self._send(200, {"data": {"app": {"id": saleor.app_id}}})
+                    if "user(id:" in query:
+                        self._send(200, {"data": {"user": saleor.users.get(variables.get("id"))}})
+                    elif "product(id:" in query:
+                        slug = saleor.products.get(variables.get("id"))
+                        self._send(200, {"data": {"product": {"slug": slug} if slug else None}})
+                    else:
+                        self._send(200, {"data": {"app": {"id": saleor.app_id}}})
                 else:
                     self._send(400, {"data": {"app": None}, "errors": [{"message": "Invalid token."}]})
 
@@ -81,6 +94,19 @@ class FakeSaleor:
         self.key = SigningKey()
         self.published = [self.key]
         return self.key
+
+    def dashboard_token(self, user_pk: object = 7, email: str = "staff@example.com",
+                        permissions: tuple[str, ...] = ("MANAGE_ORDERS",), key: SigningKey | None = None,
+                        **changes: Any) -> str:
+        """The token the Dashboard gives the app's page for a staff member (claims as Saleor 3.23 sets them)."""
+        now = int(time.time())
+        claims = {"iat": now, "exp": now + 300, "owner": "saleor", "iss": self.api_url, "token": "jwt-key",
+                  "type": "thirdparty", "email": email, "user_id": gid("User", user_pk), "is_staff": True,
+                  "app": self.app_id, "permissions": list(permissions), "user_permissions": list(permissions),
+                  "app_extension": gid("AppExtension", 1), **changes}
+        key = key or self.key
+        return jwt.encode({k: v for k, v in claims.items() if v is not None}, key.private, algorithm="RS256",
+                          headers={"kid": key.kid})
 
     def close(self) -> None:
         self.server.shutdown()

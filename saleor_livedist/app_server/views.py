@@ -44,7 +44,7 @@ def manifest(request: HttpRequest) -> HttpResponse:
     """The manifest, its URLs under APP_PUBLIC_URL (behind a proxy the request's own URL may be an inner one)."""
     public = str(get_setting("APP_PUBLIC_URL") or "")
     base = (public.rstrip("/") + "/") if public else request.build_absolute_uri("/")
-    document = build_manifest(base, webhooks=manifest_webhooks(base + WEBHOOKS_PATH), console=False,
+    document = build_manifest(base, webhooks=manifest_webhooks(base + WEBHOOKS_PATH), console=True,
                               permissions=APP_PERMISSIONS)
     return JsonResponse(document, json_dumps_params={"ensure_ascii": False})
 

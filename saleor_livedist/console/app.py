@@ -3,7 +3,8 @@ the exchange of a Dashboard token for the console's session, the extensions' ent
 the console's pages inside Saleor.
 
 They need from the Saleor they run in only an `AppHost`: plugin mode builds it from Saleor in process
-(saleor_livedist/saleor/app_tokens.py); a standalone App would build it from HTTP calls to Saleor.
+(saleor_livedist/saleor/app_tokens.py); App mode builds one per Saleor instance from HTTP calls to it
+(saleor_livedist/app_server/console_host.py), and passes the instance's schema as the session's `scope`.
 """
 from __future__ import annotations
 
@@ -78,8 +79,9 @@ def register(request: HttpRequest, host: AppHost) -> HttpResponse:
     return JsonResponse({"success": True})
 
 
-def session(request: HttpRequest, host: AppHost) -> HttpResponse:
-    """POST token=<the Dashboard's token>: the console's session cookie, or 401/403 with the reason."""
+def session(request: HttpRequest, host: AppHost, scope: str = "") -> HttpResponse:
+    """POST token=<the Dashboard's token>: the console's session cookie (for `scope`, see
+    tokens.start_session), or 401/403 with the reason."""
     if request.method != "POST":
         return _error(_("Post the Dashboard's token here."), 405)
     if not posted_from_trusted_origin(request):  # only the console's own page posts here
@@ -89,11 +91,11 @@ def session(request: HttpRequest, host: AppHost) -> HttpResponse:
     except Refused as exc:
         return _error(exc.message, exc.status)
     response = JsonResponse({"staff": {"id": staff.id, "name": staff.name}})
-    start_session(request, response, staff, plugin_prefix(request) + "console/")
+    start_session(request, response, staff, plugin_prefix(request) + "console/", scope)
     return response
 
 
-def open_page(request: HttpRequest, kind: str, host: AppHost) -> HttpResponse:
+def open_page(request: HttpRequest, kind: str, host: AppHost, scope: str = "") -> HttpResponse:
     """An extension's entry point: the Dashboard's context (`orderId` ...) in the query (POPUP, GET) or the
     form (NEW_TAB/WIDGET with POST, with `accessToken`, which starts the session) -> the console's page."""
     field, saleor_type = OPENERS[kind]
@@ -110,27 +112,27 @@ def open_page(request: HttpRequest, kind: str, host: AppHost) -> HttpResponse:
     except Refused as exc:
         return _error(exc.message, exc.status)
     response = HttpResponseRedirect(url, status=303)
-    start_session(request, response, staff, plugin_prefix(request) + "console/")
+    start_session(request, response, staff, plugin_prefix(request) + "console/", scope)
     return response
 
 
-def console_page(request: HttpRequest, subpath: str, host: AppHost) -> HttpResponse:
+def console_page(request: HttpRequest, subpath: str, host: AppHost, scope: str = "") -> HttpResponse:
     """console/<subpath> inside Saleor: the console's pages for the staff member the Dashboard's token signed
     in (session cookie or Bearer token); without one, the sign-in page that takes the token from the Dashboard."""
     from .views import handle as serve
 
-    staff = staff_from_request(request, host.issuer)
+    staff = staff_from_request(request, host.issuer, scope)
     if staff is None:
         return sign_in_response(request)
     return serve(request, subpath, lambda _request: staff)
 
 
-def whoami(request: HttpRequest, host: AppHost | None) -> HttpResponse:
+def whoami(request: HttpRequest, host: AppHost | None, scope: str = "") -> HttpResponse:
     """console/whoami: the signed-in staff member (session cookie or Bearer token), for scripts and checks."""
     if host is None:
         return _error(_("The Saleor App endpoints are served inside Saleor only."), 404)
     try:
-        session_staff = read_session(request)
+        session_staff = read_session(request, scope)
         staff = require(session_staff) if session_staff is not None else authenticate(request, host.issuer)
     except Refused as exc:
         return _error(exc.message, exc.status)

@@ -29,7 +29,7 @@ def build_manifest(base_url: str, webhooks: list[dict[str, Any]] | None = None,
                    console: bool = True, permissions: list[str] | None = None) -> dict[str, Any]:
     """The manifest for a plugin served at base_url (ending in /). The plugin hears Saleor's events through its
     hooks and asks for no webhooks; App mode passes its own (app_server/subscriptions.py). console=False: no
-    console pages are served (App mode, so far): no extensions, and appUrl is the app's home. permissions: what the
+    console pages are served: no extensions, and appUrl is the app's home (App mode serves the console too). permissions: what the
     app asks for instead of PERMISSIONS (App mode makes gift cards through Saleor's API too)."""
     base = base_url if base_url.endswith("/") else base_url + "/"
     app_url = base + "console" if console else base  # the Dashboard joins an APP_PAGE's relative url to appUrl

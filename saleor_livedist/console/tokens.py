@@ -13,7 +13,8 @@ NEW_TAB or WIDGET extension with method POST submits a form with `accessToken` (
 A token is accepted only if it is signed with RS256 by one of the keys the issuer publishes (its JWKS),
 names that issuer, has not expired, is of Saleor's third-party type and was issued for this app. The keys
 come through the `TokenIssuer` port: in plugin mode from Saleor's JWT manager, in process
-(saleor_livedist/saleor/app_tokens.py); a standalone App would fetch the JWKS over HTTP instead.
+(saleor_livedist/saleor/app_tokens.py); in App mode from each instance's JWKS over HTTP
+(saleor_livedist/app_server/console_host.py), the session then made for that instance only (its `scope`).
 """
 from __future__ import annotations
 
@@ -160,9 +161,10 @@ def authenticate(request: HttpRequest, issuer: TokenIssuer, token: str | None = 
     return require(verify_token(token, issuer, language=request_language(request)))
 
 
-def staff_from_request(request: HttpRequest, issuer: TokenIssuer) -> Staff | None:
-    """The staff member of the console's session cookie or of the request's Bearer token, else None."""
-    staff = read_session(request)
+def staff_from_request(request: HttpRequest, issuer: TokenIssuer, scope: str = "") -> Staff | None:
+    """The staff member of the console's session cookie (made for `scope`) or of the request's Bearer token,
+    else None."""
+    staff = read_session(request, scope)
     if staff is not None:
         return staff
     token = _bearer(request)
@@ -184,32 +186,52 @@ def _bearer(request: HttpRequest) -> str | None:
 # ---------------------------------------------------------------------- the console's own session
 
 
-def start_session(request: HttpRequest, response: HttpResponse, staff: Staff, console_path: str) -> None:
+def start_session(request: HttpRequest, response: HttpResponse, staff: Staff, console_path: str,
+                  scope: str = "") -> None:
     """Keeps `staff` signed in to the pages under console_path for SESSION_MAX_AGE. Inside the Dashboard the
     console is a third-party iframe: its cookie must be SameSite=None, so Secure (browsers treat
-    http://localhost as secure)."""
+    http://localhost as secure). scope: what the session is good for, inside its signed value ("" in plugin
+    mode; App mode's tenant schema, so a session made for one Saleor instance is no session for another)."""
     value = signing.dumps({"id": staff.id, "email": staff.email, "name": staff.name, "language": staff.language,
-                           "permissions": sorted(staff.permissions), "sid": secrets.token_urlsafe(12)},
-                          salt=SESSION_SALT, compress=True)
+                           "permissions": sorted(staff.permissions), "sid": secrets.token_urlsafe(12),
+                           "scope": scope}, salt=SESSION_SALT, compress=True)
     cross_site = request.is_secure() or request.get_host().split(":")[0] in ("localhost", "127.0.0.1")
     response.set_cookie(SESSION_COOKIE, value, max_age=int(SESSION_MAX_AGE.total_seconds()), path=console_path,
                         httponly=True, secure=cross_site, samesite="None" if cross_site else "Lax")
 
 
-def read_session(request: HttpRequest) -> Staff | None:
-    """The staff member of the console's session cookie; records the session on the request
-    (`livedist_console_session`, what the console's form tokens are tied to)."""
+def read_session(request: HttpRequest, scope: str = "") -> Staff | None:
+    """The staff member of the console's session cookie if it was made for `scope`; records the session on the
+    request (`livedist_console_session`, what the console's form tokens are tied to)."""
+    data = _session_data(request)
+    if data is None or data.get("scope", "") != scope:
+        return None
+    try:
+        staff = Staff(id=data["id"], email=data["email"], name=data["name"], language=data["language"],
+                      permissions=frozenset(data["permissions"]))
+    except (KeyError, TypeError):
+        return None
+    request.livedist_console_session = data.get("sid", "")  # type: ignore[attr-defined]
+    return staff
+
+
+def session_scope(request: HttpRequest) -> str | None:
+    """The scope the request's session cookie was made for (its signed value says it), or None without a valid
+    one: App mode reads it to know which instance a request with only the cookie is for."""
+    data = _session_data(request)
+    scope = data.get("scope", "") if data is not None else None
+    return scope if isinstance(scope, str) else None
+
+
+def _session_data(request: HttpRequest) -> dict[str, Any] | None:
     value = request.COOKIES.get(SESSION_COOKIE)
     if not value:
         return None
     try:
         data = signing.loads(value, salt=SESSION_SALT, max_age=SESSION_MAX_AGE)
-        staff = Staff(id=data["id"], email=data["email"], name=data["name"], language=data["language"],
-                      permissions=frozenset(data["permissions"]))
-    except (signing.BadSignature, KeyError, TypeError):
+    except signing.BadSignature:
         return None
-    request.livedist_console_session = data.get("sid", "")  # type: ignore[attr-defined]
-    return staff
+    return data if isinstance(data, dict) else None
 
 
 def sign_in_response(request: HttpRequest, refused: Refused | None = None) -> HttpResponse:
