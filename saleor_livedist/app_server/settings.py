@@ -64,5 +64,6 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"saleor_livedist": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {"saleor_livedist": {"handlers": ["console"], "level": "INFO"},
+                "django.request": {"handlers": ["console"], "level": "ERROR"}},  # a 500's traceback
 }
