@@ -230,3 +230,28 @@ def test_a_session_is_good_for_its_scope_only_and_plugin_mode_keeps_its_own() ->
     assert read("livedist_a", "livedist_a") == ("livedist_a", staff)
     assert read("livedist_a", "")[1] is None and read("", "livedist_a")[1] is None
     assert read("livedist_a", "livedist_b")[1] is None
+
+
+def test_a_console_form_writes_in_its_instances_schema_only(app_mode: tuple[FakeSaleor, FakeSaleor]) -> None:
+    import re
+
+    from saleor_livedist.models import DistributorBan
+
+    a, b = app_mode
+    client = secure_client()
+    assert sign_in(client, a.dashboard_token(permissions=("MANAGE_ORDERS", "MANAGE_USERS"))).status_code == 200
+    html = client.get("/console/distributors/", secure=True).content.decode()
+    form_token = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert form_token is not None, html
+    banned = client.post("/console/distributors/ban", {"distributor": "user:1001", "reason": "fake orders",
+                                                      "csrf": form_token.group(1)}, secure=True)
+    assert banned.status_code == 200, banned.content
+    # B's distributor is not A's: A's console cannot reach it
+    other = client.post("/console/distributors/ban", {"distributor": "user:2002", "reason": "x",
+                                                     "csrf": form_token.group(1)}, secure=True)
+    assert other.status_code == 400 and "there is no distributor user:2002" in other.content.decode()
+    with use_schema(tenants.schema_for(a.api_url)):
+        assert list(DistributorBan.objects.values_list("distributor", "banned_by")) == [("user:1001", "user:7")]
+    with use_schema(tenants.schema_for(b.api_url)):
+        assert not DistributorBan.objects.exists()
+    assert not DistributorBan.objects.exists()  # nor in the public schema
