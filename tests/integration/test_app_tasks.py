@@ -29,6 +29,18 @@ URLS = ("http://tasks.example.com/graphql/", "http://other.example.com/graphql/"
 SCHEMA, OTHER = (tenants.schema_for(url) for url in URLS)
 
 
+@pytest.fixture(autouse=True)
+def _process_celery_app_kept() -> Iterator[None]:
+    """start_worker makes its app the process's current and default Celery app: the process's own is put back,
+    so the tests after these do not publish to this module's broker (broker_configured reads current_app)."""
+    from celery import _state
+
+    current, default = _state._tls.current_app, _state.default_app
+    yield
+    _state._set_current_app(current)
+    _state.default_app = default
+
+
 @pytest.fixture
 def tenant_schema() -> Iterator[str]:
     with connection.cursor() as cursor:
