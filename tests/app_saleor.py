@@ -45,6 +45,8 @@ class FakeSaleor:
         self.token = token
         self.users: dict[str, dict[str, Any]] = {}  # global id -> what `user(id:)` answers the app
         self.products: dict[str, str] = {}  # global id -> slug
+        self.channels: dict[str, str] = {}  # slug -> currency
+        self.mutations: list[tuple[str, dict[str, Any]]] = []  # (the mutation's field, its variables)
         self.key = SigningKey()
         self.published = [self.key]
         self.jwks_fetches = 0
@@ -81,6 +83,13 @@ class FakeSaleor:
                     elif "product(id:" in query:
                         slug = saleor.products.get(variables.get("id"))
                         self._send(200, {"data": {"product": {"slug": slug} if slug else None}})
+                    elif "channel(slug:" in query:
+                        slug = variables.get("slug")
+                        currency = saleor.channels.get(slug)
+                        self._send(200, {"data": {"channel": {"id": gid("Channel", slug), "slug": slug,
+                                                              "currencyCode": currency} if currency else None}})
+                    elif query.lstrip().startswith("mutation"):
+                        self._send(200, {"data": saleor.mutate(query, variables)})
                     else:
                         self._send(200, {"data": {"app": {"id": saleor.app_id}}})
                 else:
@@ -94,6 +103,18 @@ class FakeSaleor:
         self.key = SigningKey()
         self.published = [self.key]
         return self.key
+
+    def mutate(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """The voucher mutations App mode's store port sends (store_api.py), recorded and answered as made."""
+        for field in ("voucherCreate", "voucherUpdate", "voucherChannelListingUpdate", "updateMetadata",
+                      "updatePrivateMetadata"):
+            if field + "(" in query:
+                self.mutations.append((field, variables))
+                if field.startswith("voucher"):
+                    return {field: {"voucher": {"id": gid("Voucher", len(self.mutations)),
+                                                "codes": {"edges": []}}, "errors": []}}
+                return {field: {"item": {"metadata": []}, "errors": []}}
+        return {}
 
     def dashboard_token(self, user_pk: object = 7, email: str = "staff@example.com",
                         permissions: tuple[str, ...] = ("MANAGE_ORDERS",), key: SigningKey | None = None,

@@ -255,3 +255,36 @@ def test_a_console_form_writes_in_its_instances_schema_only(app_mode: tuple[Fake
     with use_schema(tenants.schema_for(b.api_url)):
         assert not DistributorBan.objects.exists()
     assert not DistributorBan.objects.exists()  # nor in the public schema
+
+
+def test_a_live_coupon_made_in_the_console_is_a_voucher_of_its_instance(
+        app_mode: tuple[FakeSaleor, FakeSaleor], monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from saleor_livedist.app_server.store_api import GraphQLVouchers
+    from saleor_livedist.live_room import coupons
+    from saleor_livedist.models import LiveCoupon, LiveSession
+
+    monkeypatch.setattr(coupons, "_store_vouchers", GraphQLVouchers)  # what App mode's ready() installs
+    a, b = app_mode
+    for saleor in (a, b):
+        saleor.channels, saleor.mutations = {"default-channel": "CNY"}, []
+    with use_schema(tenants.schema_for(a.api_url)):
+        LiveSession.objects.create(id="night", title="Night market", channel="default-channel",
+                                   scheduled_start=datetime(2027, 1, 1, tzinfo=timezone.utc))
+    client = secure_client()
+    assert sign_in(client, a.dashboard_token(permissions=("MANAGE_ORDERS", "MANAGE_DISCOUNTS"))).status_code == 200
+    html = client.get("/console/coupons/", secure=True).content.decode()
+    form_token = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert form_token is not None, html
+    made = client.post("/console/coupons/create", {
+        "live": "night", "coupon_id": "night-50", "title": "50 off", "kind": "fixed", "value": "50",
+        "currency": "CNY", "min_spent": "200", "csrf": form_token.group(1)}, secure=True)
+    assert made.status_code == 200 and "night-50" in made.content.decode(), made.content
+    assert [field for field, _variables in a.mutations] == [
+        "voucherCreate", "updateMetadata", "voucherChannelListingUpdate"]
+    assert b.mutations == []
+    with use_schema(tenants.schema_for(a.api_url)):
+        assert LiveCoupon.objects.get(id="night-50").voucher == gid("Voucher", 1)
+    with use_schema(tenants.schema_for(b.api_url)):
+        assert not LiveCoupon.objects.exists()
