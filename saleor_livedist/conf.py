@@ -33,6 +33,8 @@ environment variables `LIVEDIST_<NAME>`. Unknown names are an error that lists t
 | APP_ALLOWED_SALEORS | []                          | App mode: the Saleor API URLs (https://shop.example.com/graphql/) that may install the app |
 | APP_REPLAY_WINDOW | 3600                          | App mode: a webhook delivery issued longer ago than this many seconds is refused as a replay |
 | APP_PUBLIC_URL  | "" (the request's own URL)      | App mode: the URL Saleor reaches the app at, for the manifest's URLs |
+| PARTITIONS      | 1                               | inbox partitions processed at once, one worker each (docs/performance.md, "Scaling out") |
+| PARTITION_QUEUE | "livedist.p{partition}"         | the Celery queue a partition's processing task is sent to (PARTITIONS > 1) |
 
 Inside Saleor, the plugin's configuration (dashboard) overrides these through `set_overrides`.
 """
@@ -79,10 +81,13 @@ DEFAULTS: dict[str, Any] = {
     "APP_ALLOWED_SALEORS": [],  # API URLs, or one comma-separated string; nothing else may install the app
     "APP_REPLAY_WINDOW": 3600,  # seconds; Saleor retries a failed delivery for a few minutes with the same payload
     "APP_PUBLIC_URL": "",  # https://livedist.example.com/ behind a proxy; "": the request's own scheme and host
+    # Partitioned processing (inbox/routing.py). 1: one lock, every event in submit order, as always.
+    "PARTITIONS": 1,
+    "PARTITION_QUEUE": "livedist.p{partition}",
 }
 POSITIVE_INTS = ("GRAPHQL_MAX_BODY_BYTES", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_ALIASES", "GRAPHQL_MAX_FIELDS",
                  "GRAPHQL_MAX_COST", "GRAPHQL_MAX_PAGE", "CLICK_RATE_PER_ADDRESS", "CLICK_RATE_PER_LINK_ADDRESS",
-                 "APP_REPLAY_WINDOW")
+                 "APP_REPLAY_WINDOW", "PARTITIONS")
 _overrides: dict[str, Any] = {}
 
 
@@ -161,6 +166,8 @@ def get_setting(name: str) -> Any:
     if name == "STOREFRONT_URL" and "{token}" not in str(value):
         raise ImproperlyConfigured(
             f"LIVEDIST STOREFRONT_URL must contain {{token}} (the storefront passes it to checkout), got {value!r}")
+    if name == "PARTITION_QUEUE" and "{partition}" not in str(value):
+        raise ImproperlyConfigured(f"LIVEDIST PARTITION_QUEUE must contain {{partition}}, got {value!r}")
     if name == "RELOAD_INTERVAL":
         try:
             value = float(value)

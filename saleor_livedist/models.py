@@ -33,6 +33,13 @@ class InboxEvent(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)  # backoff after a failure
     error = models.TextField(_("error"), blank=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    # Partitioned processing (settings.PARTITIONS > 1; saleor_livedist.inbox.routing): the submit order, the
+    # partition whose worker applies it, and whether it is a barrier (applied with every partition's lock).
+    # An event not routed (kept with one partition, before partitions existed, or by a writer that does not
+    # route) has no seq and is a barrier: with several partitions it is applied first, under the whole lock.
+    seq = models.BigIntegerField(_("sequence"), null=True, blank=True)
+    partition = models.PositiveIntegerField(_("partition"), default=0, db_default=0)
+    barrier = models.BooleanField(_("barrier"), default=True, db_default=True)
 
     class Meta:
         verbose_name = _("event")
@@ -40,12 +47,39 @@ class InboxEvent(models.Model):
         db_table = "livedist_inbox"
         indexes = [
             models.Index(fields=["status", "received_at"], name="livedist_inbox_pending"),
+            models.Index(fields=["partition", "seq"], name="livedist_inbox_partition",
+                         condition=models.Q(status="pending")),
+            models.Index(fields=["seq", "received_at", "id"], name="livedist_inbox_seq",
+                         condition=models.Q(status="pending")),
+            models.Index(fields=["seq"], name="livedist_inbox_barrier",
+                         condition=models.Q(status="pending", barrier=True)),
             # the console finds an order's events
             models.Index(KeyTextTransform("order", "payload"), name="livedist_inbox_order"),
         ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class RouteComponent(models.Model):
+    """A set of identities (people, distributors, orders, a live's host) whose events can touch the same state:
+    a component of the routing's union-find, kept on one partition (saleor_livedist.inbox.routing)."""
+
+    partition = models.PositiveIntegerField()
+    size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "livedist_route_component"
+
+
+class RouteKey(models.Model):
+    """One identity's component: `p:<person or distributor>`, `o:<order>`, `h:<live>` (its host)."""
+
+    key = models.TextField(primary_key=True)
+    component = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        db_table = "livedist_route_key"
 
 
 class ProcessedEvent(models.Model):

@@ -15,6 +15,13 @@ Why it is exactly once:
   (Celery retries the task);
 - a redelivered task message (the worker died) is processed carefully: one event per transaction, its
   attempt committed first, so an event that kills the worker every time ends up `failed`, not in a loop.
+
+With settings.PARTITIONS > 1 (routing.py) every event also has a sequence number, a partition and a barrier
+flag. A partition's worker holds the processing lock shared and its partition's lock (LOCK_KEY, p), and applies
+that partition's events in sequence order, up to the first pending barrier; a barrier is applied under the
+processing lock held exclusively (every partition waits), once every event before it is applied. Non-barrier
+events of different partitions touch disjoint state, so the result is that of applying every event in sequence
+order, one worker. Settlement holds the lock exclusively too. Everything above holds per partition.
 """
 from __future__ import annotations
 
@@ -29,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, InterfaceError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ..core.engine import Engine
@@ -40,13 +47,15 @@ from ..db.store import DbStore
 from ..exceptions import EventError
 from ..models import InboxEvent, RuleVersion
 from ..rules.provider import DirectoryRules
-from . import broker
+from . import broker, routing
 
 logger = logging.getLogger(__name__)
 
-LOCK_KEY = 0x11FED157  # the advisory lock that makes the engine a single writer
+LOCK_KEY = routing.LOCK_KEY  # the advisory lock that makes the engine a single writer (exclusive), or partitioned
+# workers writers of disjoint state (shared, with their partition's lock)
 MAX_ATTEMPTS = 3
 RETRY_BACKOFF_SECONDS = 10  # a failed event waits 10 s, then 40 s, before its next try
+BARRIER_WAIT_MS = 5000  # a partition's worker waits this long for the other partitions' batches to apply a barrier
 BATCH = 2000  # events per transaction: larger batches amortize the round trips (bench/bench_db.py)
 
 _rules_lock = threading.Lock()
@@ -113,22 +122,59 @@ def submit(raw: dict[str, Any], process: bool = True) -> bool:
     event = parse_event(raw)
     if len(json.dumps(raw, default=str)) > MAX_EVENT_BYTES:
         raise EventError(f"event {event.id}: longer than {MAX_EVENT_BYTES} bytes")
+    _local.route = None
     created = _store(event, raw)
     if created and process:
         schedule()
+    _local.route = None
     return created
 
 
 def _store(event: Event, raw: dict[str, Any]) -> bool:
+    count = routing.partitions()
+    route = None
     try:
         with transaction.atomic():
-            row, created = InboxEvent.objects.get_or_create(
-                event_id=event.id, defaults={"type": event.type, "at": event.at, "payload": raw})
+            if count == 1:
+                row, created = InboxEvent.objects.get_or_create(
+                    event_id=event.id, defaults={"type": event.type, "at": event.at, "payload": raw})
+            else:  # the router's lock until commit: sequence numbers commit in order
+                routing.lock_router()
+                row = InboxEvent.objects.filter(event_id=event.id).first()
+                created = row is None
+                if created:
+                    route = routing.route([event], count)[0]
+                    row = InboxEvent.objects.create(
+                        event_id=event.id, type=event.type, at=event.at, payload=raw, seq=route.seq,
+                        partition=route.partition, barrier=route.barrier)
     except IntegrityError:  # submitted concurrently by another request
         return False
     if not created:
         _check_same(row, event, raw)
+    elif route is not None:
+        _local.route = route
     return created
+
+
+_local = threading.local()  # the route of this thread's last submit, for schedule()
+
+
+def route_kept(rows: Sequence[tuple[str, Event]]) -> list[routing.Route]:
+    """Route inbox rows just kept by a writer that inserts them itself (the viewer endpoint's batches), in the
+    caller's transaction; nothing with one partition (they stay unrouted barriers, as every row then)."""
+    count = routing.partitions()
+    if count == 1 or not rows:
+        return []
+    routing.lock_router()
+    routes = routing.route([event for _, event in rows], count)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {InboxEvent._meta.db_table} AS i SET seq = u.seq, partition = u.partition, barrier = u.barrier "
+            f"FROM unnest(%s::text[], %s::bigint[], %s::int[], %s::bool[]) AS u(event_id, seq, partition, barrier) "
+            f"WHERE i.event_id = u.event_id",
+            [[event_id for event_id, _ in rows], [r.seq for r in routes], [r.partition for r in routes],
+             [r.barrier for r in routes]])
+    return routes
 
 
 def _check_same(row: InboxEvent, event: Event, raw: dict[str, Any]) -> None:
@@ -153,16 +199,38 @@ def _check_same(row: InboxEvent, event: Event, raw: dict[str, Any]) -> None:
                       "error": error, "attempts": MAX_ATTEMPTS, "processed_at": timezone.now()})
 
 
-def schedule() -> None:
-    """After the current transaction commits: a Celery task when a broker is configured, else inline."""
+def schedule(routes: Sequence[routing.Route] | None = None) -> None:
+    """After the current transaction commits: a Celery task when a broker is configured, else inline. With
+    partitions: one task per partition the events went to, on that partition's queue; a barrier (or events of
+    unknown partitions) the sweep, on the default queue."""
+    if routes is None:
+        route, _local.route = getattr(_local, "route", None), None
+        routes = [route] if route is not None else []
     if broker.broker_configured():
         def enqueue() -> None:
-            if not broker.publish(broker.PROCESS_EVENTS):  # never stalls a request on a broker that is down
+            if not publish_processing(routes):  # never stalls a request on a broker that is down
                 logger.warning("livedist processing not enqueued; the periodic sweep will pick the events up")
 
         transaction.on_commit(enqueue)
     else:
         transaction.on_commit(lambda: process_pending())
+
+
+def publish_processing(routes: Sequence[routing.Route] = ()) -> bool:
+    """Send the processing task(s) for these routes (none: the sweep)."""
+    if routing.partitions() == 1 or not routes or any(r.barrier for r in routes):
+        return broker.publish(broker.PROCESS_EVENTS)
+    ok = True
+    for partition in sorted({r.partition for r in routes}):
+        ok = broker.publish(broker.PROCESS_EVENTS, args=(partition,), queue=partition_queue(partition)) and ok
+    return ok
+
+
+def partition_queue(partition: int) -> str:
+    """The Celery queue of a partition's processing task (setting PARTITION_QUEUE)."""
+    from ..conf import get_setting
+
+    return str(get_setting("PARTITION_QUEUE")).format(partition=partition)
 
 
 # ---------------------------------------------------------------------- processing
@@ -179,8 +247,21 @@ def lock_key() -> int:
     return LOCK_KEY if not schema else (LOCK_KEY << 32) | zlib.crc32(schema.encode())
 
 
-def _lock(wait: bool = True) -> None:
+def _lock(wait: bool = True, partition: int | None = None) -> None:
+    """The processing lock until the transaction ends: exclusive (the whole inbox: one partition, barriers,
+    settlement), or shared with one partition's own lock (routing.lock_pair)."""
     with connection.cursor() as cursor:
+        if partition is not None:
+            pair = routing.pair_key()
+            if wait:
+                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock(%s, %s)",
+                               [lock_key(), pair, partition])
+                return
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s) AND pg_try_advisory_xact_lock_shared(%s)",
+                           [pair, partition, lock_key()])
+            if not cursor.fetchone()[0]:
+                raise Busy()  # what it took is released with the caller's transaction
+            return
         if wait:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key()])
             return
@@ -194,26 +275,142 @@ def _pending() -> Any:
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
 
 
-def process_pending(limit: int = BATCH, rounds: int = 1000, wait: bool = True, careful: bool = False) -> int:
+class _Scope:
+    """Which pending events a round takes, in which order, under which lock: the whole inbox in the order
+    received (one partition), one partition up to the first pending barrier, or the barriers due now."""
+
+    def __init__(self, partition: int | None = None, barriers: bool = False, timeout_ms: int = 0) -> None:
+        self.partition, self.barriers, self.timeout_ms = partition, barriers, timeout_ms
+
+    def lock(self, wait: bool) -> None:
+        if not (wait and self.timeout_ms):
+            return _lock(wait, self.partition)
+        # Waiting for the whole inbox queues this request before any new partition batch (PostgreSQL grants
+        # locks in the order asked), so it gets the lock once the batches running now commit; at most this long.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{self.timeout_ms}ms"])
+            try:
+                with transaction.atomic():
+                    _lock(True, self.partition)
+            except DatabaseError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
+                    raise Busy() from None
+                raise
+            cursor.execute("SELECT set_config('lock_timeout', '0', true)")
+
+    def rows(self, limit: int) -> list[InboxEvent]:
+        if self.partition is None and not self.barriers:
+            return list(_pending().select_for_update().order_by("received_at", "id")[:limit])
+        ids = self.ids(limit)
+        return list(InboxEvent.objects.select_for_update().filter(id__in=ids).order_by("seq", "received_at", "id"))
+
+    def ids(self, limit: int) -> list[int]:
+        if self.partition is None and not self.barriers:
+            return list(_pending().order_by("received_at", "id").values_list("id", flat=True)[:limit])
+        with connection.cursor() as cursor:
+            if self.barriers:
+                unrouted = list(_pending().filter(barrier=True, seq__isnull=True).order_by("received_at", "id")
+                                .values_list("id", flat=True)[:limit])
+                if unrouted:  # kept before routing (or by one partition): before every routed event
+                    return unrouted
+                cursor.execute(BARRIERS_SQL, {"now": timezone.now(), "limit": limit})
+            else:
+                cursor.execute(PARTITION_SQL, {"now": timezone.now(), "limit": limit, "partition": self.partition})
+            return [r[0] for r in cursor.fetchall()]
+
+
+INBOX = InboxEvent._meta.db_table
+_DUE = "status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)"
+# A partition's events before the first barrier due (an unrouted event, seq null, is before all of them).
+PARTITION_SQL = (
+    f"SELECT id FROM {INBOX} WHERE {_DUE} AND partition = %(partition)s AND NOT barrier AND seq < COALESCE(("
+    f"SELECT CASE WHEN bool_or(seq IS NULL) THEN -1 ELSE min(seq) END FROM {INBOX} WHERE {_DUE} AND barrier), "
+    f"9223372036854775807) ORDER BY seq LIMIT %(limit)s")
+# The barriers due with no event due before them: the leading run of the inbox in sequence order.
+BARRIERS_SQL = (
+    f"SELECT id FROM {INBOX} WHERE {_DUE} AND barrier AND seq < COALESCE(("
+    f"SELECT min(seq) FROM {INBOX} WHERE {_DUE} AND NOT barrier), 9223372036854775807) "
+    f"ORDER BY seq LIMIT %(limit)s")
+
+_WHOLE = _Scope()
+_BARRIERS = _Scope(barriers=True)
+_BARRIERS_SOON = _Scope(barriers=True, timeout_ms=BARRIER_WAIT_MS)
+
+
+def process_pending(limit: int = BATCH, rounds: int = 1000, wait: bool = True, careful: bool = False,
+                    partition: int | None = None) -> int:
     """Process pending inbox events until none is due, a batch per transaction. Returns events applied.
 
     wait=False: raise Busy at once if another worker holds the lock (Celery tasks retry shortly instead of
     occupying a worker slot). careful=True: one event per transaction, its attempt counted and committed
-    before it is applied, so an event that crashes the worker itself ends up `failed`, not in a loop."""
+    before it is applied, so an event that crashes the worker itself ends up `failed`, not in a loop.
+    With PARTITIONS > 1: `partition` drains that partition (and applies the barriers it meets, if no other
+    worker holds a partition then); None sweeps every partition and the barriers."""
+    if routing.partitions() == 1:
+        return _drain(_WHOLE, limit, rounds, wait, careful)
+    if partition is not None:
+        return _drain_partition(partition, limit, rounds, wait, careful)
+    return _sweep(limit, rounds, wait, careful)
+
+
+def _drain(scope: _Scope, limit: int, rounds: int, wait: bool, careful: bool) -> int:
     done = 0
     for _ in range(rounds):
-        applied, more = _process_one_by_one(limit, wait) if careful else _process_batch(limit, wait)
+        applied, more = _process_one_by_one(limit, wait, scope) if careful else _process_batch(limit, wait, scope)
         done += applied
         if not more:
             break
     return done
 
 
-def _process_batch(limit: int, wait: bool) -> tuple[int, bool]:
+def _drain_partition(partition: int, limit: int, rounds: int, wait: bool, careful: bool) -> int:
+    """One partition's events; at a barrier, the barriers too if every other partition is idle (else the last
+    worker to finish applies them, or the sweep), then on, and the partitions waiting on them get a task."""
+    done = 0
+    while True:
+        if _pending().filter(partition=partition, barrier=False).exists():  # (no lock taken for nothing)
+            done += _drain(_Scope(partition), limit, rounds, wait, careful)
+        if not _BARRIERS.ids(1):
+            return done  # no barrier, or events before it are pending on other partitions
+        try:
+            applied = _drain(_BARRIERS_SOON, limit, rounds, True, careful)
+        except Busy:
+            return done  # the other partitions' batches took longer: their workers (or the sweep) apply it
+        if not applied:
+            return done
+        done += applied
+        if broker.broker_configured():
+            waiting = set(_pending().filter(barrier=False).values_list("partition", flat=True).distinct())
+            waiting.discard(partition)
+            publish_processing([routing.Route(0, p, False) for p in sorted(waiting)])
+
+
+def _sweep(limit: int, rounds: int, wait: bool, careful: bool) -> int:
+    """Every partition with events due, and the barriers, until nothing is left that can be applied. A partition
+    another worker holds is left to it; Busy if nothing could be done and something was held."""
+    done = 0
+    for _ in range(rounds):
+        progress, busy = 0, False
+        scopes = [_BARRIERS] + [_Scope(p) for p in sorted(set(
+            _pending().filter(barrier=False).values_list("partition", flat=True).distinct()))]
+        for scope in scopes:
+            try:
+                progress += _drain(scope, limit, rounds, wait, careful)
+            except Busy:
+                busy = True
+        done += progress
+        if not progress:
+            if busy and not done:
+                raise Busy()
+            return done
+    return done
+
+
+def _process_batch(limit: int, wait: bool, scope: _Scope = _WHOLE) -> tuple[int, bool]:
     try:
         with transaction.atomic():
-            _lock(wait)
-            rows = list(_pending().select_for_update().order_by("received_at", "id")[:limit])
+            scope.lock(wait)
+            rows = scope.rows(limit)
             if not rows:
                 return 0, False
             events, bad = _parse(rows)
@@ -232,10 +429,10 @@ def _process_batch(limit: int, wait: bool) -> tuple[int, bool]:
             raise  # not the events' fault: the caller (a Celery task) retries with backoff
         logger.warning("the database refused a batch of livedist events; re-running it one event at a time",
                        exc_info=True)
-        return _process_one_by_one(limit, wait)
+        return _process_one_by_one(limit, wait, scope)
     except Exception:
         logger.warning("a batch of livedist events failed; re-running it one event at a time", exc_info=True)
-        return _process_one_by_one(limit, wait)
+        return _process_one_by_one(limit, wait, scope)
 
 
 def _parse(rows: Sequence[InboxEvent]) -> tuple[list[Event], dict[int, str]]:
@@ -267,15 +464,15 @@ def apply(events: Sequence[Event], now: datetime | None = None, source: Any = No
     return engine
 
 
-def _process_one_by_one(limit: int, wait: bool) -> tuple[int, bool]:
-    ids = list(_pending().order_by("received_at", "id").values_list("id", flat=True)[:limit])
+def _process_one_by_one(limit: int, wait: bool, scope: _Scope = _WHOLE) -> tuple[int, bool]:
+    ids = scope.ids(limit)
     applied = 0
     for row_id in ids:
         if not _count_attempt(row_id):
             continue
         try:
             with transaction.atomic():
-                _lock(wait)
+                scope.lock(wait)
                 row = InboxEvent.objects.select_for_update().get(id=row_id)
                 if row.status != InboxEvent.PENDING:
                     continue
@@ -285,6 +482,8 @@ def _process_one_by_one(limit: int, wait: bool) -> tuple[int, bool]:
                 row.save(update_fields=["status", "processed_at", "error", "next_attempt_at"])
                 applied += 1
         except Busy:
+            if scope is not _WHOLE:  # a barrier or another partition's batch: this was no attempt
+                InboxEvent.objects.filter(id=row_id, attempts__gt=0).update(attempts=F("attempts") - 1)
             raise
         except DatabaseError as exc:
             if not caused_by_data(exc):
@@ -339,13 +538,16 @@ def _record_failure(row_id: int, exc: BaseException, final: bool = False) -> Non
                          row.attempts, detail)
         else:
             row.next_attempt_at = timezone.now() + timedelta(seconds=RETRY_BACKOFF_SECONDS * 4 ** (row.attempts - 1))
-        row.save(update_fields=["error", "status", "next_attempt_at"])
+        # Tried again later, after events that came after it, maybe once its identities have moved to another
+        # partition: with partitions, as a barrier (every partition's lock), wherever they are by then.
+        row.barrier = True
+        row.save(update_fields=["error", "status", "next_attempt_at", "barrier"])
 
 
 def rerun(event_ids: Sequence[str]) -> int:
     """Put failed events back in the queue (the admin's re-run action)."""
     count = InboxEvent.objects.filter(event_id__in=event_ids, status=InboxEvent.FAILED).update(
-        status=InboxEvent.PENDING, attempts=0, error="", next_attempt_at=None)
+        status=InboxEvent.PENDING, attempts=0, error="", next_attempt_at=None, barrier=True)  # see _record_failure
     if count:
         schedule()
     return count

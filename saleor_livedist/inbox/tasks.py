@@ -27,17 +27,19 @@ RETRY = {"acks_late": True, "reject_on_worker_lost": True, "autoretry_for": (Dat
 
 
 @shared_task(name=PROCESS_EVENTS, bind=True, **RETRY)
-def process_events(self: Any) -> int:
+def process_events(self: Any, partition: int | None = None) -> int:
     """Drain the inbox. A database outage retries with backoff; an event that keeps failing is recorded on
     its inbox row (admin: Live + distribution > events) and can be re-run from there. If another worker is
-    draining, this one does not wait for it: it tries again in a few seconds."""
+    draining, this one does not wait for it: it tries again in a few seconds. With PARTITIONS > 1: `partition`
+    drains that partition (sent to its queue, PARTITION_QUEUE); None (the periodic sweep, a barrier) every
+    partition and the barriers."""
     from .processing import Busy, process_pending
 
     careful = bool((self.request.delivery_info or {}).get("redelivered"))  # the last worker died on it
     try:
-        return process_pending(wait=False, careful=careful)
+        return process_pending(wait=False, careful=careful, partition=partition)
     except Busy:
-        raise self.retry(countdown=2, max_retries=30) from None
+        raise self.retry(countdown=2, max_retries=30) from None  # (a retry keeps the message's queue)
 
 
 @shared_task(name=SETTLE, **RETRY)

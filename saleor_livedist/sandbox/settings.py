@@ -65,6 +65,7 @@ LIVEDIST = {
     "ENGINE": os.environ.get("LIVEDIST_ENGINE") or None,
     "DISPLAY_TIME_ZONE": os.environ.get("LIVEDIST_DISPLAY_TIME_ZONE") or None,
     "PAYOUT_KEY": os.environ.get("LIVEDIST_PAYOUT_KEY", ""),
+    "PARTITIONS": os.environ.get("LIVEDIST_PARTITIONS") or 1,
     "PAYOUT_WEBHOOK_URL": os.environ.get("LIVEDIST_PAYOUT_WEBHOOK_URL", ""),
     "PAYOUT_WEBHOOK_SECRET": os.environ.get("LIVEDIST_PAYOUT_WEBHOOK_SECRET", ""),
     "REMINDER_WEBHOOK_URL": os.environ.get("LIVEDIST_REMINDER_WEBHOOK_URL", ""),

@@ -244,9 +244,11 @@ def _keep(events: list[dict[str, Any]]) -> int:
     batch is split until it is found)."""
     if not events:
         return 0
-    for event in events:
-        parse_event(event)
-    return len(_select(KEEP_SQL, [timezone.now(), InboxEvent.PENDING, json.dumps(events)]))
+    parsed = {event["id"]: parse_event(event) for event in events}
+    kept = _select(KEEP_SQL, [timezone.now(), InboxEvent.PENDING, json.dumps(events)])
+    new = {event_id for event_id, in kept}
+    processing.route_kept([(i, e) for i, e in parsed.items() if i in new])  # with partitions: their routes
+    return len(kept)
 
 
 def _stitches(todo: list[Pending], at: datetime) -> list[dict[str, Any]]:

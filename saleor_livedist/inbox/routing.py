@@ -1,0 +1,191 @@
+"""Routing for partitioned processing (settings.PARTITIONS > 1): which partition applies an event, in which
+order, and which events are barriers.
+
+Each event names the identities whose state it can read or write (`keys`): people and distributors (one
+namespace: a distributor's id is their customer id), orders, and a live's host. Identities that ever share an
+event are joined in one component of a union-find kept in two tables (RouteKey: key -> component;
+RouteComponent: component -> partition, size), and a component lives on one partition. So two non-barrier
+events on different partitions touch disjoint state, and applying each partition's events in submit order
+gives the same state as applying all of them in submit order (docs/performance.md, "Scaling out").
+
+Every submit takes the router lock (a transaction-level advisory lock) and gets the next number of the
+`livedist_inbox_sequence` sequence: submits commit in sequence order, so any snapshot of the inbox sees a prefix of
+it. An event is a barrier, applied only once every event before it is applied and with every partition's lock
+held, when
+- its type reads or writes state of every component (GLOBAL_TYPES: a live's schedule, start and end, which
+  price orders and close watches everywhere; replays and clips; bans, which re-project the banned
+  distributor's orders and are read by everyone; staff's review of a held invitee), or
+- its keys span components on several partitions (a merge): they are all moved to the largest one's partition,
+  and events before it on the old partitions are applied before it.
+"""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from ..core.events import Event
+from ..db import schemas
+
+LOCK_KEY = 0x11FED157  # the processing lock's key (inbox.processing.LOCK_KEY); partitions: (pair_key(), p)
+ROUTER = -1  # the router's lock: (LOCK_KEY, -1)
+SEQUENCE = "livedist_inbox_sequence"
+
+GLOBAL_TYPES = frozenset({
+    "live.scheduled", "live.started", "live.ended", "replay.published", "clip.published",
+    "distributor.banned", "distributor.unbanned", "invitee.reviewed",
+})
+
+
+def partitions() -> int:
+    from ..conf import get_setting
+
+    return int(get_setting("PARTITIONS"))
+
+
+def keys(event: Event) -> list[str]:
+    """The identities whose state the event can touch (see engine.py's handlers):
+    - link.clicked: the visitor (clicks, binding, invitations, watch-based tasks) and the distributor (whose
+      record, invitations and leaderboard row it reads and writes);
+    - customer.registered: the customer and the visitor stitched to them;
+    - distributor.joined: the customer, and the host of the live they joined in (the upline fallback); the upline
+      through a binding is a distributor the customer clicked, already in the component;
+    - order.created: the order, the customer, the visitor, the distributors of its ref and its coupon (the
+      uplines the chain reads joined through their own clicks and joins);
+    - order.paid, fulfilled, cancelled, refunded: the order (joined to its customer by order.created);
+    - live.joined, heartbeat, left: the viewer (the live's record is written only by barriers);
+    - live.scheduled: its host, joined to the live's `h:` key (a barrier: nothing to route)."""
+    d = event.data
+    out: list[str] = []
+
+    def person(value: Any) -> None:
+        if value:
+            out.append("p:" + value)
+
+    t = event.type
+    if t == "link.clicked":
+        person(d.get("visitor"))
+        person(d.get("distributor"))
+    elif t == "customer.registered":
+        person(d.get("customer"))
+        person(d.get("visitor"))
+    elif t == "distributor.joined":
+        person(d.get("customer"))
+        if d.get("live"):
+            out.append("h:" + d["live"])
+    elif t == "order.created":
+        out.append("o:" + d["order"])
+        person(d.get("customer"))
+        person(d.get("visitor"))
+        ref = d.get("ref")
+        if ref:
+            person(ref if isinstance(ref, str) else ref.get("distributor"))
+        coupon = d.get("coupon")
+        if coupon:
+            person(coupon.get("distributor"))
+    elif t.startswith("order."):
+        out.append("o:" + d["order"])
+    elif t in ("live.joined", "live.heartbeat", "live.left"):
+        person(d.get("viewer"))
+    elif t == "live.scheduled":
+        out.append("h:" + d["live"])
+        person(d.get("host"))
+    return list(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class Route:
+    seq: int
+    partition: int
+    barrier: bool
+
+
+def pair_key() -> int:
+    """The first key of the partitions' and the router's locks (two-key space: LOCK_KEY, p): per schema, as the
+    processing lock is (App mode's instances are routed and processed side by side)."""
+    schema = schemas.current()
+    if not schema:
+        return LOCK_KEY
+    return int.from_bytes(zlib.crc32(schema.encode()).to_bytes(4, "big"), "big", signed=True)
+
+
+def lock_router() -> None:
+    """The router's lock, until the caller's transaction ends (every submit of partitioned events)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [pair_key(), ROUTER])
+
+
+def route(events: Iterable[Event], count: int | None = None) -> list[Route]:
+    """Routes for events about to be kept in the inbox, in this order, inside the caller's transaction, which
+    must hold the router lock (lock_router) until it commits. Updates the union-find."""
+    events = list(events)
+    count = count or partitions()
+    if not events:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT nextval('{SEQUENCE}') FROM generate_series(1, %s)", [len(events)])
+        seqs = sorted(r[0] for r in cursor.fetchall())
+        wanted = sorted({k for e in events for k in keys(e)})
+        known: dict[str, int] = {}
+        components: dict[int, list[int]] = {}  # id -> [partition, size]
+        if wanted:
+            cursor.execute("SELECT k.key, k.component, c.partition, c.size FROM livedist_route_key k "
+                           "JOIN livedist_route_component c ON c.id = k.component WHERE k.key = ANY(%s)", [wanted])
+            for key, component, partition, size in cursor.fetchall():
+                known[key] = component
+                components[component] = [partition, size]
+        out = []
+        for event, seq in zip(events, seqs):
+            out.append(_route_one(cursor, event, seq, count, known, components))
+        return out
+
+
+def _route_one(cursor: Any, event: Event, seq: int, count: int, known: dict[str, int],
+               components: dict[int, list[int]]) -> Route:
+    names = keys(event)
+    if event.type in GLOBAL_TYPES:
+        barrier = True
+    else:
+        barrier = False
+    if not names:
+        return Route(seq, 0, barrier)
+    mine = sorted({known[k] for k in names if k in known}, key=lambda c: (-components[c][1], c))
+    fresh = [k for k in names if k not in known]
+    if not mine:
+        cursor.execute("INSERT INTO livedist_route_component (partition, size) VALUES (0, %s) RETURNING id",
+                       [len(fresh)])
+        target = cursor.fetchone()[0]
+        partition = target % count
+        cursor.execute("UPDATE livedist_route_component SET partition = %s WHERE id = %s", [partition, target])
+        components[target] = [partition, len(fresh)]
+    else:
+        target, others = mine[0], mine[1:]
+        partition = components[target][0]
+        if partition >= count:  # fewer partitions than when it was made: moved, like a merge
+            partition = target % count
+        moved = [c for c in others]
+        if any(components[c][0] != partition for c in mine):
+            barrier = True  # state of several partitions meets: applied after all before it, under every lock
+        if moved:
+            cursor.execute("UPDATE livedist_route_key SET component = %s WHERE component = ANY(%s)", [target, moved])
+            for key, component in list(known.items()):
+                if component in moved:
+                    known[key] = target
+            grown = sum(components[c][1] for c in moved)
+            cursor.execute("DELETE FROM livedist_route_component WHERE id = ANY(%s)", [moved])
+            for c in moved:
+                del components[c]
+            components[target][1] += grown
+        components[target][0] = partition
+        components[target][1] += len(fresh)
+        cursor.execute("UPDATE livedist_route_component SET partition = %s, size = %s WHERE id = %s",
+                       [partition, components[target][1], target])
+    if fresh:
+        cursor.execute("INSERT INTO livedist_route_key (key, component) SELECT k, %s FROM unnest(%s::text[]) AS k",
+                       [target, fresh])
+        for k in fresh:
+            known[k] = target
+    return Route(seq, partition, barrier)
