@@ -125,3 +125,97 @@ def orders(count: int, distributors: int, seed: int = 11) -> Iterator[Order]:
         _event(raw, "order.paid", at + timedelta(milliseconds=100), mark, order=order_id)
         events = [parse_event(e) for e in raw]
         yield Order(before=events[:-2], created=events[-2], paid=events[-1])
+
+
+def teams_world(teams: int = 64, sellers: int = 8, orders: int = 1000, cross_clicks: int = 4, lives: int = 1,
+                bans: int = 0, viewers: float = 0.0, seed: int = 5
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Many teams, as raw events: (setup, orders). Team t is a leader `t{t}`, a manager `t{t}m` who clicked
+    the leader's link and joined, and `sellers` sellers who clicked the manager's; each customer clicks a seller
+    of one team (a live link for 60% of them) and orders (created + paid; 5% then refunded in part, 2%
+    cancelled; 10% of the orders from returning customers). `cross_clicks` customers also click a seller of
+    another team first (their binding stays the first: the two teams' state meets in that customer). A fraction
+    `viewers` of the customers watch the live first (joined, heartbeats, left). `lives` lives, the first hosted
+    by t0, scheduled and started before the orders and ended after them; `bans` sellers banned a third of the
+    way through and unbanned at two thirds. Partitioned processing keeps each team on one partition except where
+    a cross click joins two."""
+    rng = random.Random(seed)
+    setup: list[dict[str, Any]] = []
+    start = LIVE_START
+
+    def add(out: list[dict[str, Any]], etype: str, at: datetime, **fields: Any) -> None:
+        _event(out, etype, at, "tw:", **fields)
+
+    # ids unique across both lists: _event numbers by position, so the order events get their own prefix
+    for t in range(teams):
+        at = NETWORK_START + timedelta(seconds=t)
+        add(setup, "distributor.joined", at, customer=f"t{t}")
+        add(setup, "link.clicked", at + timedelta(milliseconds=100), distributor=f"t{t}", visitor=f"t{t}m",
+            target={"product": "p0"})
+        add(setup, "distributor.joined", at + timedelta(milliseconds=200), customer=f"t{t}m")
+        for k in range(sellers):
+            add(setup, "link.clicked", at + timedelta(milliseconds=300 + k), distributor=f"t{t}m",
+                visitor=f"t{t}s{k}", target={"product": "p0"})
+            add(setup, "distributor.joined", at + timedelta(milliseconds=400 + k), customer=f"t{t}s{k}")
+    for n in range(lives):
+        add(setup, "live.scheduled", start - timedelta(days=1), live=f"L{n}", starts_at=(start + timedelta(
+            minutes=n)).isoformat(), products=FEATURED, host=f"t{n % teams}")
+        add(setup, "live.started", start + timedelta(minutes=n), live=f"L{n}")
+    out: list[dict[str, Any]] = []
+
+    def order_event(etype: str, at: datetime, **fields: Any) -> None:
+        out.append({"id": f"tw:o{len(out)}:{etype}", "type": etype, "at": at.isoformat(), **fields})
+
+    crossing = set(rng.sample(range(orders), min(cross_clicks, orders)))
+    banned = [f"t{rng.randrange(teams)}s{rng.randrange(sellers)}" for _ in range(bans)]
+    customers: list[tuple[str, int]] = []
+    span = timedelta(minutes=60).total_seconds()
+    for n in range(orders):
+        at = start + timedelta(minutes=lives, seconds=span * n / orders)
+        if n == orders // 3:
+            for who in banned:
+                order_event("distributor.banned", at, distributor=who, reason="spam")
+        if n == 2 * orders // 3:
+            for who in banned:
+                order_event("distributor.unbanned", at, distributor=who)
+        if customers and rng.random() < 0.1:
+            customer, team = rng.choice(customers)
+        else:
+            team = n % teams
+            customer = f"c{len(customers)}"
+            customers.append((customer, team))
+            if n in crossing:
+                other = (team + 1 + rng.randrange(teams - 1)) % teams if teams > 1 else team
+                order_event("link.clicked", at - timedelta(seconds=3), distributor=f"t{other}s{rng.randrange(sellers)}",
+                            visitor=customer, target={"product": "p1"})
+            live = f"L{rng.randrange(lives)}" if lives else None
+            watching = live is not None and rng.random() < viewers
+            target = {"live": live} if live and (watching or rng.random() < 0.6) else {"product": rng.choice(PRODUCTS)}
+            order_event("link.clicked", at - timedelta(seconds=400 if watching else 2),
+                        distributor=f"t{team}s{rng.randrange(sellers)}", visitor=customer, target=target)
+            if watching:  # 6.5 minutes on air: qualifies for the default rules' invite tasks
+                order_event("live.joined", at - timedelta(seconds=390), live=live, viewer=customer, signed_in=True)
+                for beat in range(330, 0, -30):
+                    order_event("live.heartbeat", at - timedelta(seconds=beat), live=live, viewer=customer)
+                order_event("live.left", at - timedelta(seconds=1), live=live, viewer=customer)
+        lines = []
+        for k in range(rng.randint(1, 2)):
+            product = rng.choice(FEATURED) if rng.random() < 0.3 else rng.choice(PRODUCTS)
+            cents = rng.randrange(990, 49900)
+            lines.append({"line": str(k + 1), "product": product, "category": category_of(product),
+                          "amount": f"{cents // 100}.{cents % 100:02d}"})
+        order_id = f"o{n}"
+        order_event("order.created", at, order=order_id, customer=customer, channel="default", currency="CNY",
+                    lines=lines)
+        order_event("order.paid", at + timedelta(milliseconds=100), order=order_id)
+        luck = rng.random()
+        if luck < 0.05:
+            order_event("order.refunded", at + timedelta(minutes=5), order=order_id,
+                        lines=[{"line": "1", "amount": "1.00"}])
+        elif luck < 0.07:
+            order_event("order.cancelled", at + timedelta(minutes=5), order=order_id)
+    if lives:
+        end = start + timedelta(minutes=lives + 61)
+        for n in range(lives):
+            out.append({"id": f"tw:end:L{n}", "type": "live.ended", "at": end.isoformat(), "live": f"L{n}"})
+    return setup, out
