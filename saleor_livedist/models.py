@@ -40,6 +40,7 @@ class InboxEvent(models.Model):
     seq = models.BigIntegerField(_("sequence"), null=True, blank=True)
     partition = models.PositiveIntegerField(_("partition"), default=0, db_default=0)
     barrier = models.BooleanField(_("barrier"), default=True, db_default=True)
+    routed = models.BooleanField(_("routed"), default=False, db_default=False)  # its identities are joined
 
     class Meta:
         verbose_name = _("event")
@@ -53,6 +54,7 @@ class InboxEvent(models.Model):
                          condition=models.Q(status="pending")),
             models.Index(fields=["seq"], name="livedist_inbox_barrier",
                          condition=models.Q(status="pending", barrier=True)),
+            models.Index(fields=["id"], name="livedist_inbox_unrouted", condition=models.Q(routed=False)),
             # the console finds an order's events
             models.Index(KeyTextTransform("order", "payload"), name="livedist_inbox_order"),
         ]

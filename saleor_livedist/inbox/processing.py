@@ -146,7 +146,7 @@ def _store(event: Event, raw: dict[str, Any]) -> bool:
                     route = routing.route([event], count)[0]
                     row = InboxEvent.objects.create(
                         event_id=event.id, type=event.type, at=event.at, payload=raw, seq=route.seq,
-                        partition=route.partition, barrier=route.barrier)
+                        partition=route.partition, barrier=route.barrier, routed=True)
     except IntegrityError:  # submitted concurrently by another request
         return False
     if not created:
@@ -169,7 +169,8 @@ def route_kept(rows: Sequence[tuple[str, Event]]) -> list[routing.Route]:
     routes = routing.route([event for _, event in rows], count)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {InboxEvent._meta.db_table} AS i SET seq = u.seq, partition = u.partition, barrier = u.barrier "
+            f"UPDATE {InboxEvent._meta.db_table} AS i SET seq = u.seq, partition = u.partition, barrier = u.barrier, "
+            f"routed = true "
             f"FROM unnest(%s::text[], %s::bigint[], %s::int[], %s::bool[]) AS u(event_id, seq, partition, barrier) "
             f"WHERE i.event_id = u.event_id",
             [[event_id for event_id, _ in rows], [r.seq for r in routes], [r.partition for r in routes],

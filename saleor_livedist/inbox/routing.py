@@ -16,7 +16,11 @@ held, when
   price orders and close watches everywhere; replays and clips; bans, which re-project the banned
   distributor's orders and are read by everyone; staff's review of a held invitee), or
 - its keys span components on several partitions (a merge): they are all moved to the largest one's partition,
-  and events before it on the old partitions are applied before it.
+  and events before it on the old partitions are applied before it, or
+- rows kept without routing (PARTITIONS was 1) are not all joined in the union-find yet (`catch_up`; the
+  `livedist_route` command does it ahead of switching, in batches).
+Every process must use the same PARTITIONS: a process with PARTITIONS=1 applies the inbox in the order received
+under the whole lock (safe, but it ignores the sequence), and keeps rows unrouted.
 """
 from __future__ import annotations
 
@@ -27,8 +31,10 @@ from typing import Any
 
 from django.db import connection
 
-from ..core.events import Event
+from ..core.events import Event, parse_event
 from ..db import schemas
+from ..exceptions import EventError
+from ..models import InboxEvent
 
 LOCK_KEY = 0x11FED157  # the processing lock's key (inbox.processing.LOCK_KEY); partitions: (pair_key(), p)
 ROUTER = -1  # the router's lock: (LOCK_KEY, -1)
@@ -119,12 +125,19 @@ def lock_router() -> None:
 
 
 def route(events: Iterable[Event], count: int | None = None) -> list[Route]:
-    """Routes for events about to be kept in the inbox, in this order, inside the caller's transaction, which
-    must hold the router lock (lock_router) until it commits. Updates the union-find."""
+    """Routes for events about to be kept in the inbox (their rows marked `routed`), in this order, inside the
+    caller's transaction, which must hold the router lock (lock_router) until it commits. Updates the
+    union-find, after catching up with rows kept without routing (barriers while some are left)."""
     events = list(events)
     count = count or partitions()
     if not events:
         return []
+    if not catch_up(count=count):
+        return [Route(r.seq, r.partition, True) for r in _route(events, count)]
+    return _route(events, count)
+
+
+def _route(events: list[Event], count: int) -> list[Route]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT nextval('{SEQUENCE}') FROM generate_series(1, %s)", [len(events)])
         seqs = sorted(r[0] for r in cursor.fetchall())
@@ -146,12 +159,18 @@ def route(events: Iterable[Event], count: int | None = None) -> list[Route]:
 def _route_one(cursor: Any, event: Event, seq: int, count: int, known: dict[str, int],
                components: dict[int, list[int]]) -> Route:
     names = keys(event)
-    if event.type in GLOBAL_TYPES:
-        barrier = True
-    else:
-        barrier = False
+    barrier = event.type in GLOBAL_TYPES
     if not names:
         return Route(seq, 0, barrier)
+    partition, merged = _union(cursor, names, count, known, components)
+    return Route(seq, partition, barrier or merged)
+
+
+def _union(cursor: Any, names: list[str], count: int, known: dict[str, int],
+           components: dict[int, list[int]]) -> tuple[int, bool]:
+    """Join the keys' components (the smaller ones into the largest); its partition, and whether components of
+    several partitions met."""
+    barrier = False
     mine = sorted({known[k] for k in names if k in known}, key=lambda c: (-components[c][1], c))
     fresh = [k for k in names if k not in known]
     if not mine:
@@ -188,4 +207,41 @@ def _route_one(cursor: Any, event: Event, seq: int, count: int, known: dict[str,
                        [target, fresh])
         for k in fresh:
             known[k] = target
-    return Route(seq, partition, barrier)
+    return partition, barrier
+
+
+CATCH_UP = 1000  # events kept without routing that a submit routes first (the rest: livedist_route)
+
+
+def catch_up(limit: int | None = None, count: int | None = None) -> bool:
+    """Join the keys of up to `limit` inbox rows kept without routing (with one partition, before partitions
+    existed, or by a process with PARTITIONS=1), oldest first, in the caller's transaction, which holds the router
+    lock; True once every row is routed. Until then the union-find may miss what they joined, so every event
+    routed meanwhile is a barrier. Rows still pending stay unnumbered: they are applied first, as barriers."""
+    count, limit = count or partitions(), limit or CATCH_UP
+    rows = list(InboxEvent.objects.filter(routed=False).order_by("id").values_list("id", "payload")[:limit + 1])
+    if not rows:
+        return True
+    todo = rows[:limit]
+    events = []
+    for _, payload in todo:
+        try:
+            events.append(parse_event(payload))
+        except EventError:  # kept failed; it joins nothing
+            continue
+    with connection.cursor() as cursor:
+        wanted = sorted({k for e in events for k in keys(e)})
+        known: dict[str, int] = {}
+        components: dict[int, list[int]] = {}
+        if wanted:
+            cursor.execute("SELECT k.key, k.component, c.partition, c.size FROM livedist_route_key k "
+                           "JOIN livedist_route_component c ON c.id = k.component WHERE k.key = ANY(%s)", [wanted])
+            for key, component, partition, size in cursor.fetchall():
+                known[key] = component
+                components[component] = [partition, size]
+        for event in events:
+            names = keys(event)
+            if names:
+                _union(cursor, names, count, known, components)
+    InboxEvent.objects.filter(id__in=[row_id for row_id, _ in todo]).update(routed=True)
+    return len(rows) <= limit
