@@ -2,6 +2,15 @@
 default rules, a 3-level network; and the ratio to the in-memory engine on the same stream.
 
     python bench/bench_db.py [--orders N] [--batch N] [--database NAME]
+    python bench/bench_db.py --workers 1 2 4 [--partitions N] [--world teams|tree] [--teams N] [--cross N]
+
+With --workers: partitioned processing (settings.PARTITIONS, default 4) by that many worker processes (real OS
+processes, each looping process_pending on its partitions p with p % workers == its number, and applying the
+barriers it meets), after one worker on one partition (today's path) on the same stream; it prints paid
+orders/s for each, the ratio to one worker on the same partitions and to one partition, the ratio to the
+in-memory engine, and the largest routing component's share of the events. `teams` (the default there): 64 teams
+of a leader, a manager and 8 sellers, each customer bound to one team, `--cross` customers clicking a second
+team (merging the two teams' components); `tree`: the stream below (one tree: one component).
 
 Uses DATABASE_URL's server if set, else the embedded PostgreSQL (pgserver). Creates (dropping it first) its
 own database, `livedist_bench` unless --database names another. Besides the rate it prints what does not
@@ -65,7 +74,14 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=10000)
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--database", default="livedist_bench")
+    parser.add_argument("--workers", type=int, nargs="*", help="worker processes to measure, e.g. 1 2 4")
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--world", choices=("teams", "tree"), default="teams")
+    parser.add_argument("--teams", type=int, default=64)
+    parser.add_argument("--cross", type=int, default=4, help="customers who click a second team's seller")
     args = parser.parse_args()
+    if args.workers:
+        return scaling(args)
     load_before = os.getloadavg()
 
     from saleor_livedist.sandbox.demo import setup_django
@@ -136,6 +152,172 @@ def main() -> None:
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     connection.close()
     del StaticRules
+
+
+def scaling(args: argparse.Namespace) -> None:
+    """Partitioned processing by 1, 2, 4... worker processes on the same stream (see the module's docstring)."""
+    import multiprocessing
+
+    load_before = os.getloadavg()
+    from saleor_livedist.sandbox.demo import setup_django
+
+    setup_django(args.database)
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection, connections
+    from django.db.models import Count
+
+    call_command("migrate", verbosity=0)
+    from saleor_livedist.core.events import parse_event
+    from saleor_livedist.inbox import processing, routing
+    from saleor_livedist.models import InboxEvent, LedgerEntry, RouteKey
+    from tests.builders import default_rules, run
+
+    if args.world == "teams":
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from streams import teams_world
+
+        setup, orders = teams_world(teams=args.teams, orders=args.orders, cross_clicks=args.cross, lives=1)
+    else:
+        setup, orders = stream(args.orders)
+    paid = sum(1 for e in orders if e["type"] == "order.paid")
+    parsed = [parse_event(e) for e in setup + orders]
+    engine = run(parsed[: len(setup)], "python", default_rules())
+    start = time.perf_counter()
+    for event in parsed[len(setup):]:
+        engine.process(event)
+    memory_rate = paid / (time.perf_counter() - start)
+    memory_entries = len([e for e in engine.store.entries() if e.order.startswith("o")])
+
+    import psycopg
+
+    from saleor_livedist.sandbox.database import parse_database_url
+
+    params = parse_database_url(os.environ["DATABASE_URL"])
+    admin = psycopg.connect(dbname="postgres", user=params["USER"], password=params["PASSWORD"] or None,
+                            host=params["HOST"] or None, port=params["PORT"] or None, autocommit=True)
+
+    def prepare(partitions: int) -> tuple[str, float]:
+        """The inbox loaded (setup applied, the orders pending) as a template database; the submit rate."""
+        template = f"{args.database}_p{partitions}"
+        settings.LIVEDIST["PARTITIONS"] = partitions
+        processing.reset_rules_source()
+        call_command("flush", verbosity=0, interactive=False)
+        for event in setup:
+            processing.submit(event, process=False)
+        processing.process_pending()
+        begin = time.perf_counter()
+        for event in orders:
+            processing.submit(event, process=False)
+        submit_rate = len(orders) / (time.perf_counter() - begin)
+        processing.reset_rules_source()
+        connections.close_all()
+        admin.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{template}" TEMPLATE "{args.database}"')
+        return template, submit_rate
+
+    def measure(template: str, partitions: int, workers: int) -> tuple[float, float, float]:
+        """Paid orders/s; the workers' own CPU (ms per paid order, all workers); the share of the workers'
+        database sessions' samples (every 50 ms) spent waiting on a lock."""
+        connections.close_all()
+        admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{args.database}" TEMPLATE "{template}"')
+        settings.LIVEDIST["PARTITIONS"] = partitions
+        ctx = multiprocessing.get_context("fork")
+        go, cpu = ctx.Event(), ctx.Queue()
+        procs = [ctx.Process(target=_worker, args=(n, workers, partitions, go, args.batch, cpu))
+                 for n in range(workers)]
+        for proc in procs:
+            proc.start()
+        time.sleep(3.0)  # every worker connected, its rules compiled, waiting
+        begin = time.perf_counter()
+        go.set()
+        sessions = waiting = 0
+        while any(proc.is_alive() for proc in procs):
+            for (wait,) in admin.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [args.database]).fetchall():
+                sessions += 1
+                waiting += wait == "Lock"
+            time.sleep(0.05)
+        seconds = time.perf_counter() - begin
+        for proc in procs:
+            proc.join()
+            assert proc.exitcode == 0, proc.exitcode
+        used = sum(cpu.get() for _ in procs)
+        left = InboxEvent.objects.exclude(status="done").count()
+        entries = LedgerEntry.objects.filter(order__startswith="o").count()
+        assert left == 0 and entries == memory_entries, (left, entries, memory_entries)
+        connections.close_all()
+        return paid / seconds, used * 1000 / paid, waiting / max(1, sessions)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server = cursor.fetchone()[0]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"PostgreSQL {server}")
+    world = (f"{args.teams} teams x (leader, manager, 8 sellers), {args.cross} cross-team clicks, a live"
+             if args.world == "teams" else "one tree (alice <- bob <- carol <- 50 sellers)")
+    print(f"stream: {world}; {paid} paid orders, {len(orders)} events after the setup; batches of {args.batch}")
+    print(f"in-memory engine, same stream: {memory_rate:,.0f} paid orders/s")
+    template, submit_one = prepare(1)
+    today, today_cpu, _ = measure(template, 1, 1)
+    print(f"PARTITIONS=1, 1 worker (one lock, as before): {today:,.0f} paid orders/s "
+          f"(database/memory {today / memory_rate:.2f}); worker CPU {today_cpu:.2f} ms per paid order; "
+          f"submit {submit_one:,.0f} events/s")
+    template, submit_many = prepare(args.partitions)
+    events_of: dict[int, int] = {}
+    component = dict(RouteKey.objects.values_list("key", "component"))
+    for event in parsed[len(setup):]:
+        names = routing.keys(event)
+        if names and event.type not in routing.GLOBAL_TYPES:
+            c = component[names[0]]
+            events_of[c] = events_of.get(c, 0) + 1
+    barriers = InboxEvent.objects.filter(barrier=True, status="pending").count()
+    share = max(events_of.values()) / sum(events_of.values())
+    by_partition = dict(InboxEvent.objects.filter(status="pending", barrier=False).values("partition")
+                        .annotate(n=Count("id")).values_list("partition", "n"))
+    connections.close_all()
+    print(f"PARTITIONS={args.partitions}: {len(events_of)} components, the largest {share:.1%} of the events; "
+          f"{barriers} barriers; events per partition {dict(sorted(by_partition.items()))}; "
+          f"submit {submit_many:,.0f} events/s (router lock)")
+    one = None
+    for workers in args.workers:
+        rate, used, waits = measure(template, args.partitions, workers)
+        one = one or rate
+        print(f"PARTITIONS={args.partitions}, {workers} worker(s): {rate:,.0f} paid orders/s; x{rate / one:.2f} one "
+              f"worker, x{rate / today:.2f} one partition; database/memory {rate / memory_rate:.2f}; workers' CPU "
+              f"{used:.2f} ms per paid order; sessions waiting on a lock {waits:.1%}; "
+              f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}, after: "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    admin.close()
+
+
+def _worker(index: int, workers: int, partitions: int, go: object, batch: int, cpu: object) -> None:
+    """One worker process: its partitions in turn (and the barriers it meets) until the inbox is empty; puts
+    the CPU seconds it used meanwhile on `cpu`."""
+    from saleor_livedist.inbox import processing
+    from saleor_livedist.models import InboxEvent
+
+    processing._rules = None  # the parent's rules object (its reload thread stayed in the parent)
+    mine = [p for p in range(partitions) if p % workers == index]
+    processing._record_once(processing.rules_source())  # rules compiled and recorded, connected, before the start
+    go.wait()  # type: ignore[attr-defined]
+    before = os.times()
+    while True:
+        applied = 0
+        for p in mine:
+            try:
+                applied += processing.process_pending(limit=batch, partition=p, wait=False)
+            except processing.Busy:
+                pass
+        if not applied:
+            if not InboxEvent.objects.filter(status="pending").exists():
+                break
+            time.sleep(0.002)
+    after = os.times()
+    cpu.put(after.user - before.user + after.system - before.system)  # type: ignore[attr-defined]
 
 
 class Counts:
