@@ -197,7 +197,8 @@ def _check_same(row: InboxEvent, event: Event, raw: dict[str, Any]) -> None:
         InboxEvent.objects.get_or_create(
             event_id=f"{event.id[:200]}~conflict~{digest}",
             defaults={"type": event.type, "at": event.at, "payload": raw, "status": InboxEvent.FAILED,
-                      "error": error, "attempts": MAX_ATTEMPTS, "processed_at": timezone.now()})
+                      "error": error, "attempts": MAX_ATTEMPTS, "processed_at": timezone.now(),
+                      "routed": True})  # applied never: it joins nobody
 
 
 def schedule(routes: Sequence[routing.Route] | None = None) -> None:
@@ -217,13 +218,16 @@ def schedule(routes: Sequence[routing.Route] | None = None) -> None:
         transaction.on_commit(lambda: process_pending())
 
 
-def publish_processing(routes: Sequence[routing.Route] = ()) -> bool:
-    """Send the processing task(s) for these routes (none: the sweep)."""
-    if routing.partitions() == 1 or not routes or any(r.barrier for r in routes):
-        return broker.publish(broker.PROCESS_EVENTS)
+def publish_processing(routes: Sequence[routing.Route] | None = (), **options: Any) -> bool:
+    """Send the processing task(s) for these routes: one per partition on its queue; a barrier, or no routes,
+    the sweep; None (events of any partition) every partition's."""
+    count = routing.partitions()
+    if count == 1 or (routes is not None and (not routes or any(r.barrier for r in routes))):
+        return broker.publish(broker.PROCESS_EVENTS, **options)
     ok = True
-    for partition in sorted({r.partition for r in routes}):
-        ok = broker.publish(broker.PROCESS_EVENTS, args=(partition,), queue=partition_queue(partition)) and ok
+    for partition in sorted({r.partition for r in routes} if routes is not None else range(count)):
+        ok = broker.publish(broker.PROCESS_EVENTS, args=(partition,), queue=partition_queue(partition),
+                            **options) and ok
     return ok
 
 

@@ -328,7 +328,8 @@ def _schedule_processing() -> None:
 
 
 def _enqueue() -> None:
-    if not broker.publish(broker.PROCESS_EVENTS, countdown=contract.SCHEDULE_SECONDS):  # the events wait for the sweep
+    # (with partitions, one task per partition: the batches of this second went to any of them)
+    if not processing.publish_processing(None, countdown=contract.SCHEDULE_SECONDS):  # the events wait for the sweep
         logger.warning("livedist processing not enqueued; the periodic sweep will pick the events up")
 
 

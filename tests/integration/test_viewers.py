@@ -447,3 +447,17 @@ def test_cors_lets_the_storefronts_pages_call_it_and_no_other(clock: Clock, sett
     settings.LIVEDIST = {}
     assert "Access-Control-Allow-Origin" not in post(Client(), "join", HTTP_ORIGIN=SHOP)  # none allowed by default
 
+
+
+def test_with_partitions_the_batches_events_are_routed_and_applied(clock: Clock, settings: Any) -> None:
+    settings.LIVEDIST = {**settings.LIVEDIST, "PARTITIONS": 4}  # the live's events were kept before: unrouted
+    client = Client()
+    ok(post(client, "join"))
+    visitor = visitor_of(client)
+    watch_for(client, clock, 60)
+    clock.advance(5)
+    assert ok(post(client, "leave"))["watchedSeconds"] == 65
+    rows = list(InboxEvent.objects.filter(payload__viewer=visitor))
+    assert len(rows) >= 3 and all(r.routed and r.seq is not None for r in rows)
+    assert len({r.partition for r in rows}) == 1 and {r.status for r in rows} == {"done"}
+    assert watch(visitor).seconds == 65
