@@ -210,6 +210,8 @@ def scaling(args: argparse.Namespace) -> None:
         for event in orders:
             processing.submit(event, process=False)
         submit_rate = len(orders) / (time.perf_counter() - begin)
+        with connection.cursor() as cursor:  # the planner's statistics as autovacuum would have them by now
+            cursor.execute("ANALYZE")
         processing.reset_rules_source()
         connections.close_all()
         admin.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
@@ -300,7 +302,7 @@ def _worker(index: int, workers: int, partitions: int, go: object, batch: int, c
     from saleor_livedist.inbox import processing
     from saleor_livedist.models import InboxEvent
 
-    processing._rules = None  # the parent's rules object (its reload thread stayed in the parent)
+    processing._rules.clear()  # the parent's rules objects (their reload threads stayed in the parent)
     mine = [p for p in range(partitions) if p % workers == index]
     processing._record_once(processing.rules_source())  # rules compiled and recorded, connected, before the start
     go.wait()  # type: ignore[attr-defined]
