@@ -17,7 +17,7 @@ Why it is exactly once:
   attempt committed first, so an event that kills the worker every time ends up `failed`, not in a loop.
 
 With settings.PARTITIONS > 1 (routing.py) every event also has a sequence number, a partition and a barrier
-flag. A partition's worker holds the processing lock shared and its partition's lock (LOCK_KEY, p), and applies
+flag. A partition's worker holds the processing lock shared and its partition's lock (pair_key(), p), and applies
 that partition's events in sequence order, up to the first pending barrier; a barrier is applied under the
 processing lock held exclusively (every partition waits), once every event before it is applied. Non-barrier
 events of different partitions touch disjoint state, so the result is that of applying every event in sequence
