@@ -47,9 +47,9 @@ def main() -> None:
     os.environ["LIVEDIST_APP_ALLOWED_HOSTS"] = "testserver"  # Django's test client
     import django
 
-    from tests.app_saleor import FakeSaleor, gid, now_iso
+    from tests.app_saleor import InstanceStandIn, gid, now_iso
 
-    saleor = FakeSaleor(gid("App", 1), "bench-token")
+    saleor = InstanceStandIn(gid("App", 1), "bench-token")
     os.environ["LIVEDIST_APP_ALLOWED_SALEORS"] = saleor.api_url
     django.setup()
     from django.core.management import call_command

@@ -39,7 +39,7 @@ class SigningKey:
                               headers={"kid": kid or self.kid, "crit": ["b64"]}, is_payload_detached=True)
 
 
-class FakeSaleor:
+class InstanceStandIn:
     def __init__(self, app_id: str, token: str) -> None:
         self.app_id = app_id
         self.token = token
@@ -83,6 +83,13 @@ class FakeSaleor:
                     elif "product(id:" in query:
                         slug = saleor.products.get(variables.get("id"))
                         self._send(200, {"data": {"product": {"slug": slug} if slug else None}})
+                    elif "product(slug:" in query:
+                        found = variables.get("slug") in saleor.products.values()
+                        self._send(200, {"data": {"product": {"id": "found"} if found else None}})
+                    elif "products(first:" in query:
+                        edges = [{"node": {"slug": slug}} for slug in sorted(saleor.products.values())]
+                        self._send(200, {"data": {"products": {"edges": edges, "pageInfo": {
+                            "hasNextPage": False, "endCursor": None}}}})
                     elif "channel(slug:" in query:
                         slug = variables.get("slug")
                         currency = saleor.channels.get(slug)

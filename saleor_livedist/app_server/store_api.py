@@ -226,8 +226,24 @@ def product_slugs(limit: int = CATALOGUE_PICK, api: SaleorApi | None = None) -> 
     return slugs[:limit]
 
 
+class GraphQLCatalogue:
+    """The catalogue port (saleor_livedist/catalogue.py) on a Saleor reached through its API."""
+
+    def __init__(self, api: SaleorApi | None = None) -> None:
+        self.api = api or SaleorApi.of_current_tenant()
+
+    def product_exists(self, slug: str) -> bool:
+        return product_exists(slug, self.api)
+
+    def product_slugs(self, limit: int = CATALOGUE_PICK) -> list[str]:
+        return product_slugs(limit, self.api)
+
+
 def use_app_ports() -> None:
-    """Live coupons and rewards are the tenant's Saleor vouchers and gift cards from now on (App mode)."""
+    """Live coupons and rewards are the tenant's Saleor vouchers and gift cards, and its catalogue is read
+    through its API, from now on (App mode)."""
+    from ..catalogue import use_catalogue
     from ..live_room.coupons import use_store_vouchers
 
     use_store_vouchers(GraphQLVouchers)
+    use_catalogue(GraphQLCatalogue)

@@ -38,6 +38,11 @@ def catalogue() -> list[str]:
     (which has no catalogue; any slug is taken there)."""
     from django.apps import apps
 
+    from ..catalogue import store_catalogue
+
+    port = store_catalogue()
+    if port is not None:  # App mode: the instance's catalogue through its API
+        return port.product_slugs()
     if not apps.is_installed("saleor.product"):
         return []
     from ..saleor.catalog import product_slugs

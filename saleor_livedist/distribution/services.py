@@ -108,6 +108,11 @@ def target_exists(kind: str, target: str) -> bool:
         return LiveClip.objects.filter(id=target).exists() or Replay.objects.filter(id=clip_key(target)).exists()
     from django.apps import apps
 
+    from ..catalogue import store_catalogue
+
+    port = store_catalogue()
+    if port is not None:  # App mode: the instance's catalogue through its API
+        return port.product_exists(target)
     if apps.is_installed("saleor.product"):
         from ..saleor.catalog import product_exists
 

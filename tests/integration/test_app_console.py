@@ -18,16 +18,16 @@ from saleor_livedist.app_server.models import Tenant
 from saleor_livedist.console import tokens
 from saleor_livedist.db.schemas import use_schema
 from saleor_livedist.models import Distributor
-from tests.app_saleor import FakeSaleor, SigningKey, gid
+from tests.app_saleor import InstanceStandIn, SigningKey, gid
 
 pytestmark = pytest.mark.django_db
 JOINED = datetime(2026, 12, 1, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def saleors(django_db_setup: Any, django_db_blocker: Any) -> Iterator[tuple[FakeSaleor, FakeSaleor]]:
-    pair = (FakeSaleor(gid("App", 31), "token-a-" + secrets.token_hex(8)),
-            FakeSaleor(gid("App", 32), "token-b-" + secrets.token_hex(8)))
+def saleors(django_db_setup: Any, django_db_blocker: Any) -> Iterator[tuple[InstanceStandIn, InstanceStandIn]]:
+    pair = (InstanceStandIn(gid("App", 31), "token-a-" + secrets.token_hex(8)),
+            InstanceStandIn(gid("App", 32), "token-b-" + secrets.token_hex(8)))
     with django_db_blocker.unblock():
         for saleor in pair:
             tenants.provision(tenants.schema_for(saleor.api_url))
@@ -40,7 +40,7 @@ def saleors(django_db_setup: Any, django_db_blocker: Any) -> Iterator[tuple[Fake
 
 
 @pytest.fixture
-def app_mode(settings: Any, saleors: tuple[FakeSaleor, FakeSaleor]) -> Iterator[tuple[FakeSaleor, FakeSaleor]]:
+def app_mode(settings: Any, saleors: tuple[InstanceStandIn, InstanceStandIn]) -> Iterator[tuple[InstanceStandIn, InstanceStandIn]]:
     """The app's URLs, both instances installed, each with one distributor of its own in its schema."""
     settings.ROOT_URLCONF = "saleor_livedist.app_server.urls"
     settings.LIVEDIST = {**settings.LIVEDIST, "APP_ALLOWED_SALEORS": [s.api_url for s in saleors]}
@@ -74,7 +74,7 @@ def test_the_manifest_has_the_plugins_extensions_under_the_apps_url(client: Clie
         "livedist-product": "http://testserver/app/open/products"}
 
 
-def test_a_staff_member_of_a_sees_as_console_and_not_bs(app_mode: tuple[FakeSaleor, FakeSaleor]) -> None:
+def test_a_staff_member_of_a_sees_as_console_and_not_bs(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
     a, b = app_mode
     client = secure_client()
     signed_in = sign_in(client, a.dashboard_token())
@@ -93,7 +93,7 @@ def test_a_staff_member_of_a_sees_as_console_and_not_bs(app_mode: tuple[FakeSale
     assert "user:2002" in page_b and "user:1001" not in page_b
 
 
-def test_as_session_is_no_session_for_b(app_mode: tuple[FakeSaleor, FakeSaleor]) -> None:
+def test_as_session_is_no_session_for_b(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
     a, b = app_mode
     client = secure_client()
     assert sign_in(client, a.dashboard_token()).status_code == 200
@@ -110,7 +110,7 @@ def test_as_session_is_no_session_for_b(app_mode: tuple[FakeSaleor, FakeSaleor])
     assert client.get("/console/whoami", {"saleorApiUrl": b.api_url}, secure=True).status_code == 401
 
 
-def test_a_tampered_session_is_refused(app_mode: tuple[FakeSaleor, FakeSaleor]) -> None:
+def test_a_tampered_session_is_refused(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
     a, _b = app_mode
     client = secure_client()
     value = sign_in(client, a.dashboard_token()).cookies[tokens.SESSION_COOKIE].value
@@ -118,7 +118,7 @@ def test_a_tampered_session_is_refused(app_mode: tuple[FakeSaleor, FakeSaleor]) 
     assert client.get("/console/distributors/", secure=True).status_code == 401
 
 
-def test_a_token_signed_by_bs_key_naming_a_is_refused(app_mode: tuple[FakeSaleor, FakeSaleor]) -> None:
+def test_a_token_signed_by_bs_key_naming_a_is_refused(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
     a, b = app_mode
     forged = a.dashboard_token(key=b.key)  # A's iss and app, B's key (B's key id too)
     assert sign_in(secure_client(), forged).status_code == 401
@@ -130,7 +130,7 @@ def test_a_token_signed_by_bs_key_naming_a_is_refused(app_mode: tuple[FakeSaleor
     assert page.status_code == 401 and "user:1001" not in page.content.decode()
 
 
-def test_a_token_for_another_app_or_an_uninstalled_saleor_is_refused(app_mode: tuple[FakeSaleor, FakeSaleor],
+def test_a_token_for_another_app_or_an_uninstalled_saleor_is_refused(app_mode: tuple[InstanceStandIn, InstanceStandIn],
                                                                     settings: Any) -> None:
     a, b = app_mode
     response = sign_in(secure_client(), a.dashboard_token(app=b.app_id))
@@ -144,13 +144,13 @@ def test_a_token_for_another_app_or_an_uninstalled_saleor_is_refused(app_mode: t
     assert sign_in(secure_client(), a.dashboard_token()).status_code == 401
 
 
-def test_the_token_spells_the_instances_url_its_own_way(app_mode: tuple[FakeSaleor, FakeSaleor]) -> None:
+def test_the_token_spells_the_instances_url_its_own_way(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
     a, _b = app_mode
     spelled = a.api_url.replace("http://127.0.0.1", "HTTP://127.0.0.1").rstrip("/")
     assert sign_in(secure_client(), a.dashboard_token(iss=spelled)).status_code == 200
 
 
-def test_without_manage_orders_403_and_without_a_token_the_sign_in_page(app_mode: tuple[FakeSaleor, FakeSaleor]
+def test_without_manage_orders_403_and_without_a_token_the_sign_in_page(app_mode: tuple[InstanceStandIn, InstanceStandIn]
                                                                          ) -> None:
     a, _b = app_mode
     client = secure_client()
@@ -168,7 +168,7 @@ def test_without_manage_orders_403_and_without_a_token_the_sign_in_page(app_mode
     assert secure_client().get("/console/whoami", secure=True).status_code == 401
 
 
-def test_the_extensions_entry_points_in_app_mode(app_mode: tuple[FakeSaleor, FakeSaleor]) -> None:
+def test_the_extensions_entry_points_in_app_mode(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
     a, b = app_mode
     a.products = {gid("Product", 12): "tea-set"}
     client = secure_client()
@@ -187,7 +187,7 @@ def test_the_extensions_entry_points_in_app_mode(app_mode: tuple[FakeSaleor, Fak
                                secure=True).status_code == 401
 
 
-def test_the_issuer_reads_the_instances_keys_and_profiles(app_mode: tuple[FakeSaleor, FakeSaleor]) -> None:
+def test_the_issuer_reads_the_instances_keys_and_profiles(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
     a, _b = app_mode
     tenant = tenants.tenant_for(a.api_url)
     assert tenant is not None
@@ -232,7 +232,7 @@ def test_a_session_is_good_for_its_scope_only_and_plugin_mode_keeps_its_own() ->
     assert read("livedist_a", "livedist_b")[1] is None
 
 
-def test_a_console_form_writes_in_its_instances_schema_only(app_mode: tuple[FakeSaleor, FakeSaleor]) -> None:
+def test_a_console_form_writes_in_its_instances_schema_only(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
     import re
 
     from saleor_livedist.models import DistributorBan
@@ -258,7 +258,7 @@ def test_a_console_form_writes_in_its_instances_schema_only(app_mode: tuple[Fake
 
 
 def test_a_live_coupon_made_in_the_console_is_a_voucher_of_its_instance(
-        app_mode: tuple[FakeSaleor, FakeSaleor], monkeypatch: pytest.MonkeyPatch) -> None:
+        app_mode: tuple[InstanceStandIn, InstanceStandIn], monkeypatch: pytest.MonkeyPatch) -> None:
     import re
 
     from saleor_livedist.app_server.store_api import GraphQLVouchers
@@ -288,3 +288,21 @@ def test_a_live_coupon_made_in_the_console_is_a_voucher_of_its_instance(
         assert LiveCoupon.objects.get(id="night-50").voucher == gid("Voucher", 1)
     with use_schema(tenants.schema_for(b.api_url)):
         assert not LiveCoupon.objects.exists()
+
+
+def test_share_links_and_featured_products_read_the_instances_own_catalogue(
+        app_mode: tuple[InstanceStandIn, InstanceStandIn], monkeypatch: pytest.MonkeyPatch) -> None:
+    from saleor_livedist import catalogue
+    from saleor_livedist.app_server.store_api import GraphQLCatalogue
+    from saleor_livedist.console.lives import catalogue as featured_choices
+    from saleor_livedist.distribution.services import target_exists
+
+    monkeypatch.setattr(catalogue, "_store_catalogue", GraphQLCatalogue)  # what App mode's ready() installs
+    a, b = app_mode
+    a.products, b.products = {gid("Product", 1): "tea"}, {gid("Product", 2): "silk"}
+    with use_schema(tenants.schema_for(a.api_url)):
+        assert target_exists("product", "tea") and not target_exists("product", "silk")
+        assert featured_choices() == ["tea"]
+    with use_schema(tenants.schema_for(b.api_url)):
+        assert target_exists("product", "silk") and not target_exists("product", "tea")
+        assert featured_choices() == ["silk"]

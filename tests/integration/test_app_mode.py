@@ -20,18 +20,18 @@ from saleor_livedist.db.schemas import use_schema
 from saleor_livedist.distribution.links import make_share_token
 from saleor_livedist.inbox import processing
 from saleor_livedist.models import InboxEvent, LedgerEntry
-from tests.app_saleor import FakeSaleor, SigningKey, gid, now_iso
+from tests.app_saleor import InstanceStandIn, SigningKey, gid, now_iso
 
 pytestmark = pytest.mark.django_db
 DISTRIBUTOR = "user:7"
 
 
 @pytest.fixture(scope="session")
-def saleors(django_db_setup: Any, django_db_blocker: Any) -> Iterator[tuple[FakeSaleor, FakeSaleor]]:
+def saleors(django_db_setup: Any, django_db_blocker: Any) -> Iterator[tuple[InstanceStandIn, InstanceStandIn]]:
     """Two instances, their schemas migrated once for the session (outside the tests' transactions: a migration
     builds an index concurrently) and dropped at the end."""
-    pair = (FakeSaleor(gid("App", 11), "token-a-" + secrets.token_hex(8)),
-            FakeSaleor(gid("App", 22), "token-b-" + secrets.token_hex(8)))
+    pair = (InstanceStandIn(gid("App", 11), "token-a-" + secrets.token_hex(8)),
+            InstanceStandIn(gid("App", 22), "token-b-" + secrets.token_hex(8)))
     with django_db_blocker.unblock():
         for saleor in pair:
             tenants.provision(tenants.schema_for(saleor.api_url))
@@ -44,7 +44,7 @@ def saleors(django_db_setup: Any, django_db_blocker: Any) -> Iterator[tuple[Fake
 
 
 @pytest.fixture
-def app_mode(settings: Any, saleors: tuple[FakeSaleor, FakeSaleor]) -> Iterator[tuple[FakeSaleor, FakeSaleor]]:
+def app_mode(settings: Any, saleors: tuple[InstanceStandIn, InstanceStandIn]) -> Iterator[tuple[InstanceStandIn, InstanceStandIn]]:
     """The app's URLs, both instances allowlisted and installed (their tenant rows; the register endpoint has its
     own tests), no cached keys."""
     settings.ROOT_URLCONF = "saleor_livedist.app_server.urls"
@@ -60,11 +60,11 @@ def app_mode(settings: Any, saleors: tuple[FakeSaleor, FakeSaleor]) -> Iterator[
     processing.reset_rules_source()
 
 
-def schema(saleor: FakeSaleor) -> str:
+def schema(saleor: InstanceStandIn) -> str:
     return tenants.schema_for(saleor.api_url)
 
 
-def inbox(saleor: FakeSaleor | None = None) -> list[tuple[str, str]]:
+def inbox(saleor: InstanceStandIn | None = None) -> list[tuple[str, str]]:
     """(event id, status) of the instance's inbox (None: the public schema's)."""
     if saleor is None:
         return sorted(InboxEvent.objects.values_list("event_id", "status"))
@@ -72,18 +72,18 @@ def inbox(saleor: FakeSaleor | None = None) -> list[tuple[str, str]]:
         return sorted(InboxEvent.objects.values_list("event_id", "status"))
 
 
-def ledger(saleor: FakeSaleor) -> list[tuple[str, str, str]]:
+def ledger(saleor: InstanceStandIn) -> list[tuple[str, str, str]]:
     with use_schema(schema(saleor)):
         return sorted((e.order, e.beneficiary, str(e.amount)) for e in LedgerEntry.objects.all())
 
 
-def join(saleor: FakeSaleor, customer: str = DISTRIBUTOR) -> None:
+def join(saleor: InstanceStandIn, customer: str = DISTRIBUTOR) -> None:
     with use_schema(schema(saleor)):
         processing.submit({"id": f"join:{customer}", "type": "distributor.joined", "at": "2026-12-01T00:00:00+00:00",
                            "customer": customer}, process=False)
 
 
-def order_created(saleor: FakeSaleor, order_pk: str = "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+def order_created(saleor: InstanceStandIn, order_pk: str = "7c9e6679-7425-40de-944b-e07fc1f90ae7",
                   issued_at: str | None = None, **changes: Any) -> bytes:
     payload = {
         "__typename": "OrderCreated", "issuedAt": issued_at or now_iso(), "recipient": {"id": saleor.app_id},
@@ -101,13 +101,13 @@ def order_created(saleor: FakeSaleor, order_pk: str = "7c9e6679-7425-40de-944b-e
     return json.dumps(payload).encode()
 
 
-def order_paid(saleor: FakeSaleor, order_pk: str = "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+def order_paid(saleor: InstanceStandIn, order_pk: str = "7c9e6679-7425-40de-944b-e07fc1f90ae7",
                typename: str = "OrderPaid") -> bytes:
     return json.dumps({"__typename": typename, "issuedAt": now_iso(), "recipient": {"id": saleor.app_id},
                        "order": {"id": gid("Order", order_pk)}}).encode()
 
 
-def deliver(client: Any, saleor: FakeSaleor, body: bytes, **headers: Any) -> Any:
+def deliver(client: Any, saleor: InstanceStandIn, body: bytes, **headers: Any) -> Any:
     return client.post("/app/webhooks", data=body, content_type="application/json",
                        **{**saleor.headers(body), **headers})
 
@@ -359,7 +359,7 @@ def test_a_signed_delivery_with_a_body_the_app_cannot_read_is_refused_whole(clie
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_instance_has_its_own_processing_lock(saleors: tuple[FakeSaleor, FakeSaleor]) -> None:
+def test_each_instance_has_its_own_processing_lock(saleors: tuple[InstanceStandIn, InstanceStandIn]) -> None:
     """The engine is a single writer per instance's tables: a worker draining one instance's inbox does not
     hold up another's, and still keeps a second worker off its own."""
     import threading

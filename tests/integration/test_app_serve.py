@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from saleor_livedist.app_server.tenants import schema_for
-from tests.app_saleor import FakeSaleor, gid, now_iso
+from tests.app_saleor import InstanceStandIn, gid, now_iso
 from tests.integration.test_app_mode import DISTRIBUTOR, order_created, order_paid
 
 DATABASE = "ld_app_serve_e2e"
@@ -56,7 +56,7 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str,
 
 
 def test_app_serve_installs_receives_and_books(server_database: dict[str, Any]) -> None:
-    saleor = FakeSaleor(gid("App", 5), "token-e2e")
+    saleor = InstanceStandIn(gid("App", 5), "token-e2e")
     port = free_port()
     auth = f"{server_database['user']}" + (f":{server_database['password']}" if server_database.get("password") else "")
     env = {**os.environ, "DATABASE_URL": f"postgres://{auth}@{server_database['host']}:{server_database['port']}/"

@@ -35,7 +35,7 @@ OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 APP_TOKEN = "app-token-saleor-sent-1234"
 
 
-class FakeSaleor:
+class InstanceStandIn:
     """The TokenIssuer port as a Saleor with one key (the test's), the app installed as App:3."""
 
     def issuer(self) -> str:
@@ -51,7 +51,7 @@ class FakeSaleor:
         return Profile(name="Wang Fang", language="zh-hans") if user_id == global_id("User", 7) else None
 
 
-HOST = AppHost(issuer=FakeSaleor(), is_app_token=lambda token: token == APP_TOKEN,
+HOST = AppHost(issuer=InstanceStandIn(), is_app_token=lambda token: token == APP_TOKEN,
                product_slug=lambda pk: {"12": "tea-set"}.get(pk))
 
 
@@ -124,7 +124,7 @@ def test_a_sign_in_posted_from_another_site_is_refused_and_sets_no_cookie() -> N
 
 
 def test_the_permissions_are_the_ones_the_token_grants_not_the_users_own() -> None:
-    staff = verify_token(token(), FakeSaleor())
+    staff = verify_token(token(), InstanceStandIn())
     assert staff.permissions == frozenset({"MANAGE_ORDERS", "MANAGE_PRODUCTS"})  # not MANAGE_STAFF
 
 
@@ -168,13 +168,13 @@ def test_no_token_and_a_tampered_session_are_401() -> None:
 def test_bearer_tokens_go_through_the_same_checks() -> None:
     factory = RequestFactory()
     good = factory.get(BASE + "console/", HTTP_AUTHORIZATION=f"Bearer {token()}")
-    assert staff_from_request(good, FakeSaleor()).id == "user:7"  # type: ignore[union-attr]
+    assert staff_from_request(good, InstanceStandIn()).id == "user:7"  # type: ignore[union-attr]
     for bad in (token(key=OTHER_KEY), token(exp=int(time.time()) - 60), unsigned({"alg": "none"}, claims())):
         assert staff_from_request(factory.get(BASE + "console/", HTTP_AUTHORIZATION=f"Bearer {bad}"),
-                                  FakeSaleor()) is None
-    assert staff_from_request(factory.get(BASE + "console/"), FakeSaleor()) is None
+                                  InstanceStandIn()) is None
+    assert staff_from_request(factory.get(BASE + "console/"), InstanceStandIn()) is None
     with pytest.raises(Refused) as refused:
-        verify_token(token(key=OTHER_KEY), FakeSaleor())
+        verify_token(token(key=OTHER_KEY), InstanceStandIn())
     assert refused.value.status == 401
 
 
@@ -182,9 +182,9 @@ def test_the_language_comes_from_saleor_else_from_the_browser() -> None:
     unknown = token(user_id=global_id("User", 8), email="li@example.com")
     request = RequestFactory().get(BASE + "console/", HTTP_AUTHORIZATION=f"Bearer {unknown}",
                                    HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
-    staff = staff_from_request(request, FakeSaleor())
+    staff = staff_from_request(request, InstanceStandIn())
     assert staff is not None and (staff.name, staff.language) == ("li@example.com", "zh-hans")
-    assert verify_token(token(user_id=global_id("User", 8)), FakeSaleor()).language == "en"
+    assert verify_token(token(user_id=global_id("User", 8)), InstanceStandIn()).language == "en"
 
 
 def test_the_extensions_entry_points_lead_to_the_console_page_of_the_dashboards_object() -> None:
