@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -59,8 +60,13 @@ def test_app_serve_installs_receives_and_books(server_database: dict[str, Any]) 
     saleor = InstanceStandIn(gid("App", 5), "token-e2e")
     port = free_port()
     auth = f"{server_database['user']}" + (f":{server_database['password']}" if server_database.get("password") else "")
-    env = {**os.environ, "DATABASE_URL": f"postgres://{auth}@{server_database['host']}:{server_database['port']}/"
-                                         f"{DATABASE}",
+    host, db_port = server_database["host"] or "127.0.0.1", server_database.get("port")
+    if host.startswith("/"):  # the embedded server listens on a socket directory (the README's test command)
+        database_url = f"postgres://{auth}@/{DATABASE}?host={quote(host, safe='')}" + (
+            f"&port={db_port}" if db_port else "")
+    else:
+        database_url = f"postgres://{auth}@{host}:{db_port or 5432}/{DATABASE}"
+    env = {**os.environ, "DATABASE_URL": database_url,
            "LIVEDIST_APP_ALLOWED_SALEORS": saleor.api_url, "CELERY_BROKER_URL": "",
            "LIVEDIST_APP_SECRET_KEY": settings.SECRET_KEY}  # share links are signed with it
     env.pop("DJANGO_SETTINGS_MODULE", None)

@@ -51,12 +51,20 @@ urlpatterns = [
 
 
 def frame_text(driver: Any, wanted: str, seconds: float = 20) -> str:
+    """The app frame's text once it shows `wanted`: the sign-in page reloads the frame after the handshake, so a
+    read can meet the page being replaced; it is read again."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + seconds
     text = ""
     while time.monotonic() < deadline:
         driver.switch_to.default_content()
         driver.switch_to.frame("app")
-        text = driver.find_element("tag name", "body").text
+        try:
+            text = driver.find_element("tag name", "body").text
+        except (StaleElementReferenceException, NoSuchElementException):  # the frame reloaded while read
+            time.sleep(0.2)
+            continue
         if wanted in text:
             return text
         time.sleep(0.2)
