@@ -23,6 +23,10 @@ class LiveDistConfig(AppConfig):
             from .saleor.vouchers import use_saleor_vouchers
 
             use_saleor_vouchers()
+        if apps.is_installed("saleor.product"):  # inside Saleor: share links name Saleor's products
+            from .saleor.catalog import use_saleor_catalogue
+
+            use_saleor_catalogue()
 
 
 def add_periodic_tasks() -> None:

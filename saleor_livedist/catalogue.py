@@ -1,7 +1,7 @@
 """The store's catalogue as far as share links and the console need it: whether a product with a slug exists,
-and the slugs staff pick a live's featured products from. An adapter gives the port (App mode: the instance's
-GraphQL API, app_server/store_api.py); without one, Saleor's models when the package runs inside Saleor, and
-no catalogue in the sandbox (any well-formed slug is a product there)."""
+and the slugs staff pick a live's featured products from. An adapter gives the port: Saleor's models inside
+Saleor (saleor/catalog.py), the instance's GraphQL API in App mode (app_server/store_api.py); the sandbox has
+none (any well-formed slug is a product there, and there is no list to pick from)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -26,5 +26,5 @@ def use_catalogue(factory: Callable[[], Catalogue] | None) -> None:
 
 
 def store_catalogue() -> Catalogue | None:
-    """The catalogue port an adapter gave, else None (the caller falls back to Saleor's models or none)."""
+    """The catalogue port an adapter gave, else None (the sandbox: no catalogue)."""
     return _store_catalogue() if _store_catalogue is not None else None

@@ -11,6 +11,8 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -157,3 +159,31 @@ def gid(kind: str, pk: object) -> str:
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
+
+
+Pair = tuple[InstanceStandIn, InstanceStandIn]
+
+
+@contextmanager
+def two_instances(app_pks: tuple[int, int], django_db_blocker: Any) -> Iterator[Pair]:
+    """Two instances with the app installed as App `app_pks`, their schemas migrated (outside the tests'
+    transactions: a migration builds an index concurrently) and dropped at the end."""
+    import secrets
+
+    from django.db import connection
+
+    from saleor_livedist.app_server import tenants
+
+    pair = (InstanceStandIn(gid("App", app_pks[0]), "token-a-" + secrets.token_hex(8)),
+            InstanceStandIn(gid("App", app_pks[1]), "token-b-" + secrets.token_hex(8)))
+    with django_db_blocker.unblock():
+        for saleor in pair:
+            tenants.provision(tenants.schema_for(saleor.api_url))
+    try:
+        yield pair
+    finally:
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            for saleor in pair:
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{tenants.schema_for(saleor.api_url)}" CASCADE')
+        for saleor in pair:
+            saleor.close()

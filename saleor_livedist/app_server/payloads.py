@@ -4,18 +4,17 @@ the same ids, derived from Saleor's own ids, so a retried or repeated delivery i
 bodies. Amounts arrive as JSON numbers: the body is read with Decimal for them (`read_body`)."""
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ..console.app import global_pk
 from ..core.money import quantum
 from ..exceptions import LiveDistError
 from ..identity import USER_PREFIX, of_guest
-from ..live_room.coupons import coupon_of_order
-from ..saleor.mapping import REF_KEY, VISITOR_KEY, ref_from_metadata, visitor_from_metadata
+from ..saleor.mapping import (REF_KEY, VISITOR_KEY, customer_registered_events, order_created_event,
+                              order_lifecycle_event)
 from ..saleor.refunds import ZERO, _by_quantity, _by_share, _event
 
 REFUNDED_FULFILLMENTS = ("REFUNDED", "REFUNDED_AND_RETURNED")
@@ -46,9 +45,7 @@ def events_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
                  "OrderCancelled": "cancelled"}
     if kind in lifecycle:
         order = _object(payload, "order")
-        return [{"id": f"saleor:order:{_pk(order.get('id'), 'Order')}:{lifecycle[kind]}",
-                 "type": f"order.{lifecycle[kind]}", "at": _issued_at(payload),
-                 "order": _pk(order.get("id"), "Order")}]
+        return [order_lifecycle_event(lifecycle[kind], _pk(order.get("id"), "Order"), _issued_at(payload))]
     if kind in ("OrderRefunded", "OrderFullyRefunded"):
         return order_refunds(_object(payload, "order"), _issued_at(payload), full=kind == "OrderFullyRefunded")
     if kind in ("CustomerCreated", "CustomerMetadataUpdated"):
@@ -59,38 +56,15 @@ def events_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
 def order_created(order: dict[str, Any]) -> dict[str, Any]:
     pk = _pk(order.get("id"), "Order")
     currency = _currency(order)
-    meta = _metadata(order)
-    event: dict[str, Any] = {
-        "id": f"saleor:order:{pk}:created", "type": "order.created", "at": _text(order, "created"),
-        "order": pk, "customer": _customer(order, pk), "channel": _text(order.get("channel") or {}, "slug"),
-        "currency": currency, "lines": [_line(line, currency) for line in _list(order, "lines")],
-    }
-    ref = ref_from_metadata(meta)
-    if ref is not None:
-        event["ref"] = ref
-    visitor = visitor_from_metadata(meta)
-    if visitor is not None:
-        event["visitor"] = visitor
-    coupon = coupon_of_order(order.get("voucherCode"))
-    if coupon is not None:
-        event["coupon"] = coupon
-    return event
+    return order_created_event(pk, _text(order, "created"), _customer(order, pk),
+                               _text(order.get("channel") or {}, "slug"), currency,
+                               [_line(line, currency) for line in _list(order, "lines")], _metadata(order),
+                               order.get("voucherCode"))
 
 
 def customer_registered(user: dict[str, Any], issued_at: str) -> list[dict[str, Any]]:
     pk = _pk(user.get("id"), "User")
-    identity = f"{USER_PREFIX}{pk}"
-    at = user.get("dateJoined") or issued_at
-    meta = _metadata(user)
-    events: list[dict[str, Any]] = []
-    ref = ref_from_metadata(meta)
-    visitor = visitor_from_metadata(meta)
-    if ref is not None:
-        events.append({"id": f"saleor:customer:{pk}:ref", "type": "link.clicked", "at": at,
-                       "distributor": ref["distributor"], "visitor": identity, "target": ref["target"]})
-    events.append({"id": f"saleor:customer:{pk}:registered", "type": "customer.registered", "at": at,
-                   "customer": identity, **({"visitor": visitor} if visitor else {})})
-    return events
+    return customer_registered_events(pk, f"{USER_PREFIX}{pk}", user.get("dateJoined") or issued_at, _metadata(user))
 
 
 # ---------------------------------------------------------------------- refunds (as refunds.py reads them)
@@ -217,14 +191,10 @@ def _list(obj: dict[str, Any], field: str) -> list[dict[str, Any]]:
 
 def _pk(global_id: Any, kind: str) -> str:
     """The pk inside Saleor's global id (base64 of `Kind:pk`)."""
-    if isinstance(global_id, str):
-        try:
-            name, _, pk = base64.b64decode(global_id + "=" * (-len(global_id) % 4), validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            name, pk = "", ""
-        if name == kind and pk:
-            return pk
-    raise PayloadError(f"not a {kind} id: {global_id!r}")
+    pk = global_pk(global_id, kind) if isinstance(global_id, str) else None
+    if pk is None:
+        raise PayloadError(f"not a {kind} id: {global_id!r}")
+    return pk
 
 
 def _money(value: Any) -> Decimal:

@@ -23,18 +23,18 @@ from typing import Any
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from ..catalogue import CATALOGUE_PICK
 from ..db import schemas
 from ..exceptions import ServiceError
 from ..identity import user_pk
-from ..live_room.coupons import Granted, StoreGrant
+from ..live_room.coupons import CODE_ALPHABET, Granted, StoreGrant
 from ..models import LiveCoupon
 from . import saleor_api
 
 GRANT_KEY = "livedist_grant"
 NOT_YET = datetime(9999, 1, 1, tzinfo=UTC)  # the start date of a coupon whose live has not started
 KIND = {LiveCoupon.FIXED: "FIXED", LiveCoupon.PERCENT: "PERCENTAGE"}
-CATALOGUE_PICK = 500
-HIDDEN_CODE_LENGTH = 32  # a live coupon's first code, which no one is given (36**32 codes to guess from)
+HIDDEN_CODE_LENGTH = 32  # a live coupon's first code, which no one is given (32**32 codes to guess from)
 
 CHANNEL = "query($slug: String!) { channel(slug: $slug) { id slug currencyCode } }"
 VOUCHER_CREATE = """mutation($input: VoucherInput!) {
@@ -63,14 +63,6 @@ PRODUCTS = """query($after: String) {
 def gid(kind: str, pk: object) -> str:
     """Saleor's global id of an object (graphene's: base64 of "Type:pk")."""
     return base64.b64encode(f"{kind}:{pk}".encode()).decode()
-
-
-def from_global_id(value: str) -> str:
-    """The primary key inside a global id Saleor gave ("" if it is not one)."""
-    try:
-        return base64.b64decode(value, validate=True).decode().partition(":")[2]
-    except (ValueError, UnicodeDecodeError):
-        return ""
 
 
 class SaleorApi:
@@ -203,9 +195,8 @@ class GraphQLVouchers:
 
 
 def _code(length: int = 12) -> str:
-    """A voucher code like Saleor's own (saleor/core/utils/promo_code.py makes 12 characters of A-Z0-9)."""
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    """A voucher code of the live coupons' alphabet (codes are read aloud on a live)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
 def product_exists(slug: str, api: SaleorApi | None = None) -> bool:

@@ -100,7 +100,7 @@ def open_page(request: HttpRequest, kind: str, host: AppHost, scope: str = "") -
     form (NEW_TAB/WIDGET with POST, with `accessToken`, which starts the session) -> the console's page."""
     field, saleor_type = OPENERS[kind]
     data = request.POST if request.method == "POST" else request.GET
-    target = _console_id(kind, _global_pk(data.get(field, ""), saleor_type), host)
+    target = _console_id(kind, global_pk(data.get(field, ""), saleor_type), host)
     if target is None:
         return _error(_("The Dashboard sent no %(field)s this console knows.") % {"field": field}, 400)
     kept = {k: v for k, v in request.GET.items() if k != field}
@@ -150,7 +150,8 @@ def _console_id(kind: str, pk: str | None, host: AppHost) -> str | None:
     return pk
 
 
-def _global_pk(global_id: str, saleor_type: str) -> str | None:
+def global_pk(global_id: str, saleor_type: str) -> str | None:
+    """The pk inside Saleor's global id of a `saleor_type` (base64 of `Type:pk`), or None."""
     try:
         padded = global_id + "=" * (-len(global_id) % 4)
         kind, _sep, pk = base64.b64decode(padded, validate=True).decode().partition(":")

@@ -34,20 +34,12 @@ def listing(console: Console, outcome: Outcome | None = None, status: int | None
 
 
 def catalogue() -> list[str]:
-    """Product slugs to pick featured products from: the store's catalogue inside Saleor, none in the sandbox
-    (which has no catalogue; any slug is taken there)."""
-    from django.apps import apps
-
+    """Product slugs to pick featured products from: the store's catalogue (Saleor's, in process or through its
+    API), none in the sandbox (which has no catalogue; any slug is taken there)."""
     from ..catalogue import store_catalogue
 
     port = store_catalogue()
-    if port is not None:  # App mode: the instance's catalogue through its API
-        return port.product_slugs()
-    if not apps.is_installed("saleor.product"):
-        return []
-    from ..saleor.catalog import product_slugs
-
-    return product_slugs()
+    return port.product_slugs() if port is not None else []
 
 
 def detail(console: Console, live: str, outcome: Outcome | None = None) -> HttpResponse:

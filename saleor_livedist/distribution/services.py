@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
+from ..catalogue import store_catalogue
 from ..conf import get_setting
 from ..core.attribution import clip_key
 from ..core.events import TARGET_KINDS
@@ -106,17 +107,9 @@ def target_exists(kind: str, target: str) -> bool:
         return Replay.objects.filter(id=target).exists() or LiveReplay.objects.filter(id=target).exists()
     if kind == "clip":  # the engine keeps clips with the replays, under clip_key
         return LiveClip.objects.filter(id=target).exists() or Replay.objects.filter(id=clip_key(target)).exists()
-    from django.apps import apps
-
-    from ..catalogue import store_catalogue
-
     port = store_catalogue()
-    if port is not None:  # App mode: the instance's catalogue through its API
+    if port is not None:  # Saleor's products, in process or through its API (App mode)
         return port.product_exists(target)
-    if apps.is_installed("saleor.product"):
-        from ..saleor.catalog import product_exists
-
-        return product_exists(target)
     return True  # the sandbox has no catalogue: any well-formed slug is a product
 
 

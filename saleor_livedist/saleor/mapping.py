@@ -69,12 +69,19 @@ def _line(line: Any) -> dict[str, Any]:
 
 
 def order_created(order: Any) -> dict[str, Any]:
-    meta = _metadata(order)
     lines = [_line(line) for line in order.lines.select_related("variant__product__category").all()]
+    return order_created_event(str(order.pk), order.created_at.isoformat(), customer_identity(order),
+                               order.channel.slug, order.currency, lines, _metadata(order),
+                               getattr(order, "voucher_code", None))
+
+
+def order_created_event(pk: str, at: str, customer: str, channel: str, currency: str, lines: list[dict[str, Any]],
+                        meta: dict[str, Any], voucher_code: str | None) -> dict[str, Any]:
+    """order.created from what Saleor says of the order (its models here, a webhook's body in App mode): the
+    share token and visitor id in its metadata, a distributor's live coupon code as its voucher code."""
     event: dict[str, Any] = {
-        "id": f"saleor:order:{order.pk}:created", "type": "order.created", "at": order.created_at.isoformat(),
-        "order": str(order.pk), "customer": customer_identity(order), "channel": order.channel.slug,
-        "currency": order.currency, "lines": lines,
+        "id": f"saleor:order:{pk}:created", "type": "order.created", "at": at, "order": pk, "customer": customer,
+        "channel": channel, "currency": currency, "lines": lines,
     }
     ref = ref_from_metadata(meta)
     if ref is not None:
@@ -82,7 +89,7 @@ def order_created(order: Any) -> dict[str, Any]:
     visitor = visitor_from_metadata(meta)
     if visitor is not None:
         event["visitor"] = visitor
-    coupon = coupon_of_order(getattr(order, "voucher_code", None))  # a distributor's live coupon code
+    coupon = coupon_of_order(voucher_code)
     if coupon is not None:
         event["coupon"] = coupon
     return event
@@ -90,21 +97,27 @@ def order_created(order: Any) -> dict[str, Any]:
 
 def order_lifecycle(kind: str, order: Any, at: datetime | None = None) -> dict[str, Any]:
     """kind: paid, fulfilled, cancelled."""
-    return {"id": f"saleor:order:{order.pk}:{kind}", "type": f"order.{kind}",
-            "at": (at or timezone.now()).isoformat(), "order": str(order.pk)}
+    return order_lifecycle_event(kind, str(order.pk), (at or timezone.now()).isoformat())
+
+
+def order_lifecycle_event(kind: str, pk: str, at: str) -> dict[str, Any]:
+    return {"id": f"saleor:order:{pk}:{kind}", "type": f"order.{kind}", "at": at, "order": pk}
 
 
 def customer_registered(user: Any) -> list[dict[str, Any]]:
     """accountRegister(metadata: [{key: livedist_visitor | livedist_ref}]) reaches the new customer."""
-    meta = _metadata(user)
-    identity = of_user(user)
     at = (getattr(user, "date_joined", None) or timezone.now()).isoformat()
+    return customer_registered_events(str(user.pk), of_user(user), at, _metadata(user))
+
+
+def customer_registered_events(pk: str, identity: str, at: str, meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """customer.registered, after the click its share token stands for (if its metadata has one)."""
     events: list[dict[str, Any]] = []
     visitor = visitor_from_metadata(meta)
     ref = ref_from_metadata(meta)
     if ref is not None:
-        events.append({"id": f"saleor:customer:{user.pk}:ref", "type": "link.clicked", "at": at,
+        events.append({"id": f"saleor:customer:{pk}:ref", "type": "link.clicked", "at": at,
                        "distributor": ref["distributor"], "visitor": identity, "target": ref["target"]})
-    events.append({"id": f"saleor:customer:{user.pk}:registered", "type": "customer.registered", "at": at,
+    events.append({"id": f"saleor:customer:{pk}:registered", "type": "customer.registered", "at": at,
                    "customer": identity, **({"visitor": visitor} if visitor else {})})
     return events

@@ -4,13 +4,11 @@ one's key). A staff member of A signs in with A's token and sees A's data, never
 session for B; a token signed by B's key naming A, or one without MANAGE_ORDERS, is refused."""
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from saleor_livedist.app_server import console_host, jwks, tenants
@@ -18,29 +16,20 @@ from saleor_livedist.app_server.models import Tenant
 from saleor_livedist.console import tokens
 from saleor_livedist.db.schemas import use_schema
 from saleor_livedist.models import Distributor
-from tests.app_saleor import InstanceStandIn, SigningKey, gid
+from tests.app_saleor import Pair, SigningKey, gid, two_instances
 
 pytestmark = pytest.mark.django_db
 JOINED = datetime(2026, 12, 1, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def saleors(django_db_setup: Any, django_db_blocker: Any) -> Iterator[tuple[InstanceStandIn, InstanceStandIn]]:
-    pair = (InstanceStandIn(gid("App", 31), "token-a-" + secrets.token_hex(8)),
-            InstanceStandIn(gid("App", 32), "token-b-" + secrets.token_hex(8)))
-    with django_db_blocker.unblock():
-        for saleor in pair:
-            tenants.provision(tenants.schema_for(saleor.api_url))
-    yield pair
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for saleor in pair:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{tenants.schema_for(saleor.api_url)}" CASCADE')
-    for saleor in pair:
-        saleor.close()
+def saleors(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Pair]:
+    with two_instances((31, 32), django_db_blocker) as pair:
+        yield pair
 
 
 @pytest.fixture
-def app_mode(settings: Any, saleors: tuple[InstanceStandIn, InstanceStandIn]) -> Iterator[tuple[InstanceStandIn, InstanceStandIn]]:
+def app_mode(settings: Any, saleors: Pair) -> Iterator[Pair]:
     """The app's URLs, both instances installed, each with one distributor of its own in its schema."""
     settings.ROOT_URLCONF = "saleor_livedist.app_server.urls"
     settings.LIVEDIST = {**settings.LIVEDIST, "APP_ALLOWED_SALEORS": [s.api_url for s in saleors]}
@@ -74,7 +63,7 @@ def test_the_manifest_has_the_plugins_extensions_under_the_apps_url(client: Clie
         "livedist-product": "http://testserver/app/open/products"}
 
 
-def test_a_staff_member_of_a_sees_as_console_and_not_bs(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
+def test_a_staff_member_of_a_sees_as_console_and_not_bs(app_mode: Pair) -> None:
     a, b = app_mode
     client = secure_client()
     signed_in = sign_in(client, a.dashboard_token())
@@ -93,7 +82,7 @@ def test_a_staff_member_of_a_sees_as_console_and_not_bs(app_mode: tuple[Instance
     assert "user:2002" in page_b and "user:1001" not in page_b
 
 
-def test_as_session_is_no_session_for_b(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
+def test_as_session_is_no_session_for_b(app_mode: Pair) -> None:
     a, b = app_mode
     client = secure_client()
     assert sign_in(client, a.dashboard_token()).status_code == 200
@@ -110,7 +99,7 @@ def test_as_session_is_no_session_for_b(app_mode: tuple[InstanceStandIn, Instanc
     assert client.get("/console/whoami", {"saleorApiUrl": b.api_url}, secure=True).status_code == 401
 
 
-def test_a_tampered_session_is_refused(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
+def test_a_tampered_session_is_refused(app_mode: Pair) -> None:
     a, _b = app_mode
     client = secure_client()
     value = sign_in(client, a.dashboard_token()).cookies[tokens.SESSION_COOKIE].value
@@ -118,7 +107,7 @@ def test_a_tampered_session_is_refused(app_mode: tuple[InstanceStandIn, Instance
     assert client.get("/console/distributors/", secure=True).status_code == 401
 
 
-def test_a_token_signed_by_bs_key_naming_a_is_refused(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
+def test_a_token_signed_by_bs_key_naming_a_is_refused(app_mode: Pair) -> None:
     a, b = app_mode
     forged = a.dashboard_token(key=b.key)  # A's iss and app, B's key (B's key id too)
     assert sign_in(secure_client(), forged).status_code == 401
@@ -130,7 +119,7 @@ def test_a_token_signed_by_bs_key_naming_a_is_refused(app_mode: tuple[InstanceSt
     assert page.status_code == 401 and "user:1001" not in page.content.decode()
 
 
-def test_a_token_for_another_app_or_an_uninstalled_saleor_is_refused(app_mode: tuple[InstanceStandIn, InstanceStandIn],
+def test_a_token_for_another_app_or_an_uninstalled_saleor_is_refused(app_mode: Pair,
                                                                     settings: Any) -> None:
     a, b = app_mode
     response = sign_in(secure_client(), a.dashboard_token(app=b.app_id))
@@ -144,13 +133,13 @@ def test_a_token_for_another_app_or_an_uninstalled_saleor_is_refused(app_mode: t
     assert sign_in(secure_client(), a.dashboard_token()).status_code == 401
 
 
-def test_the_token_spells_the_instances_url_its_own_way(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
+def test_the_token_spells_the_instances_url_its_own_way(app_mode: Pair) -> None:
     a, _b = app_mode
     spelled = a.api_url.replace("http://127.0.0.1", "HTTP://127.0.0.1").rstrip("/")
     assert sign_in(secure_client(), a.dashboard_token(iss=spelled)).status_code == 200
 
 
-def test_without_manage_orders_403_and_without_a_token_the_sign_in_page(app_mode: tuple[InstanceStandIn, InstanceStandIn]
+def test_without_manage_orders_403_and_without_a_token_the_sign_in_page(app_mode: Pair
                                                                          ) -> None:
     a, _b = app_mode
     client = secure_client()
@@ -168,7 +157,7 @@ def test_without_manage_orders_403_and_without_a_token_the_sign_in_page(app_mode
     assert secure_client().get("/console/whoami", secure=True).status_code == 401
 
 
-def test_the_extensions_entry_points_in_app_mode(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
+def test_the_extensions_entry_points_in_app_mode(app_mode: Pair) -> None:
     a, b = app_mode
     a.products = {gid("Product", 12): "tea-set"}
     client = secure_client()
@@ -187,7 +176,7 @@ def test_the_extensions_entry_points_in_app_mode(app_mode: tuple[InstanceStandIn
                                secure=True).status_code == 401
 
 
-def test_the_issuer_reads_the_instances_keys_and_profiles(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
+def test_the_issuer_reads_the_instances_keys_and_profiles(app_mode: Pair) -> None:
     a, _b = app_mode
     tenant = tenants.tenant_for(a.api_url)
     assert tenant is not None
@@ -232,7 +221,7 @@ def test_a_session_is_good_for_its_scope_only_and_plugin_mode_keeps_its_own() ->
     assert read("livedist_a", "livedist_b")[1] is None
 
 
-def test_a_console_form_writes_in_its_instances_schema_only(app_mode: tuple[InstanceStandIn, InstanceStandIn]) -> None:
+def test_a_console_form_writes_in_its_instances_schema_only(app_mode: Pair) -> None:
     import re
 
     from saleor_livedist.models import DistributorBan
@@ -258,7 +247,7 @@ def test_a_console_form_writes_in_its_instances_schema_only(app_mode: tuple[Inst
 
 
 def test_a_live_coupon_made_in_the_console_is_a_voucher_of_its_instance(
-        app_mode: tuple[InstanceStandIn, InstanceStandIn], monkeypatch: pytest.MonkeyPatch) -> None:
+        app_mode: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
     import re
 
     from saleor_livedist.app_server.store_api import GraphQLVouchers
@@ -291,7 +280,7 @@ def test_a_live_coupon_made_in_the_console_is_a_voucher_of_its_instance(
 
 
 def test_share_links_and_featured_products_read_the_instances_own_catalogue(
-        app_mode: tuple[InstanceStandIn, InstanceStandIn], monkeypatch: pytest.MonkeyPatch) -> None:
+        app_mode: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
     from saleor_livedist import catalogue
     from saleor_livedist.app_server.store_api import GraphQLCatalogue
     from saleor_livedist.console.lives import catalogue as featured_choices

@@ -3,7 +3,6 @@ GraphQL API served over HTTP on 127.0.0.1, deliveries signed as Saleor signs the
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -20,31 +19,20 @@ from saleor_livedist.db.schemas import use_schema
 from saleor_livedist.distribution.links import make_share_token
 from saleor_livedist.inbox import processing
 from saleor_livedist.models import InboxEvent, LedgerEntry
-from tests.app_saleor import InstanceStandIn, SigningKey, gid, now_iso
+from tests.app_saleor import InstanceStandIn, Pair, SigningKey, gid, now_iso, two_instances
 
 pytestmark = pytest.mark.django_db
 DISTRIBUTOR = "user:7"
 
 
 @pytest.fixture(scope="session")
-def saleors(django_db_setup: Any, django_db_blocker: Any) -> Iterator[tuple[InstanceStandIn, InstanceStandIn]]:
-    """Two instances, their schemas migrated once for the session (outside the tests' transactions: a migration
-    builds an index concurrently) and dropped at the end."""
-    pair = (InstanceStandIn(gid("App", 11), "token-a-" + secrets.token_hex(8)),
-            InstanceStandIn(gid("App", 22), "token-b-" + secrets.token_hex(8)))
-    with django_db_blocker.unblock():
-        for saleor in pair:
-            tenants.provision(tenants.schema_for(saleor.api_url))
-    yield pair
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for saleor in pair:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{tenants.schema_for(saleor.api_url)}" CASCADE')
-    for saleor in pair:
-        saleor.close()
+def saleors(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Pair]:
+    with two_instances((11, 22), django_db_blocker) as pair:
+        yield pair
 
 
 @pytest.fixture
-def app_mode(settings: Any, saleors: tuple[InstanceStandIn, InstanceStandIn]) -> Iterator[tuple[InstanceStandIn, InstanceStandIn]]:
+def app_mode(settings: Any, saleors: Pair) -> Iterator[Pair]:
     """The app's URLs, both instances allowlisted and installed (their tenant rows; the register endpoint has its
     own tests), no cached keys."""
     settings.ROOT_URLCONF = "saleor_livedist.app_server.urls"
@@ -359,7 +347,7 @@ def test_a_signed_delivery_with_a_body_the_app_cannot_read_is_refused_whole(clie
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_instance_has_its_own_processing_lock(saleors: tuple[InstanceStandIn, InstanceStandIn]) -> None:
+def test_each_instance_has_its_own_processing_lock(saleors: Pair) -> None:
     """The engine is a single writer per instance's tables: a worker draining one instance's inbox does not
     hold up another's, and still keeps a second worker off its own."""
     import threading

@@ -31,6 +31,13 @@ def api(live_saleor: Any, permission_manage_discounts: Any, permission_manage_gi
     return SaleorApi(live_saleor.url + "/graphql/", token)
 
 
+def from_global_id(value: str) -> str:
+    """The pk of a global id Saleor's API gave (Saleor's own reading of it)."""
+    from saleor.graphql.core.utils import from_global_id_or_none
+
+    return from_global_id_or_none(value, raise_error=True)
+
+
 def coupon(id: str = "c-10-off") -> LiveCoupon:
     return LiveCoupon(id=id, live_id="L1", title="10 off", kind=LiveCoupon.FIXED, value=Decimal("10"),
                       currency="USD", min_spent=Decimal("50"))
@@ -49,7 +56,7 @@ def as_saleor_keeps_it(voucher: Any) -> dict[str, Any]:
 def test_a_live_coupon_is_the_voucher_the_plugin_makes_with_its_codes_and_window(api: Any, channel_USD: Any) -> None:
     from saleor.discount.models import Voucher
 
-    from saleor_livedist.app_server.store_api import GraphQLVouchers, from_global_id
+    from saleor_livedist.app_server.store_api import GraphQLVouchers
     from saleor_livedist.saleor.vouchers import SaleorVouchers
 
     start, end = datetime(2026, 12, 4, 20, tzinfo=UTC), datetime(2026, 12, 4, 22, tzinfo=UTC)
@@ -78,7 +85,7 @@ def test_a_live_coupon_is_the_voucher_the_plugin_makes_with_its_codes_and_window
 def test_a_reward_voucher_is_made_once_per_grant_like_the_plugins(api: Any, channel_USD: Any) -> None:
     from saleor.discount.models import Voucher
 
-    from saleor_livedist.app_server.store_api import GraphQLVouchers, from_global_id
+    from saleor_livedist.app_server.store_api import GraphQLVouchers
     from saleor_livedist.saleor.vouchers import SaleorVouchers
 
     until = datetime.now(UTC) + timedelta(days=30)
@@ -103,7 +110,7 @@ def test_a_reward_voucher_is_made_once_per_grant_like_the_plugins(api: Any, chan
 def test_a_reward_gift_card_is_assigned_to_the_person_and_made_once(api: Any, customer_user: Any) -> None:
     from saleor.giftcard.models import GiftCard
 
-    from saleor_livedist.app_server.store_api import GraphQLVouchers, from_global_id
+    from saleor_livedist.app_server.store_api import GraphQLVouchers
 
     port = GraphQLVouchers(api)
     grant = StoreGrant(key="redeem-card", person=f"user:{customer_user.pk}", title="Points", value=Decimal("20.00"),
