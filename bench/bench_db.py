@@ -10,7 +10,12 @@ barriers it meets), after one worker on one partition (today's path) on the same
 orders/s for each, the ratio to one worker on the same partitions and to one partition, the ratio to the
 in-memory engine, and the largest routing component's share of the events. `teams` (the default there): 64 teams
 of a leader, a manager and 8 sellers, each customer bound to one team, `--cross` customers clicking a second
-team (merging the two teams' components); `tree`: the stream below (one tree: one component).
+team (merging the two teams' components); `tree`: the stream below (one tree: one component). First, unless
+`--baseline ''`, the package of the commit `--baseline` names (by default the last one before partitions and
+set-based writes: the path as it was when scaling out was asked for), extracted from this checkout's history
+with `git archive` into the temporary directory, applies the same stream with one worker in a child process on
+a database of its own, and each figure is also given as a multiple of it: "today's one-worker figure measured
+in the same run".
 
 Uses DATABASE_URL's server if set, else the embedded PostgreSQL (pgserver). Creates (dropping it first) its
 own database, `livedist_bench` unless --database names another. Besides the rate it prints what does not
@@ -69,6 +74,9 @@ def stream(orders: int) -> list[dict]:
     return events[:setup], events[setup:]
 
 
+BASELINE = "2fae519"  # the last commit before the database path was partitioned and its writes set-based
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=10000)
@@ -79,7 +87,13 @@ def main() -> None:
     parser.add_argument("--world", choices=("teams", "tree"), default="teams")
     parser.add_argument("--teams", type=int, default=64)
     parser.add_argument("--cross", type=int, default=4, help="customers who click a second team's seller")
+    parser.add_argument("--baseline", default=BASELINE, metavar="REV",
+                        help="with --workers: also run this commit's package, one worker, on the same stream "
+                             f"(default {BASELINE}, the path before partitioning and set-based writes; '' skips)")
+    parser.add_argument("--baseline-run", nargs=2, metavar=("TREE", "EVENTS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.baseline_run:
+        return baseline_run(*args.baseline_run, database=args.database, batch=args.batch)
     if args.workers:
         return scaling(args)
     load_before = os.getloadavg()
@@ -262,6 +276,13 @@ def scaling(args: argparse.Namespace) -> None:
              if args.world == "teams" else "one tree (alice <- bob <- carol <- 50 sellers)")
     print(f"stream: {world}; {paid} paid orders, {len(orders)} events after the setup; batches of {args.batch}")
     print(f"in-memory engine, same stream: {memory_rate:,.0f} paid orders/s")
+    base = None
+    if args.baseline:
+        base = baseline(args.baseline, setup, orders, f"{args.database}_base", args.batch)
+        assert base["entries"] == memory_entries and base["left"] == 0, (base, memory_entries)
+        print(f"baseline {base['commit'][:10]} (before partitions and set-based writes), 1 worker: "
+              f"{paid / base['seconds']:,.0f} paid orders/s (database/memory {paid / base['seconds'] / memory_rate:.2f});"
+              f" worker CPU {base['cpu'] * 1000 / paid:.2f} ms per paid order")
     template, submit_one = prepare(1)
     today, today_cpu, _ = measure(template, 1, 1)
     print(f"PARTITIONS=1, 1 worker (one lock, as before): {today:,.0f} paid orders/s "
@@ -287,13 +308,78 @@ def scaling(args: argparse.Namespace) -> None:
     for workers in args.workers:
         rate, used, waits = measure(template, args.partitions, workers)
         one = one or rate
+        versus = f", x{rate * base['seconds'] / paid:.2f} the baseline" if base else ""
         print(f"PARTITIONS={args.partitions}, {workers} worker(s): {rate:,.0f} paid orders/s; x{rate / one:.2f} one "
-              f"worker, x{rate / today:.2f} one partition; database/memory {rate / memory_rate:.2f}; workers' CPU "
+              f"worker, x{rate / today:.2f} one partition{versus}; database/memory {rate / memory_rate:.2f}; workers' CPU "
               f"{used:.2f} ms per paid order; sessions waiting on a lock {waits:.1%}; "
               f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}, after: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     admin.close()
+
+
+def baseline(rev: str, setup: list[dict], orders: list[dict], database: str, batch: int) -> dict:
+    """`rev`'s package (extracted from this checkout's history with git archive) applying the same stream with one
+    worker, in a child process of its own on a database of its own: its seconds, CPU seconds, ledger entries."""
+    import json
+    import subprocess
+    import tempfile
+
+    root = Path(__file__).resolve().parents[1]
+    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", f"{rev}^{{commit}}"],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    tree = Path(tempfile.gettempdir()) / f"livedist-baseline-{commit}"
+    if not (tree / "saleor_livedist").is_dir():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(root), "archive", commit], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as out:
+        json.dump([setup, orders], out)
+    try:
+        child = subprocess.run([sys.executable, __file__, "--baseline-run", str(tree), out.name, "--database", database,
+                                "--batch", str(batch)], capture_output=True, text=True)
+    finally:
+        os.unlink(out.name)
+    if child.returncode:
+        raise SystemExit(f"the baseline {commit[:10]} failed:\n{child.stderr[-4000:]}")
+    return {"commit": commit, **json.loads(child.stdout.strip().splitlines()[-1])}
+
+
+def baseline_run(tree: str, events: str, database: str, batch: int) -> None:
+    """In the child: the package in `tree` (first on sys.path) loads the stream, then applies the orders with
+    process_pending as one worker did before partitions; prints one JSON line."""
+    import json
+
+    sys.path.insert(0, tree)
+    with open(events) as f:
+        setup, orders = json.load(f)
+    from saleor_livedist.sandbox.demo import setup_django
+
+    setup_django(database)
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    from saleor_livedist.inbox import processing
+    from saleor_livedist.models import InboxEvent, LedgerEntry
+
+    assert Path(processing.__file__).resolve().is_relative_to(Path(tree).resolve()), processing.__file__
+    for event in setup:
+        processing.submit(event, process=False)
+    processing.process_pending()
+    for event in orders:
+        processing.submit(event, process=False)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    processing._record_once(processing.rules_source())
+    before, begin = os.times(), time.perf_counter()
+    processing.process_pending(limit=batch)
+    seconds, after = time.perf_counter() - begin, os.times()
+    print(json.dumps({
+        "seconds": seconds, "cpu": after.user - before.user + after.system - before.system,
+        "entries": LedgerEntry.objects.filter(order__startswith="o").count(),
+        "left": InboxEvent.objects.exclude(status="done").count()}))
+    connection.close()
 
 
 def _worker(index: int, workers: int, partitions: int, go: object, batch: int, cpu: object) -> None:

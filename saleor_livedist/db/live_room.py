@@ -118,7 +118,7 @@ class LiveRoomTables:
     def add_live_invitation(self, live: str, distributor: str, viewer: str) -> bool:
         key = (live, distributor, viewer)
         known = self._invitations.get(key)
-        if known is None:
+        if known is None and (live, viewer) not in self._invitations_known:  # (prefetched: absent means no)
             known = m.LiveInvitation.objects.filter(live=live, distributor=distributor, viewer=viewer).exists()
         self._invitations[key] = True
         if known:

@@ -65,6 +65,7 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables, GuardTables):
         self._points: dict[str, Any] = {}
         self._invitations: dict[tuple[str, str, str], bool] = {}
         self._new_invitations: list[tuple[str, str, str]] = []
+        self._invitations_known: set[tuple[str, str]] = set()  # (live, viewer): their invitations all loaded
         self._live_qualified: dict[tuple[str, str], bool] = {}
         self._new_live_qualified: list[tuple[str, str]] = []
         self._stat_deltas: dict[tuple[str, str], list[Any]] = {}  # (live, distributor) -> [invited, qualified,
@@ -98,6 +99,9 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables, GuardTables):
                 orders.add(d["order"])
             if d.get("live"):
                 lives.add(d["live"])
+            target = d.get("target")
+            if target and target["kind"] == "live":  # a live link: the viewer's invitation and watch are read
+                lives.add(target["id"])
             ref = d.get("ref")
             if ref:
                 distributors.add(ref if isinstance(ref, str) else ref["distributor"])
@@ -120,6 +124,8 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables, GuardTables):
         for row in m.Click.objects.filter(identity__in=everyone).order_by("at", "id"):
             self._own_clicks[row.identity].append(
                 Click(at=row.at, distributor=row.distributor, kind=row.kind, target=row.target))
+        for clicks in self._own_clicks.values():  # a buyer's order is attributed to the live of a live link
+            lives.update(c.target for c in clicks if c.kind == "live")
         self._load_distributors((people | distributors), depth=3)
         for identity in people:
             self._watched.setdefault(identity, [])
@@ -142,6 +148,10 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables, GuardTables):
         for live_id in lives:
             for identity in people:
                 self._live_qualified.setdefault((live_id, identity), False)
+        for key in m.LiveInvitation.objects.filter(live__in=lives, viewer__in=people).values_list(
+                "live", "distributor", "viewer"):
+            self._invitations[key] = True
+        self._invitations_known.update((live_id, identity) for live_id in lives for identity in people)
         for row in m.PayingCustomer.objects.filter(customer__in=people):
             self._paying[row.customer] = paid_of(row)
         for order_id in orders:

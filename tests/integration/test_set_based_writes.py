@@ -18,14 +18,14 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 
-def orders(count: int, prefix: str) -> list[dict[str, Any]]:
+def orders(count: int, prefix: str, target: dict[str, str] | None = None) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for n in range(count):
         at = (T0 + timedelta(seconds=n)).isoformat()
         who = f"{prefix}c{n}"
         events += [
             {"id": f"{who}:click", "type": "link.clicked", "at": at, "distributor": "alice", "visitor": who,
-             "target": {"product": "p1"}},
+             "target": target or {"product": "p1"}},
             {"id": f"{who}:created", "type": "order.created", "at": at, "order": f"{prefix}o{n}", "customer": who,
              "channel": "default", "currency": "CNY", "lines": [{"line": "1", "product": "p1", "amount": "10.00"}]},
             {"id": f"{who}:paid", "type": "order.paid", "at": at, "order": f"{prefix}o{n}"},
@@ -56,6 +56,20 @@ def test_a_batch_runs_as_many_statements_for_200_orders_as_for_10() -> None:
     assert m.Order.objects.filter(id__startswith="bo").count() == 200
     # per-row writes would be about 9 executions an order (1,700 more for 190 more orders); a larger batch may add a
     # few (another flush, a staging table first used)
+    assert small < 100 and large <= small + 20, (small, large)
+
+
+def test_orders_through_a_live_link_read_their_invitations_and_watches_with_the_batch() -> None:
+    """A live link counts the viewer for the live's leaderboard and its first payment asks for their watch of
+    that live: both read ahead with the batch, not once per event."""
+    processing.submit({"id": "join", "type": "distributor.joined", "at": T0.isoformat(), "customer": "alice"})
+    processing.submit({"id": "sched", "type": "live.scheduled", "at": (T0 - timedelta(days=1)).isoformat(),
+                       "live": "L1", "starts_at": T0.isoformat(), "host": "alice"})
+    processing.submit({"id": "start", "type": "live.started", "at": T0.isoformat(), "live": "L1"})
+    small = executions(orders(10, "a", {"live": "L1"}))
+    large = executions(orders(200, "b", {"live": "L1"}))
+    assert m.LiveInvitation.objects.filter(live="L1", viewer__startswith="bc").count() == 200
+    assert m.LiveStat.objects.get(live="L1", distributor="alice").invited == 210
     assert small < 100 and large <= small + 20, (small, large)
 
 
