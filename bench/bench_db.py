@@ -149,8 +149,9 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         server = cursor.fetchone()[0]
+    where = "embedded/URL" if "livedist_bench" in os.environ.get("DATABASE_URL", "") else "DATABASE_URL"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"PostgreSQL {server} ({'DATABASE_URL' if os.environ.get('DATABASE_URL', '').find('livedist_bench') < 0 else 'embedded/URL'})")
+          f"PostgreSQL {server} ({where})")
     print(f"stream: {args.orders} paid orders (order.created + order.paid + a click each), 2 lines, "
           f"levels paid {levels}, {entries} ledger entries")
     print(f"database path (inbox -> processing, batches of {args.batch}, rule backend "
@@ -280,9 +281,10 @@ def scaling(args: argparse.Namespace) -> None:
     if args.baseline:
         base = baseline(args.baseline, setup, orders, f"{args.database}_base", args.batch)
         assert base["entries"] == memory_entries and base["left"] == 0, (base, memory_entries)
-        print(f"baseline {base['commit'][:10]} (before partitions and set-based writes), 1 worker: "
-              f"{paid / base['seconds']:,.0f} paid orders/s (database/memory {paid / base['seconds'] / memory_rate:.2f});"
-              f" worker CPU {base['cpu'] * 1000 / paid:.2f} ms per paid order")
+        rate = paid / base["seconds"]
+        print(f"baseline {base['commit'][:10]} (before partitions and set-based writes), 1 worker: {rate:,.0f} paid "
+              f"orders/s (database/memory {rate / memory_rate:.2f}); worker CPU {base['cpu'] * 1000 / paid:.2f} ms "
+              "per paid order")
     template, submit_one = prepare(1)
     today, today_cpu, _ = measure(template, 1, 1)
     print(f"PARTITIONS=1, 1 worker (one lock, as before): {today:,.0f} paid orders/s "
@@ -310,8 +312,8 @@ def scaling(args: argparse.Namespace) -> None:
         one = one or rate
         versus = f", x{rate * base['seconds'] / paid:.2f} the baseline" if base else ""
         print(f"PARTITIONS={args.partitions}, {workers} worker(s): {rate:,.0f} paid orders/s; x{rate / one:.2f} one "
-              f"worker, x{rate / today:.2f} one partition{versus}; database/memory {rate / memory_rate:.2f}; workers' CPU "
-              f"{used:.2f} ms per paid order; sessions waiting on a lock {waits:.1%}; "
+              f"worker, x{rate / today:.2f} one partition{versus}; database/memory {rate / memory_rate:.2f}; "
+              f"workers' CPU {used:.2f} ms per paid order; sessions waiting on a lock {waits:.1%}; "
               f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}, after: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
