@@ -139,11 +139,11 @@ def _store(event: Event, raw: dict[str, Any]) -> bool:
                 row, created = InboxEvent.objects.get_or_create(
                     event_id=event.id, defaults={"type": event.type, "at": event.at, "payload": raw})
             else:  # the router's lock until commit: sequence numbers commit in order
-                routing.lock_router()
-                row = InboxEvent.objects.filter(event_id=event.id).first()
-                created = row is None
-                if created:
-                    route = routing.route([event], count)[0]
+                route = routing.route_new(event, count)
+                created = route is not None
+                if route is None:  # kept already
+                    row = InboxEvent.objects.get(event_id=event.id)
+                else:
                     row = InboxEvent.objects.create(
                         event_id=event.id, type=event.type, at=event.at, payload=raw, seq=route.seq,
                         partition=route.partition, barrier=route.barrier, routed=True)

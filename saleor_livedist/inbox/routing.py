@@ -137,23 +137,59 @@ def route(events: Iterable[Event], count: int | None = None) -> list[Route]:
     return _route(events, count)
 
 
+def route_new(event: Event, count: int) -> Route | None:
+    """One event about to be kept (a submit): the router's lock, taken here until the caller's transaction ends,
+    then in one statement whether its id is kept already (then None), whether rows kept without routing are left, its
+    number and its keys' components; then at most one statement to join them. A submit's lock is held for the
+    fewest round trips, since every submit waits for it."""
+    lock_router()
+    with connection.cursor() as cursor:
+        found = _lookup(cursor, [event], extra=(
+            f"(SELECT id FROM {InboxEvent._meta.db_table} WHERE event_id = %s), "
+            f"(SELECT id FROM {InboxEvent._meta.db_table} WHERE NOT routed ORDER BY id LIMIT 1) IS NOT NULL",
+            [event.id]))  # (by id: the partial index of unrouted rows, which is empty once they all are)
+        kept, unrouted = found.extra
+        if kept is not None:
+            return None
+        if unrouted:  # the union-find may miss what they joined: caught up first, read again
+            return route([event], count)[0]
+        return _route_one(cursor, event, found.seqs[0], count, found.known, found.components)
+
+
+@dataclass
+class _Found:
+    seqs: list[int]
+    known: dict[str, int]  # key -> component
+    components: dict[int, list[int]]  # component -> [partition, size]
+    extra: tuple[Any, ...]
+
+
+def _lookup(cursor: Any, events: list[Event], extra: tuple[str, list[Any]] = ("", [])) -> _Found:
+    """The events' numbers (taken from the sequence in submit order) and the components of their keys, in one
+    statement; `extra` adds columns (SQL, params) read in the same statement."""
+    wanted = sorted({k for e in events for k in keys(e)})
+    columns, params = extra
+    cursor.execute(
+        f"WITH s AS MATERIALIZED (SELECT array_agg(n ORDER BY n) AS seqs FROM "
+        f"(SELECT nextval('{SEQUENCE}') AS n FROM generate_series(1, %s)) AS g) "
+        f"SELECT s.seqs, k.key, k.component, c.partition, c.size{', ' + columns if columns else ''} FROM s "
+        f"LEFT JOIN (livedist_route_key k JOIN livedist_route_component c ON c.id = k.component) "
+        f"ON k.key = ANY(%s)", [len(events), *params, wanted])
+    rows = cursor.fetchall()
+    found = _Found(list(rows[0][0]), {}, {}, tuple(rows[0][5:]))
+    for row in rows:
+        key, component, partition, size = row[1:5]
+        if key is not None:
+            found.known[key] = component
+            found.components[component] = [partition, size]
+    return found
+
+
 def _route(events: list[Event], count: int) -> list[Route]:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval('{SEQUENCE}') FROM generate_series(1, %s)", [len(events)])
-        seqs = sorted(r[0] for r in cursor.fetchall())
-        wanted = sorted({k for e in events for k in keys(e)})
-        known: dict[str, int] = {}
-        components: dict[int, list[int]] = {}  # id -> [partition, size]
-        if wanted:
-            cursor.execute("SELECT k.key, k.component, c.partition, c.size FROM livedist_route_key k "
-                           "JOIN livedist_route_component c ON c.id = k.component WHERE k.key = ANY(%s)", [wanted])
-            for key, component, partition, size in cursor.fetchall():
-                known[key] = component
-                components[component] = [partition, size]
-        out = []
-        for event, seq in zip(events, seqs):
-            out.append(_route_one(cursor, event, seq, count, known, components))
-        return out
+        found = _lookup(cursor, events)
+        return [_route_one(cursor, event, seq, count, found.known, found.components)
+                for event, seq in zip(events, found.seqs)]
 
 
 def _route_one(cursor: Any, event: Event, seq: int, count: int, known: dict[str, int],
@@ -169,23 +205,26 @@ def _route_one(cursor: Any, event: Event, seq: int, count: int, known: dict[str,
 def _union(cursor: Any, names: list[str], count: int, known: dict[str, int],
            components: dict[int, list[int]]) -> tuple[int, bool]:
     """Join the keys' components (the smaller ones into the largest); its partition, and whether components of
-    several partitions met."""
+    several partitions met. New keys alone: one statement; keys of one component, some new: one; all known in
+    one component: none; a merge: three."""
     barrier = False
     mine = sorted({known[k] for k in names if k in known}, key=lambda c: (-components[c][1], c))
     fresh = [k for k in names if k not in known]
-    if not mine:
-        cursor.execute("INSERT INTO livedist_route_component (partition, size) VALUES (0, %s) RETURNING id",
-                       [len(fresh)])
-        target = cursor.fetchone()[0]
-        partition = target % count
-        cursor.execute("UPDATE livedist_route_component SET partition = %s WHERE id = %s", [partition, target])
+    if not mine:  # a new component, numbered by its id, on partition id % count, with its keys
+        cursor.execute(
+            "WITH n AS (SELECT nextval(pg_get_serial_sequence('livedist_route_component', 'id')) AS id), "
+            "c AS (INSERT INTO livedist_route_component (id, partition, size) SELECT id, id %% %s, %s FROM n "
+            "RETURNING id, partition), "
+            "k AS (INSERT INTO livedist_route_key (key, component) SELECT key, c.id FROM c, unnest(%s::text[]) AS key) "
+            "SELECT id, partition FROM c", [count, len(fresh), fresh])
+        target, partition = cursor.fetchone()
         components[target] = [partition, len(fresh)]
     else:
-        target, others = mine[0], mine[1:]
-        partition = components[target][0]
+        target, moved = mine[0], mine[1:]
+        before = list(components[target])
+        partition = before[0]
         if partition >= count:  # fewer partitions than when it was made: moved, like a merge
             partition = target % count
-        moved = [c for c in others]
         if any(components[c][0] != partition for c in mine):
             barrier = True  # state of several partitions meets: applied after all before it, under every lock
         if moved:
@@ -200,13 +239,13 @@ def _union(cursor: Any, names: list[str], count: int, known: dict[str, int],
             components[target][1] += grown
         components[target][0] = partition
         components[target][1] += len(fresh)
-        cursor.execute("UPDATE livedist_route_component SET partition = %s, size = %s WHERE id = %s",
-                       [partition, components[target][1], target])
-    if fresh:
-        cursor.execute("INSERT INTO livedist_route_key (key, component) SELECT k, %s FROM unnest(%s::text[]) AS k",
-                       [target, fresh])
-        for k in fresh:
-            known[k] = target
+        if components[target] != before:
+            cursor.execute(
+                "WITH u AS (UPDATE livedist_route_component SET partition = %s, size = %s WHERE id = %s) "
+                "INSERT INTO livedist_route_key (key, component) SELECT k, %s FROM unnest(%s::text[]) AS k",
+                [partition, components[target][1], target, target, fresh])
+    for k in fresh:
+        known[k] = target
     return partition, barrier
 
 

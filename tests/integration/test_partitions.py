@@ -87,6 +87,40 @@ def test_identities_that_share_an_event_share_a_partition_and_a_merge_is_a_barri
     assert set(InboxEvent.objects.values_list("status", flat=True)) == {"done"}
 
 
+def test_a_submit_holds_the_router_lock_for_a_few_statements(partitions: Any) -> None:
+    """Every submit waits for the router's lock: its lock, one lookup (the id kept already? rows left unrouted?
+    the number, the keys' components), at most one statement joining the keys, and the row itself."""
+    from django.db import connection
+
+    partitions(4)
+    processing.submit({"id": "j", "type": "distributor.joined", "at": T, "customer": "a"}, process=False)
+    statements: list[str] = []
+
+    def counting(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        if not sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):  # (the test's transaction: BEGIN and COMMIT)
+            statements.append(sql)
+        return execute(sql, params, many, context)
+
+    order = {"id": "o1:created", "type": "order.created", "at": T, "order": "o1", "customer": "u1",
+             "channel": "default", "currency": "CNY", "lines": [{"line": "1", "product": "p1", "amount": "10.00"}]}
+    with connection.execute_wrapper(counting):
+        processing.submit(click(1, "a", "u1"), process=False)  # a new visitor joins a's component
+        new_visitor, statements[:] = len(statements), []
+        processing.submit(order, process=False)  # a new order joins its customer's
+        new_order, statements[:] = len(statements), []
+        processing.submit({"id": "o1:paid", "type": "order.paid", "at": T, "order": "o1"}, process=False)
+        known, statements[:] = len(statements), []
+        assert not processing.submit(click(1, "a", "u1"), process=False)  # kept already
+        again = len(statements)
+    assert (new_visitor, new_order, known, again) == (4, 4, 3, 3)
+    component = dict(RouteKey.objects.values_list("key", "component"))
+    assert component["p:a"] == component["p:u1"] == component["o:o1"]
+    assert RouteComponent.objects.get(id=component["p:a"]).size == 3
+    rows = {r.event_id: r for r in InboxEvent.objects.all()}
+    assert len({r.partition for r in rows.values()}) == 1 and not any(r.barrier for r in rows.values())
+    assert [r.seq for r in sorted(rows.values(), key=lambda r: r.id)] == sorted(r.seq for r in rows.values())
+
+
 def test_events_kept_with_one_partition_are_applied_first_after_the_switch(partitions: Any) -> None:
     raw = fixture_events()
     half = len(raw) // 2
