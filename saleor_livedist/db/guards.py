@@ -6,7 +6,7 @@ from datetime import date
 
 from .. import models as m
 from ..core.records import HeldInvitee
-from .rows import MISSING, upsert
+from .rows import MISSING, any_of, upsert
 
 HELD_COLUMNS = ["key", "task", "scope_key", "invitee", "inviter", "live", "order", "at", "status", "reviewed_at"]
 
@@ -27,7 +27,7 @@ class GuardTables:
     def _prefetch_customers(self, people: set[str]) -> None:
         for identity in people:
             self._customers.setdefault(identity, False)
-        for identity in m.Customer.objects.filter(identity__in=people).values_list("identity", flat=True):
+        for identity in m.Customer.objects.filter(any_of("identity", people)).values_list("identity", flat=True):
             self._customers[identity] = True
 
     def mark_customer(self, identity: str) -> None:

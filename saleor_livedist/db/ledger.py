@@ -10,7 +10,8 @@ from django.db.models import Q
 from .. import models as m
 from ..core.records import LedgerEntry, OrderRecord, PaidOrder, PointsGrant
 from .rows import (
-    MISSING, entry_of, grant_of, lifecycle_to_json, order_of, paid_of, rewards_to_json, snapshot_to_json, upsert,
+    MISSING, any_of, entry_of, grant_of, lifecycle_to_json, order_of, paid_of, rewards_to_json, snapshot_to_json,
+    upsert,
 )
 
 
@@ -113,7 +114,7 @@ class LedgerTables:
         if not self._dirty_entries:
             return
         orders = list(self._dirty_entries)
-        m.LedgerEntry.objects.filter(order__in=orders).delete()
+        m.LedgerEntry.objects.filter(any_of("order", orders)).delete()
         upsert(m.LedgerEntry, ["id", "order", "line", "beneficiary", "kind", "level", "amount", "currency", "status",
                                "percent", "rule_ids", "rules_version", "at", "seq"],
                [(e.id, e.order, e.line, e.beneficiary, e.kind, e.level, e.amount, e.currency, e.status, e.percent,

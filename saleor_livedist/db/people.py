@@ -9,7 +9,7 @@ from copy import copy
 from .. import models as m
 from ..core.records import BanMark, BindingRecord, Click, DistributorRecord
 from ..core.store import ban_order
-from .rows import MISSING, binding_of, click_time, distributor_of, ranks_to_json, upsert
+from .rows import MISSING, any_of, binding_of, click_time, distributor_of, ranks_to_json, upsert
 
 
 class PeopleTables:
@@ -109,7 +109,7 @@ class PeopleTables:
         keep = [b for i in self._dirty_bindings if (b := self._bindings.get(i)) is not None]
         drop = [i for i in self._dirty_bindings if self._bindings.get(i) is None]
         if drop:
-            m.Binding.objects.filter(identity__in=drop).delete()
+            m.Binding.objects.filter(any_of("identity", drop)).delete()
         upsert(m.Binding, ["identity", "distributor", "at", "expires_at", "via"],
                [(b.identity, b.distributor, b.at, b.expires_at, b.via) for b in keep], conflict=["identity"])
         self._dirty_bindings = {}

@@ -9,7 +9,9 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models import F, Lookup
 
 from .. import models as m
 from ..core.money import round_money
@@ -19,11 +21,30 @@ from .codec import (
     snapshot_from_json, snapshot_to_json,
 )
 
-__all__ = ["MISSING", "binding_of", "click_time", "distributor_of", "entry_of", "grant_of", "lifecycle_to_json",
-           "order_of", "paid_of", "plain", "ranks_to_json", "rewards_to_json", "snapshot_to_json", "update_from",
-           "upsert"]
+__all__ = ["MISSING", "any_of", "binding_of", "click_time", "distributor_of", "entry_of", "grant_of",
+           "lifecycle_to_json", "order_of", "paid_of", "plain", "ranks_to_json", "rewards_to_json",
+           "snapshot_to_json", "update_from", "upsert"]
 
 MISSING = object()
+
+
+class AnyOf(Lookup):
+    """`column = ANY(array)`: a batch's thousands of ids as one array, where `column__in` makes a placeholder,
+    a compiled parameter and a parsed literal of each (22 ms against 2.6 for 3,000 ids)."""
+
+    lookup_name = "livedist_any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if not self.rhs:
+            raise EmptyResultSet  # as `__in=[]`: nothing matches, no query
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
+def any_of(field: str, values: Any) -> AnyOf:
+    """A filter: `field` is one of `values` (see AnyOf), e.g. `Alias.objects.filter(any_of("visitor", people))`."""
+    return AnyOf(F(field), values)
 
 
 def click_time(click: Click) -> datetime:

@@ -22,7 +22,7 @@ from .guards import GuardTables
 from .ledger import LedgerTables
 from .live_room import LiveRoomTables
 from .people import PeopleTables
-from .rows import binding_of, distributor_of, order_of, paid_of, upsert
+from .rows import any_of, binding_of, distributor_of, order_of, paid_of, upsert
 
 
 class DbStore(PeopleTables, LiveRoomTables, LedgerTables, GuardTables):
@@ -82,7 +82,8 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables, GuardTables):
         ids = [e.id for e in events]
         if self._inbox_dedupes:
             ids = []
-        self._processed.update(m.ProcessedEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
+        self._processed.update(
+            m.ProcessedEvent.objects.filter(any_of("event_id", ids)).values_list("event_id", flat=True))
         self._checked.update(ids)
         people: set[str] = set()
         orders: set[str] = set()
@@ -107,21 +108,21 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables, GuardTables):
                 distributors.add(ref if isinstance(ref, str) else ref["distributor"])
         for visitor in people:
             self._alias.setdefault(visitor, None)
-        for row in m.Alias.objects.filter(visitor__in=people):
+        for row in m.Alias.objects.filter(any_of("visitor", people)):
             self._alias[row.visitor] = row.customer
         people |= {c for c in self._alias.values() if c}
         for identity in people:
             self._bindings.setdefault(identity, None)
             self._aliases_of.setdefault(identity, [])
         self._prefetch_customers(people)
-        for row in m.Binding.objects.filter(identity__in=people):
+        for row in m.Binding.objects.filter(any_of("identity", people)):
             self._bindings[row.identity] = binding_of(row)
-        for row in m.Alias.objects.filter(customer__in=people).order_by("position", "visitor"):
+        for row in m.Alias.objects.filter(any_of("customer", people)).order_by("position", "visitor"):
             self._aliases_of[row.customer].append(row.visitor)
         everyone = people | {v for vs in self._aliases_of.values() for v in vs}
         for identity in everyone:
             self._own_clicks.setdefault(identity, [])
-        for row in m.Click.objects.filter(identity__in=everyone).order_by("at", "id"):
+        for row in m.Click.objects.filter(any_of("identity", everyone)).order_by("at", "id"):
             self._own_clicks[row.identity].append(
                 Click(at=row.at, distributor=row.distributor, kind=row.kind, target=row.target))
         for clicks in self._own_clicks.values():  # a buyer's order is attributed to the live of a live link
@@ -130,7 +131,7 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables, GuardTables):
         for identity in people:
             self._watched.setdefault(identity, [])
             self._paying.setdefault(identity, None)
-        for row in m.Watch.objects.filter(viewer__in=people).order_by("id"):
+        for row in m.Watch.objects.filter(any_of("viewer", people)).order_by("id"):
             self._watched[row.viewer].append(row.live)
             self._watches.setdefault((row.live, row.viewer), WatchRecord(
                 live=row.live, viewer=row.viewer, open_count=row.open_count, active_since=row.active_since,
@@ -138,29 +139,29 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables, GuardTables):
         for live_id in lives:  # known not to be watching yet: no lookup when they join
             for identity in people:
                 self._watches.setdefault((live_id, identity), None)
-        for task, scope_key, invitee in m.QualifiedInvitee.objects.filter(invitee__in=people).values_list(
+        for task, scope_key, invitee in m.QualifiedInvitee.objects.filter(any_of("invitee", people)).values_list(
                 "task", "scope_key", "invitee"):
             self._qualified[(task, scope_key, invitee)] = True
         self._qualified_known |= people
-        for live_id, viewer in m.LiveQualifiedViewer.objects.filter(live__in=lives, viewer__in=people).values_list(
-                "live", "viewer"):
+        qualified = m.LiveQualifiedViewer.objects.filter(any_of("live", lives), any_of("viewer", people))
+        for live_id, viewer in qualified.values_list("live", "viewer"):
             self._live_qualified[(live_id, viewer)] = True
         for live_id in lives:
             for identity in people:
                 self._live_qualified.setdefault((live_id, identity), False)
-        for key in m.LiveInvitation.objects.filter(live__in=lives, viewer__in=people).values_list(
+        for key in m.LiveInvitation.objects.filter(any_of("live", lives), any_of("viewer", people)).values_list(
                 "live", "distributor", "viewer"):
             self._invitations[key] = True
         self._invitations_known.update((live_id, identity) for live_id in lives for identity in people)
-        for row in m.PayingCustomer.objects.filter(customer__in=people):
+        for row in m.PayingCustomer.objects.filter(any_of("customer", people)):
             self._paying[row.customer] = paid_of(row)
         for order_id in orders:
             self._orders.setdefault(order_id, None)
-        for row in m.Order.objects.filter(id__in=orders):
+        for row in m.Order.objects.filter(any_of("id", orders)):
             self._orders[row.id] = order_of(row)
         for live_id in lives:
             self._lives.setdefault(live_id, None)
-        for row in m.Live.objects.filter(id__in=lives):
+        for row in m.Live.objects.filter(any_of("id", lives)):
             self._lives[row.id] = self._live_record(row)
 
     def _load_distributors(self, ids: set[str], depth: int) -> None:
@@ -176,12 +177,12 @@ class DbStore(PeopleTables, LiveRoomTables, LedgerTables, GuardTables):
                 self._completed[distributor] = []
             if fresh:
                 self._flush_progress()  # a task completed earlier in this unit of work must be read back
-            completed = m.TaskProgress.objects.filter(distributor__in=fresh, completed_at__isnull=False)
+            completed = m.TaskProgress.objects.filter(any_of("distributor", fresh), completed_at__isnull=False)
             for r in completed.order_by("completed_at", "id"):
                 self._completed[r.distributor].append(TaskProgress(
                     task=r.task, distributor=r.distributor, scope_key=r.scope_key, qualified=r.qualified,
                     completed_at=r.completed_at))
-            for row in m.Distributor.objects.filter(id__in=todo):
+            for row in m.Distributor.objects.filter(any_of("id", todo)):
                 self._distributors[row.id] = distributor_of(row)
                 if row.upline:
                     uplines.add(row.upline)

@@ -42,6 +42,7 @@ from django.utils import timezone
 from ..core.engine import Engine
 from ..core.events import MAX_EVENT_BYTES, Event, parse_event, same_event
 from ..db import schemas
+from ..db.rows import any_of
 from ..db.published_tasks import OVERLAY
 from ..db.store import DbStore
 from ..exceptions import EventError
@@ -307,7 +308,8 @@ class _Scope:
         if self.partition is None and not self.barriers:
             return list(_pending().select_for_update().order_by("received_at", "id")[:limit])
         ids = self.ids(limit)
-        return list(InboxEvent.objects.select_for_update().filter(id__in=ids).order_by("seq", "received_at", "id"))
+        rows = InboxEvent.objects.select_for_update().filter(any_of("id", ids))
+        return list(rows.order_by("seq", "received_at", "id"))
 
     def ids(self, limit: int) -> list[int]:
         if self.partition is None and not self.barriers:
@@ -421,7 +423,7 @@ def _process_batch(limit: int, wait: bool, scope: _Scope = _WHOLE) -> tuple[int,
             events, bad = _parse(rows)
             apply(events, from_inbox=True)
             now = timezone.now()
-            _pending().filter(id__in=[r.id for r in rows if r.id not in bad]).update(
+            _pending().filter(any_of("id", [r.id for r in rows if r.id not in bad])).update(
                 status=InboxEvent.DONE, processed_at=now, error="")
             for row_id, error in bad.items():
                 InboxEvent.objects.filter(id=row_id).update(status=InboxEvent.FAILED, error=error,

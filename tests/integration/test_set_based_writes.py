@@ -10,7 +10,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from saleor_livedist import models as m
-from saleor_livedist.db.rows import upsert
+from saleor_livedist.db.rows import any_of, upsert
 from saleor_livedist.inbox import processing
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +93,22 @@ def test_a_value_too_long_is_refused_as_a_data_error_not_cut() -> None:
     assert processing.caused_by_data(caught.value)  # SQLSTATE class 22: the event is isolated, the batch goes on
     assert caught.value.__cause__.sqlstate == "22001"
     assert not m.Click.objects.exists()
+
+
+def test_any_of_matches_a_list_as_one_array_parameter() -> None:
+    upsert(m.Click, ["identity", "at", "distributor", "kind", "target"],
+           [(f"v{n}", T0, "alice", "product", "p1") for n in range(5)])
+    sent: list[tuple[str, Any]] = []
+
+    def recording(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(recording):
+        found = set(m.Click.objects.filter(any_of("identity", {"v1", "v3", "nobody"}))
+                    .values_list("identity", flat=True))
+        ids = sorted(m.Click.objects.values_list("id", flat=True))
+        by_id = m.Click.objects.filter(any_of("id", ids[:2])).count()
+        assert not m.Click.objects.filter(any_of("identity", [])).exists()  # nothing matches: no query
+    assert found == {"v1", "v3"} and by_id == 2
+    assert len(sent) == 3 and "= ANY(" in sent[0][0] and len(sent[0][1]) == 1  # one parameter: the array
